@@ -1,0 +1,13 @@
+export { VoxnasError, NiftiFormatError, ShapeMismatchError, GeometryError, InvalidArgumentError } from './errors.js';
+export { Rng, hashString } from './rng.js';
+export {
+  DTYPES,
+  allocData,
+  dtypeOf,
+  voxelCount,
+  identityAffine,
+  createVolume,
+  validateAffine,
+  spacingMm,
+} from './volume.js';
+export type { DType, DTypeArrays, Affine, Volume, VolumeKind, CreateVolumeOptions } from './volume.js';
