@@ -1,0 +1,53 @@
+import { runPythonReference } from '@voxnas/testing';
+import { describe, expect, it } from 'vitest';
+import { InvalidArgumentError } from '../errors.js';
+import { Rng } from '../rng.js';
+import { flip, randomFlip } from './flip.js';
+import { transformContract } from './internal/contract.js';
+import { testSubject, toPy } from './internal/fixtures.js';
+import { invert } from './replay.js';
+import { compose } from './subject.js';
+
+const NP_FLIP = `
+import sys, json, numpy as np
+a = json.load(sys.stdin)
+nx, ny, nz = a['shape']
+arr = np.array(a['data']).reshape(nz, ny, nx)
+out = np.flip(arr, axis=tuple(2 - k for k in a['axes'])) if a['axes'] else arr
+print(json.dumps(out.ravel().tolist()))
+`;
+
+describe('randomFlip', () => {
+  transformContract(() => randomFlip(), { spatial: true });
+
+  it.each([[[0]], [[1]], [[2]], [[0, 2]], [[0, 1, 2]]])('flip axes=%j matches numpy.flip; affine kept; self-inverse', (axes) => {
+    const s = testSubject();
+    const out = compose([flip({ axes })])(s, new Rng(0));
+    for (const k of ['image', 'label']) {
+      const v = out.volumes[k]!;
+      expect(Array.from(v.affine)).toEqual(Array.from(s.volumes[k]!.affine));
+      expect(v.dtype).toBe(s.volumes[k]!.dtype);
+      for (let c = 0; c < v.channels; c++) {
+        const ref = runPythonReference<number[]>(NP_FLIP, { ...toPy(s.volumes[k]!, c), axes });
+        expect(toPy(v, c).data).toEqual(ref);
+      }
+    }
+    const back = invert(out);
+    expect(Array.from(back.volumes.image!.data)).toEqual(Array.from(s.volumes.image!.data));
+    expect(Array.from(back.volumes.label!.data)).toEqual(Array.from(s.volumes.label!.data));
+  });
+
+  it('each axis flips with probability 1/2', () => {
+    const counts = [0, 0, 0];
+    const t = randomFlip();
+    const rng = new Rng(9);
+    const s = testSubject();
+    for (let i = 0; i < 2000; i++) for (const a of t.sample(rng, s).axes) counts[a]!++;
+    for (const c of counts) expect(Math.abs(c - 1000)).toBeLessThan(4 * Math.sqrt(500));
+  });
+
+  it('rejects a bad axis', () => {
+    expect(() => flip({ axes: [3] })).toThrow(InvalidArgumentError);
+    expect(() => randomFlip({ axes: [-1] })).toThrowErrorMatchingInlineSnapshot(`[InvalidArgumentError: randomFlip: axis -1 is not 0, 1 or 2]`);
+  });
+});
