@@ -1,0 +1,32 @@
+import { runPythonReference } from '@voxnas/testing';
+import { describe, expect, it } from 'vitest';
+import { Rng } from '../rng.js';
+import { gamma, randomGamma } from './gamma.js';
+import { transformContract } from './internal/contract.js';
+import { testSubject, toPy } from './internal/fixtures.js';
+import { compose } from './subject.js';
+
+const NP_GAMMA = `
+import sys, json, numpy as np
+a = json.load(sys.stdin)
+x = np.array(a['data'], dtype=np.float64); lo, hi = x.min(), x.max()
+print(json.dumps((((x - lo) / (hi - lo)) ** a['g'] * (hi - lo) + lo).tolist()))
+`;
+
+describe('randomGamma', () => {
+  transformContract(() => randomGamma(), { spatial: false });
+
+  it.each([0.5, 1.7])('gamma=%s matches numpy per channel', (g) => {
+    const s = testSubject();
+    const out = compose([gamma({ gamma: g })])(s, new Rng(0));
+    for (const c of [0, 1]) {
+      const ref = runPythonReference<number[]>(NP_GAMMA, { data: toPy(s.volumes.image!, c).data, g });
+      const got = toPy(out.volumes.image!, c).data;
+      for (let i = 0; i < got.length; i++) expect(Math.abs(got[i]! - ref[i]!)).toBeLessThan(1e-5);
+    }
+  });
+
+  it('rejects gamma ≤ 0', () => {
+    expect(() => gamma({ gamma: 0 })).toThrowErrorMatchingInlineSnapshot(`[InvalidArgumentError: gamma: gamma must be > 0, got 0]`);
+  });
+});
