@@ -1,0 +1,3 @@
+import { voxnasTsup } from '../../tsup.base';
+
+export default voxnasTsup({ entry: ['src/index.ts', 'src/bin.ts'] });
