@@ -1,3 +1,4 @@
 import { voxnasTsup } from '../../tsup.base';
 
-export default voxnasTsup();
+// `shims` gives the CJS build an `import.meta.url`, which locates build/Release/voxnas_kernels.node.
+export default voxnasTsup({ shims: true });

@@ -1,0 +1,496 @@
+// Native CPU kernels for the TensorFlow.js CPU backend, over oneDNN.
+//
+// Tensors arrive exactly as tfjs holds them: activations NDHWC, conv filters DHWIO, float32,
+// row-major, no padding. Every function is synchronous and writes into an output Float32Array the
+// caller allocated. Primitive descriptors, primitives and the internal (blocked) buffers they need
+// are cached per shape key, so a training loop pays creation once per layer shape.
+//
+// Geometry comes in one Int32Array `p` (see ConvGeom / PoolGeom below); tfjs dilation d maps to
+// oneDNN dilation d - 1.
+
+#include <napi.h>
+
+#include <dnnl.hpp>
+
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+#include <limits>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+namespace {
+
+using dnnl::algorithm;
+using dnnl::engine;
+using dnnl::memory;
+using dnnl::prop_kind;
+using dnnl::reorder;
+using dnnl::stream;
+using tag = memory::format_tag;
+using dt = memory::data_type;
+
+engine &Eng() {
+  static engine e(engine::kind::cpu, 0);
+  return e;
+}
+stream &Strm() {
+  static stream s(Eng());
+  return s;
+}
+
+// true: let oneDNN pick the blocked layout it likes (format_tag::any) and reorder around it;
+// false: run the primitive directly on NDHWC / DHWIO.
+bool g_use_any = true;
+constexpr size_t kMaxCacheEntries = 96;
+
+// ---------------------------------------------------------------------------------------------
+// A primitive argument held by the user in a plain layout. When the primitive wants another
+// layout, a cached internal buffer plus reorder is used.
+struct Bound {
+  memory::desc user_md;
+  memory::desc prim_md;
+  bool need_reorder = false;
+  memory internal;
+  std::unique_ptr<reorder> to_prim;    // user -> internal
+  std::unique_ptr<reorder> from_prim;  // internal -> user
+
+  Bound() = default;
+  Bound(const memory::desc &user, const memory::desc &prim, bool is_output)
+      : user_md(user), prim_md(prim), need_reorder(user != prim) {
+    if (need_reorder) {
+      internal = memory(prim_md, Eng());
+      memory u(user_md, Eng(), DNNL_MEMORY_NONE);
+      if (is_output) {
+        from_prim = std::make_unique<reorder>(internal, u);
+      } else {
+        to_prim = std::make_unique<reorder>(u, internal);
+      }
+    }
+  }
+
+  // Memory the primitive reads: user data, reordered when needed.
+  memory In(float *ptr) {
+    memory u(user_md, Eng(), ptr);
+    if (!need_reorder) return u;
+    to_prim->execute(Strm(), {{DNNL_ARG_FROM, u}, {DNNL_ARG_TO, internal}});
+    return internal;
+  }
+  // Memory the primitive writes; call Finish(ptr) after executing it.
+  memory Out(float *ptr) {
+    if (!need_reorder) return memory(user_md, Eng(), ptr);
+    return internal;
+  }
+  void Finish(float *ptr) {
+    if (!need_reorder) return;
+    memory u(user_md, Eng(), ptr);
+    from_prim->execute(Strm(), {{DNNL_ARG_FROM, internal}, {DNNL_ARG_TO, u}});
+  }
+};
+
+// ---------------------------------------------------------------------------------------------
+// Convolution geometry, 24 ints:
+//   0-4  x: n, d, h, w, c        5-8  filter: kd, kh, kw, (ci = c), co
+//   9-11 out: od, oh, ow         12-14 strides   15-17 dilations (tfjs, >= 1)
+//   18-20 pad front, top, left   21-23 pad back, bottom, right
+struct ConvGeom {
+  memory::dims src, wei, dst, strides, dil, pad_l, pad_r;
+  std::string key;
+};
+
+ConvGeom ReadConvGeom(const Napi::Int32Array &p) {
+  if (p.ElementLength() != 24) throw Napi::Error::New(p.Env(), "conv geometry: expected 24 ints");
+  const int32_t *v = p.Data();
+  ConvGeom g;
+  const memory::dim n = v[0], id = v[1], ih = v[2], iw = v[3], ic = v[4];
+  const memory::dim kd = v[5], kh = v[6], kw = v[7], oc = v[8];
+  const memory::dim od = v[9], oh = v[10], ow = v[11];
+  g.src = {n, ic, id, ih, iw};
+  g.wei = {oc, ic, kd, kh, kw};
+  g.dst = {n, oc, od, oh, ow};
+  g.strides = {v[12], v[13], v[14]};
+  g.dil = {v[15] - 1, v[16] - 1, v[17] - 1};
+  g.pad_l = {v[18], v[19], v[20]};
+  g.pad_r = {v[21], v[22], v[23]};
+  g.key.reserve(24 * 4);
+  for (size_t i = 0; i < 24; ++i) {
+    g.key += std::to_string(v[i]);
+    g.key += ',';
+  }
+  g.key += g_use_any ? 'a' : 'p';
+  return g;
+}
+
+memory::desc UserAct(const memory::dims &d) { return memory::desc(d, dt::f32, tag::ndhwc); }
+memory::desc UserWei(const memory::dims &d) { return memory::desc(d, dt::f32, tag::dhwio); }
+memory::desc PrimAct(const memory::dims &d) {
+  return memory::desc(d, dt::f32, g_use_any ? tag::any : tag::ndhwc);
+}
+memory::desc PrimWei(const memory::dims &d) {
+  return memory::desc(d, dt::f32, g_use_any ? tag::any : tag::dhwio);
+}
+
+dnnl::convolution_forward::primitive_desc FwdPd(const ConvGeom &g, prop_kind pk) {
+  dnnl::convolution_forward::desc d(pk, algorithm::convolution_direct, PrimAct(g.src), PrimWei(g.wei),
+                                    PrimAct(g.dst), g.strides, g.dil, g.pad_l, g.pad_r);
+  return dnnl::convolution_forward::primitive_desc(d, Eng());
+}
+
+struct ConvFwdEntry {
+  dnnl::convolution_forward prim;
+  Bound src, wei, dst;
+};
+struct ConvBwdDataEntry {
+  dnnl::convolution_backward_data prim;
+  Bound diff_dst, wei, diff_src;
+};
+struct ConvBwdWeiEntry {
+  dnnl::convolution_backward_weights prim;
+  Bound src, diff_dst, diff_wei;
+};
+
+template <typename T>
+using Cache = std::unordered_map<std::string, std::unique_ptr<T>>;
+Cache<ConvFwdEntry> g_fwd;
+Cache<ConvBwdDataEntry> g_bwd_data;
+Cache<ConvBwdWeiEntry> g_bwd_wei;
+
+template <typename T>
+T *Lookup(Cache<T> &c, const std::string &key) {
+  auto it = c.find(key);
+  return it == c.end() ? nullptr : it->second.get();
+}
+template <typename T>
+T *Store(Cache<T> &c, const std::string &key, std::unique_ptr<T> e) {
+  if (c.size() >= kMaxCacheEntries) c.clear();
+  T *raw = e.get();
+  c.emplace(key, std::move(e));
+  return raw;
+}
+
+float *F32(const Napi::Value &v, size_t expected, const char *what) {
+  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array) {
+    throw Napi::TypeError::New(v.Env(), std::string(what) + ": expected a Float32Array");
+  }
+  auto a = v.As<Napi::Float32Array>();
+  if (a.ElementLength() != expected) {
+    throw Napi::RangeError::New(v.Env(), std::string(what) + ": expected " + std::to_string(expected) +
+                                             " elements, got " + std::to_string(a.ElementLength()));
+  }
+  return a.Data();
+}
+
+size_t Numel(const memory::dims &d) {
+  size_t n = 1;
+  for (auto x : d) n *= static_cast<size_t>(x);
+  return n;
+}
+
+// conv3dForward(x, filter, y, geom)
+Napi::Value Conv3dForward(const Napi::CallbackInfo &info) {
+  ConvGeom g = ReadConvGeom(info[3].As<Napi::Int32Array>());
+  float *x = F32(info[0], Numel(g.src), "conv3d x");
+  float *w = F32(info[1], Numel(g.wei), "conv3d filter");
+  float *y = F32(info[2], Numel(g.dst), "conv3d y");
+  ConvFwdEntry *e = Lookup(g_fwd, g.key);
+  if (!e) {
+    auto pd = FwdPd(g, prop_kind::forward_inference);
+    auto ne = std::make_unique<ConvFwdEntry>();
+    ne->prim = dnnl::convolution_forward(pd);
+    ne->src = Bound(UserAct(g.src), pd.src_desc(), false);
+    ne->wei = Bound(UserWei(g.wei), pd.weights_desc(), false);
+    ne->dst = Bound(UserAct(g.dst), pd.dst_desc(), true);
+    e = Store(g_fwd, g.key, std::move(ne));
+  }
+  memory src = e->src.In(x);
+  memory wei = e->wei.In(w);
+  memory dst = e->dst.Out(y);
+  e->prim.execute(Strm(), {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, wei}, {DNNL_ARG_DST, dst}});
+  e->dst.Finish(y);
+  Strm().wait();
+  return info.Env().Undefined();
+}
+
+// conv3dBackpropInput(dy, filter, dx, geom)
+Napi::Value Conv3dBackpropInput(const Napi::CallbackInfo &info) {
+  ConvGeom g = ReadConvGeom(info[3].As<Napi::Int32Array>());
+  float *dy = F32(info[0], Numel(g.dst), "conv3dBackpropInput dy");
+  float *w = F32(info[1], Numel(g.wei), "conv3dBackpropInput filter");
+  float *dx = F32(info[2], Numel(g.src), "conv3dBackpropInput dx");
+  ConvBwdDataEntry *e = Lookup(g_bwd_data, g.key);
+  if (!e) {
+    auto hint = FwdPd(g, prop_kind::forward_training);
+    dnnl::convolution_backward_data::desc d(algorithm::convolution_direct, PrimAct(g.src), PrimWei(g.wei),
+                                            PrimAct(g.dst), g.strides, g.dil, g.pad_l, g.pad_r);
+    dnnl::convolution_backward_data::primitive_desc pd(d, Eng(), hint);
+    auto ne = std::make_unique<ConvBwdDataEntry>();
+    ne->prim = dnnl::convolution_backward_data(pd);
+    ne->diff_dst = Bound(UserAct(g.dst), pd.diff_dst_desc(), false);
+    ne->wei = Bound(UserWei(g.wei), pd.weights_desc(), false);
+    ne->diff_src = Bound(UserAct(g.src), pd.diff_src_desc(), true);
+    e = Store(g_bwd_data, g.key, std::move(ne));
+  }
+  memory ddst = e->diff_dst.In(dy);
+  memory wei = e->wei.In(w);
+  memory dsrc = e->diff_src.Out(dx);
+  e->prim.execute(Strm(), {{DNNL_ARG_DIFF_DST, ddst}, {DNNL_ARG_WEIGHTS, wei}, {DNNL_ARG_DIFF_SRC, dsrc}});
+  e->diff_src.Finish(dx);
+  Strm().wait();
+  return info.Env().Undefined();
+}
+
+// conv3dBackpropFilter(x, dy, dw, geom)
+Napi::Value Conv3dBackpropFilter(const Napi::CallbackInfo &info) {
+  ConvGeom g = ReadConvGeom(info[3].As<Napi::Int32Array>());
+  float *x = F32(info[0], Numel(g.src), "conv3dBackpropFilter x");
+  float *dy = F32(info[1], Numel(g.dst), "conv3dBackpropFilter dy");
+  float *dw = F32(info[2], Numel(g.wei), "conv3dBackpropFilter dw");
+  ConvBwdWeiEntry *e = Lookup(g_bwd_wei, g.key);
+  if (!e) {
+    auto hint = FwdPd(g, prop_kind::forward_training);
+    dnnl::convolution_backward_weights::desc d(algorithm::convolution_direct, PrimAct(g.src),
+                                               PrimWei(g.wei), PrimAct(g.dst), g.strides, g.dil, g.pad_l,
+                                               g.pad_r);
+    dnnl::convolution_backward_weights::primitive_desc pd(d, Eng(), hint);
+    auto ne = std::make_unique<ConvBwdWeiEntry>();
+    ne->prim = dnnl::convolution_backward_weights(pd);
+    ne->src = Bound(UserAct(g.src), pd.src_desc(), false);
+    ne->diff_dst = Bound(UserAct(g.dst), pd.diff_dst_desc(), false);
+    ne->diff_wei = Bound(UserWei(g.wei), pd.diff_weights_desc(), true);
+    e = Store(g_bwd_wei, g.key, std::move(ne));
+  }
+  memory src = e->src.In(x);
+  memory ddst = e->diff_dst.In(dy);
+  memory dwei = e->diff_wei.Out(dw);
+  e->prim.execute(Strm(), {{DNNL_ARG_SRC, src}, {DNNL_ARG_DIFF_DST, ddst}, {DNNL_ARG_DIFF_WEIGHTS, dwei}});
+  e->diff_wei.Finish(dw);
+  Strm().wait();
+  return info.Env().Undefined();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Pooling geometry, 20 ints:
+//   0-4 x: n, d, h, w, c   5-7 window kd, kh, kw   8-10 out od, oh, ow   11-13 strides
+//   14-16 pad front, top, left   17-19 pad back, bottom, right
+struct PoolGeom {
+  memory::dims src, dst, kernel, strides, pad_l, pad_r;
+  std::string key;
+};
+
+PoolGeom ReadPoolGeom(const Napi::Int32Array &p) {
+  if (p.ElementLength() != 20) throw Napi::Error::New(p.Env(), "pool geometry: expected 20 ints");
+  const int32_t *v = p.Data();
+  PoolGeom g;
+  g.src = {v[0], v[4], v[1], v[2], v[3]};
+  g.dst = {v[0], v[4], v[8], v[9], v[10]};
+  g.kernel = {v[5], v[6], v[7]};
+  g.strides = {v[11], v[12], v[13]};
+  g.pad_l = {v[14], v[15], v[16]};
+  g.pad_r = {v[17], v[18], v[19]};
+  for (size_t i = 0; i < 20; ++i) {
+    g.key += std::to_string(v[i]);
+    g.key += ',';
+  }
+  return g;
+}
+
+struct PoolFwdEntry {
+  dnnl::pooling_forward prim;
+};
+struct PoolBwdEntry {
+  dnnl::pooling_backward prim;
+};
+Cache<PoolFwdEntry> g_pool_fwd;
+Cache<PoolBwdEntry> g_pool_bwd;
+
+algorithm PoolAlg(const Napi::Value &v) {
+  std::string s = v.As<Napi::String>().Utf8Value();
+  if (s == "max") return algorithm::pooling_max;
+  if (s == "avg") return algorithm::pooling_avg_exclude_padding;
+  throw Napi::Error::New(v.Env(), "pool: unknown mode " + s);
+}
+
+dnnl::pooling_forward::desc PoolFwdDesc(const PoolGeom &g, algorithm alg, prop_kind pk) {
+  return dnnl::pooling_forward::desc(pk, alg, UserAct(g.src), UserAct(g.dst), g.strides, g.kernel, g.pad_l,
+                                     g.pad_r);
+}
+
+// pool3dForward(mode, x, y, geom)
+Napi::Value Pool3dForward(const Napi::CallbackInfo &info) {
+  algorithm alg = PoolAlg(info[0]);
+  PoolGeom g = ReadPoolGeom(info[3].As<Napi::Int32Array>());
+  float *x = F32(info[1], Numel(g.src), "pool3d x");
+  float *y = F32(info[2], Numel(g.dst), "pool3d y");
+  std::string key = g.key + (alg == algorithm::pooling_max ? "max" : "avg");
+  PoolFwdEntry *e = Lookup(g_pool_fwd, key);
+  if (!e) {
+    dnnl::pooling_forward::primitive_desc pd(PoolFwdDesc(g, alg, prop_kind::forward_inference), Eng());
+    auto ne = std::make_unique<PoolFwdEntry>();
+    ne->prim = dnnl::pooling_forward(pd);
+    e = Store(g_pool_fwd, key, std::move(ne));
+  }
+  memory src(UserAct(g.src), Eng(), x);
+  memory dst(UserAct(g.dst), Eng(), y);
+  e->prim.execute(Strm(), {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, dst}});
+  Strm().wait();
+  return info.Env().Undefined();
+}
+
+// avgPool3dBackward(dy, dx, geom)
+Napi::Value AvgPool3dBackward(const Napi::CallbackInfo &info) {
+  PoolGeom g = ReadPoolGeom(info[2].As<Napi::Int32Array>());
+  float *dy = F32(info[0], Numel(g.dst), "avgPool3dGrad dy");
+  float *dx = F32(info[1], Numel(g.src), "avgPool3dGrad dx");
+  PoolBwdEntry *e = Lookup(g_pool_bwd, g.key);
+  if (!e) {
+    const algorithm alg = algorithm::pooling_avg_exclude_padding;
+    dnnl::pooling_forward::primitive_desc hint(PoolFwdDesc(g, alg, prop_kind::forward_training), Eng());
+    dnnl::pooling_backward::desc d(alg, UserAct(g.src), UserAct(g.dst), g.strides, g.kernel, g.pad_l, g.pad_r);
+    dnnl::pooling_backward::primitive_desc pd(d, Eng(), hint);
+    auto ne = std::make_unique<PoolBwdEntry>();
+    ne->prim = dnnl::pooling_backward(pd);
+    e = Store(g_pool_bwd, g.key, std::move(ne));
+  }
+  memory ddst(UserAct(g.dst), Eng(), dy);
+  memory dsrc(UserAct(g.src), Eng(), dx);
+  e->prim.execute(Strm(), {{DNNL_ARG_DIFF_DST, ddst}, {DNNL_ARG_DIFF_SRC, dsrc}});
+  Strm().wait();
+  return info.Env().Undefined();
+}
+
+// maxPool3dBackward(x, dy, dx, geom): routes each dy to the LAST maximum of its window (the
+// tfjs CPU rule, `pixel >= max`), so ties — common after ReLU — match the JavaScript kernel exactly.
+// oneDNN's workspace picks the first maximum, so this one is a plain loop, vectorised over channels.
+// dx must be zero-filled by the caller.
+Napi::Value MaxPool3dBackward(const Napi::CallbackInfo &info) {
+  PoolGeom g = ReadPoolGeom(info[3].As<Napi::Int32Array>());
+  const float *x = F32(info[0], Numel(g.src), "maxPool3dGrad x");
+  const float *dy = F32(info[1], Numel(g.dst), "maxPool3dGrad dy");
+  float *dx = F32(info[2], Numel(g.src), "maxPool3dGrad dx");
+  const int64_t N = g.src[0], C = g.src[1], D = g.src[2], H = g.src[3], W = g.src[4];
+  const int64_t OD = g.dst[2], OH = g.dst[3], OW = g.dst[4];
+  const int64_t KD = g.kernel[0], KH = g.kernel[1], KW = g.kernel[2];
+  const int64_t SD = g.strides[0], SH = g.strides[1], SW = g.strides[2];
+  const int64_t PD = g.pad_l[0], PH = g.pad_l[1], PW = g.pad_l[2];
+  // Output positions in the same batch write overlapping dx windows, so parallelise over batch and
+  // channel blocks only (each thread owns a channel range of every voxel).
+  const int64_t kBlock = 16;
+  const int64_t nblocks = (C + kBlock - 1) / kBlock;
+#pragma omp parallel for collapse(2) schedule(static)
+  for (int64_t n = 0; n < N; ++n) {
+    for (int64_t cb = 0; cb < nblocks; ++cb) {
+      const int64_t c0 = cb * kBlock;
+      const int64_t c1 = std::min(C, c0 + kBlock);
+      float best[kBlock];
+      int64_t arg[kBlock];
+      for (int64_t od = 0; od < OD; ++od) {
+        for (int64_t oh = 0; oh < OH; ++oh) {
+          for (int64_t ow = 0; ow < OW; ++ow) {
+            for (int64_t c = c0; c < c1; ++c) {
+              best[c - c0] = -std::numeric_limits<float>::infinity();
+              arg[c - c0] = -1;
+            }
+            for (int64_t kd = 0; kd < KD; ++kd) {
+              const int64_t d = od * SD - PD + kd;
+              if (d < 0 || d >= D) continue;
+              for (int64_t kh = 0; kh < KH; ++kh) {
+                const int64_t h = oh * SH - PH + kh;
+                if (h < 0 || h >= H) continue;
+                for (int64_t kw = 0; kw < KW; ++kw) {
+                  const int64_t w = ow * SW - PW + kw;
+                  if (w < 0 || w >= W) continue;
+                  const int64_t base = (((n * D + d) * H + h) * W + w) * C;
+                  for (int64_t c = c0; c < c1; ++c) {
+                    const float v = x[base + c];
+                    if (v >= best[c - c0]) {
+                      best[c - c0] = v;
+                      arg[c - c0] = base + c;
+                    }
+                  }
+                }
+              }
+            }
+            const int64_t obase = (((n * OD + od) * OH + oh) * OW + ow) * C;
+            for (int64_t c = c0; c < c1; ++c) {
+              if (arg[c - c0] >= 0) dx[arg[c - c0]] += dy[obase + c];
+            }
+          }
+        }
+      }
+    }
+  }
+  return info.Env().Undefined();
+}
+
+// ---------------------------------------------------------------------------------------------
+Napi::Value SetNumThreads(const Napi::CallbackInfo &info) {
+#ifdef _OPENMP
+  omp_set_num_threads(info[0].As<Napi::Number>().Int32Value());
+#endif
+  return info.Env().Undefined();
+}
+
+Napi::Value GetNumThreads(const Napi::CallbackInfo &info) {
+#ifdef _OPENMP
+  return Napi::Number::New(info.Env(), omp_get_max_threads());
+#else
+  return Napi::Number::New(info.Env(), 1);
+#endif
+}
+
+Napi::Value SetUseAnyLayout(const Napi::CallbackInfo &info) {
+  g_use_any = info[0].As<Napi::Boolean>().Value();
+  return info.Env().Undefined();
+}
+
+Napi::Value ClearCache(const Napi::CallbackInfo &info) {
+  g_fwd.clear();
+  g_bwd_data.clear();
+  g_bwd_wei.clear();
+  g_pool_fwd.clear();
+  g_pool_bwd.clear();
+  return info.Env().Undefined();
+}
+
+Napi::Value Version(const Napi::CallbackInfo &info) {
+  const dnnl_version_t *v = dnnl_version();
+  return Napi::String::New(info.Env(), std::to_string(v->major) + "." + std::to_string(v->minor) + "." +
+                                           std::to_string(v->patch));
+}
+
+// Wraps a binding so oneDNN errors surface as JS errors naming the call.
+template <Napi::Value (*F)(const Napi::CallbackInfo &)>
+Napi::Value Guard(const Napi::CallbackInfo &info) {
+  try {
+    return F(info);
+  } catch (const dnnl::error &e) {
+    throw Napi::Error::New(info.Env(), std::string("oneDNN: ") + e.what());
+  }
+}
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  Eng();
+  Strm();
+  exports.Set("conv3dForward", Napi::Function::New<Guard<Conv3dForward>>(env));
+  exports.Set("conv3dBackpropInput", Napi::Function::New<Guard<Conv3dBackpropInput>>(env));
+  exports.Set("conv3dBackpropFilter", Napi::Function::New<Guard<Conv3dBackpropFilter>>(env));
+  exports.Set("pool3dForward", Napi::Function::New<Guard<Pool3dForward>>(env));
+  exports.Set("avgPool3dBackward", Napi::Function::New<Guard<AvgPool3dBackward>>(env));
+  exports.Set("maxPool3dBackward", Napi::Function::New<Guard<MaxPool3dBackward>>(env));
+  exports.Set("setNumThreads", Napi::Function::New<Guard<SetNumThreads>>(env));
+  exports.Set("getNumThreads", Napi::Function::New<Guard<GetNumThreads>>(env));
+  exports.Set("setUseAnyLayout", Napi::Function::New<Guard<SetUseAnyLayout>>(env));
+  exports.Set("clearCache", Napi::Function::New<Guard<ClearCache>>(env));
+  exports.Set("onednnVersion", Napi::Function::New<Guard<Version>>(env));
+  return exports;
+}
+
+}  // namespace
+
+NODE_API_MODULE(voxnas_kernels, Init)

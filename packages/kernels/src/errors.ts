@@ -1,0 +1,1 @@
+export { InvalidArgumentError } from '@voxnas/volume';

@@ -1,0 +1,148 @@
+import '@tensorflow/tfjs-backend-cpu';
+import * as tf from '@tensorflow/tfjs-core';
+import { InvalidArgumentError } from './errors.js';
+import { conv3dGradConfig } from './conv3d-gradient.js';
+import { loadAddon } from './internal/addon.js';
+import { makeKernelFunc, NATIVE_BODIES } from './internal/kernels.js';
+import { originals, ours } from './internal/state.js';
+
+/** What the native kernels are doing right now (one shared, live object). */
+export interface NativeStatus {
+  /** True while the oneDNN kernels are registered on the 'cpu' backend. */
+  loaded: boolean;
+  /** tfjs kernel names currently served natively, e.g. `Conv3D`; empty when not loaded. */
+  kernels: readonly string[];
+  /** Threads oneDNN uses (OpenMP); 1 when not loaded (the JavaScript kernels are single-threaded). */
+  threads: number;
+  /** Why `loaded` is false (addon missing, VOXNAS_BACKEND=cpu, unregistered by the caller). */
+  reason?: string;
+}
+
+let originalGrad: tf.GradConfig | undefined;
+
+/**
+ * The result of the registration done when `@voxnas/kernels` was imported, kept up to date by
+ * {@link registerNativeKernels}, {@link unregisterNativeKernels} and {@link setNativeThreads}.
+ *
+ * @example
+ * import { nativeStatus } from '@voxnas/kernels';
+ * console.log(nativeStatus.loaded ? `oneDNN on ${nativeStatus.threads} threads` : nativeStatus.reason);
+ */
+export const nativeStatus: NativeStatus = { loaded: false, kernels: [], threads: 1 };
+
+function setStatus(s: NativeStatus): NativeStatus {
+  nativeStatus.loaded = s.loaded;
+  nativeStatus.kernels = Object.freeze([...s.kernels]);
+  nativeStatus.threads = s.threads;
+  if (s.reason === undefined) delete nativeStatus.reason;
+  else nativeStatus.reason = s.reason;
+  return { ...nativeStatus };
+}
+
+/**
+ * Replaces the tfjs 'cpu' backend's Conv3D, Conv3DBackpropInputV2, Conv3DBackpropFilterV2,
+ * MaxPool3D, MaxPool3DGrad, AvgPool3D and AvgPool3DGrad kernels by oneDNN ones (NDHWC activations,
+ * DHWIO filters, float32; other dtypes fall through to the JavaScript kernels), and registers a
+ * Conv3D gradient that supports dilations. Idempotent. Importing the package calls it once, unless
+ * `VOXNAS_BACKEND=cpu` is set.
+ *
+ * @returns a snapshot of {@link nativeStatus}; `loaded` is false with a `reason` when the addon
+ * was not built or could not load.
+ * @example
+ * import { registerNativeKernels, unregisterNativeKernels } from '@voxnas/kernels';
+ * unregisterNativeKernels(); // pure JavaScript kernels, e.g. for a parity check
+ * const status = registerNativeKernels(); // back to oneDNN
+ */
+export function registerNativeKernels(): NativeStatus {
+  const load = loadAddon();
+  if (!load.addon) return setStatus({ loaded: false, kernels: [], threads: 1, reason: load.reason });
+  const addon = load.addon;
+  const names: string[] = [];
+  for (const [name, body] of NATIVE_BODIES) {
+    const current = tf.getKernel(name, 'cpu');
+    if (current && current === ours.get(name)) {
+      names.push(name);
+      continue;
+    }
+    if (!current) continue; // this tfjs has no such CPU kernel: nothing to replace
+    originals.set(name, current);
+    const config: tf.KernelConfig = {
+      kernelName: name,
+      backendName: 'cpu',
+      kernelFunc: makeKernelFunc(addon, body, current.kernelFunc),
+    };
+    tf.unregisterKernel(name, 'cpu');
+    tf.registerKernel(config);
+    ours.set(name, config);
+    names.push(name);
+  }
+  const grad = tf.getGradient(tf.Conv3D);
+  if (grad !== conv3dGradConfig) {
+    originalGrad = grad;
+    tf.registerGradient(conv3dGradConfig);
+  }
+  return setStatus({ loaded: true, kernels: names, threads: addon.getNumThreads() });
+}
+
+/**
+ * Restores the JavaScript kernels (and tfjs's own Conv3D gradient) that
+ * {@link registerNativeKernels} replaced. For parity tests and benchmarks.
+ *
+ * @example
+ * unregisterNativeKernels();
+ * const reference = tf.conv3d(x, w, 1, 'same'); // JavaScript kernel
+ * registerNativeKernels();
+ */
+export function unregisterNativeKernels(): void {
+  for (const [name, config] of ours) {
+    if (tf.getKernel(name, 'cpu') === config) {
+      tf.unregisterKernel(name, 'cpu');
+      const original = originals.get(name);
+      if (original) tf.registerKernel(original);
+    }
+  }
+  ours.clear();
+  if (originalGrad && tf.getGradient(tf.Conv3D) === conv3dGradConfig) tf.registerGradient(originalGrad);
+  const addon = loadAddon().addon;
+  setStatus({
+    loaded: false,
+    kernels: [],
+    threads: 1,
+    reason: addon ? 'unregisterNativeKernels() restored the JavaScript kernels' : (loadAddon().reason ?? ''),
+  });
+}
+
+/**
+ * Sets how many threads the oneDNN kernels use (OpenMP). The default is every core, or
+ * `OMP_NUM_THREADS` when set. Does nothing when the addon is not loaded.
+ *
+ * @param n a positive integer
+ * @throws {InvalidArgumentError} when `n` is not a positive integer
+ * @example
+ * setNativeThreads(2); // match torch.set_num_threads(2)
+ */
+export function setNativeThreads(n: number): void {
+  if (!Number.isInteger(n) || n < 1) {
+    throw new InvalidArgumentError(
+      `setNativeThreads(${String(n)}): expected a positive integer thread count, got ${String(n)}`,
+    );
+  }
+  const addon = loadAddon().addon;
+  if (!addon) return;
+  addon.setNumThreads(n);
+  if (nativeStatus.loaded) nativeStatus.threads = addon.getNumThreads();
+}
+
+/** Registration done at import. */
+export function registerAtImport(): void {
+  if (process.env.VOXNAS_BACKEND === 'cpu') {
+    setStatus({
+      loaded: false,
+      kernels: [],
+      threads: 1,
+      reason: 'VOXNAS_BACKEND=cpu requests the JavaScript kernels; call registerNativeKernels() to override',
+    });
+    return;
+  }
+  registerNativeKernels();
+}
