@@ -1,0 +1,11 @@
+export { main } from './main.js';
+export type { Io } from './main.js';
+export { resolveConfig, loadConfig, applyOverrides, DEFAULT_CONFIG } from './config.js';
+export type { VoxnasConfig, ArchChoice } from './config.js';
+export { ConfigError, UsageError } from './errors.js';
+export { createProgress, formatProgress, formatDuration } from './progress.js';
+export type { Progress } from './progress.js';
+export { doctor, formatDoctor, packageVersions } from './commands/doctor.js';
+export type { DoctorReport } from './commands/doctor.js';
+export { info, formatInfo } from './commands/info.js';
+export type { VolumeInfo, RunInfo } from './commands/info.js';
