@@ -11,3 +11,7 @@ export {
   spacingMm,
 } from './volume.js';
 export type { DType, DTypeArrays, Affine, Volume, VolumeKind, CreateVolumeOptions } from './volume.js';
+export { readNifti, readNiftiWithHeader, decodeNifti } from './read-nifti.js';
+export type { NiftiHeader, NiftiReadResult, ReadNiftiOptions, DecodeNiftiOptions } from './read-nifti.js';
+export { writeNifti, encodeNifti, encodeNiftiHeader } from './write-nifti.js';
+export type { WriteNiftiOptions } from './write-nifti.js';
