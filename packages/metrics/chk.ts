@@ -1,0 +1,17 @@
+import { Rng } from '@voxnas/volume';
+import { randomBlobMask, perturbMask } from './src/internal/fixtures.js';
+import { writeNifti1 } from './src/internal/nifti1-writer.js';
+import { distanceTransformEdt } from './src/distance-transform.js';
+import { execFileSync } from 'node:child_process';
+const rng = new Rng(5); const shape=[15,9,7] as const; const sp=[0.7,1.2,2.5] as const;
+const r = randomBlobMask(rng, shape), p = perturbMask(rng, r, shape);
+const aff=[-sp[0],0,0,10, 0,sp[1],0,-20, 0,0,sp[2],5, 0,0,0,1];
+writeNifti1('/tmp/pmt/r.nii', r, shape, aff); writeNifti1('/tmp/pmt/p.nii', p, shape, aff);
+console.log(execFileSync('plastimatch',['dice','--all','/tmp/pmt/r.nii','/tmp/pmt/p.nii'],{encoding:'utf8'}));
+console.log(execFileSync('/usr/bin/python3',['-c','import nibabel as nib;i=nib.load("/tmp/pmt/r.nii");print(i.affine, i.get_fdata().sum(), i.shape)'],{encoding:'utf8'}));
+const dir=(a:Uint8Array,b:Uint8Array)=>{const d=distanceTransformEdt(b,{shape,spacingMm:sp});const v:number[]=[];for(let i=0;i<a.length;i++)if(a[i])v.push(d[i]!);return v;};
+const ab=dir(r,p), ba=dir(p,r);
+const mx=(v:number[])=>Math.max(...v), mean=(v:number[])=>v.reduce((s,x)=>s+x,0)/v.length;
+const pct=(v:number[])=>{const s=[...v].sort((x,y)=>x-y);let o=Math.floor(0.95*s.length-1);return s[Math.min(o,s.length-1)]!};
+console.log({hd:Math.max(mx(ab),mx(ba)), avgavg:0.5*(mean(ab)+mean(ba)), maxavg:Math.max(mean(ab),mean(ba)), pct:0.5*(pct(ab)+pct(ba))});
+let tp=0;for(let i=0;i<r.length;i++)if(r[i]&&p[i])tp++;console.log(tp);
