@@ -1,0 +1,8 @@
+import { VoxnasError } from '@voxnas/volume';
+
+/** The search was configured or resumed inconsistently (mismatched run directory, bad split, …). */
+export class SearchConfigError extends VoxnasError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('E_SEARCH_CONFIG', message, options);
+  }
+}

@@ -1,0 +1,3 @@
+export { SearchConfigError } from './errors.js';
+export { alphaStats, parameterFreeOperators, detectCollapse } from './diagnostics.js';
+export type { EdgeStats, HealthWarning, CollapseOptions } from './diagnostics.js';
