@@ -1,3 +1,3 @@
 import { voxnasTsup } from '../../tsup.base';
 
-export default voxnasTsup();
+export default voxnasTsup({ entry: { index: 'src/index.ts', 'testing/index': 'src/testing/index.ts' } });

@@ -1,0 +1,140 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { BackendError } from './errors.js';
+
+/** What `initBackend` chose. */
+export interface BackendChoice {
+  /** tfjs backend name now active: `'tensorflow'` (tfjs-node / -gpu), `'cpu'`, or what was requested. */
+  readonly backend: string;
+  /** Package that provides it: `@tensorflow/tfjs-node-gpu`, `@tensorflow/tfjs-node`, `@tensorflow/tfjs-backend-cpu`, … */
+  readonly provider: string;
+  /** True when @voxnas/kernels' native kernels are registered on the cpu backend. */
+  readonly native: boolean;
+  /** Native kernel names (empty unless `native`). */
+  readonly nativeKernels: readonly string[];
+  /** Why faster options were not used (empty when the first choice worked). */
+  readonly notes: readonly string[];
+  /** The logged line. */
+  readonly summary: string;
+}
+
+/** Options of `initBackend`. */
+export interface InitBackendOptions {
+  /**
+   * `'auto'` (default; or the `VOXNAS_BACKEND` environment variable when set): tfjs-node-gpu →
+   * tfjs-node → cpu with @voxnas/kernels when it loads. `'tensorflow'`: tfjs-node-gpu or tfjs-node,
+   * else an error. `'native'`: cpu + @voxnas/kernels, else an error. `'cpu'`: the pure-JS kernels
+   * (native kernels are unregistered if loaded). Any other name (`'wasm'`, `'webgl'`) is passed to
+   * `tf.setBackend` and must already be registered.
+   */
+  readonly backend?: string;
+  /** Receives the one-line summary. Default `console.error`; pass `() => {}` to silence. */
+  readonly logger?: (line: string) => void;
+  /** Module loader for the optional packages (default: dynamic `import`). Tests pass a failing one. */
+  readonly importModule?: (specifier: string) => Promise<unknown>;
+}
+
+interface KernelsModule {
+  nativeStatus: { loaded: boolean; kernels: readonly string[]; threads: number; reason?: string };
+  unregisterNativeKernels?: () => void;
+  registerNativeKernels?: () => void;
+}
+
+const dynamicImport = (specifier: string): Promise<unknown> => import(/* @vite-ignore */ specifier);
+
+function message(error: unknown): string {
+  const text = error instanceof Error ? error.message : String(error);
+  return text.split('\n')[0]!.slice(0, 160);
+}
+
+/**
+ * Chooses and activates the best available tfjs backend (DESIGN.md "Backends") and logs one line.
+ * tfjs-node(-gpu) are optional peers, loaded by dynamic import inside try/catch, so nothing needs
+ * them to build or test. `VOXNAS_BACKEND` (or `options.backend`) overrides the choice.
+ *
+ * @example
+ * const choice = await initBackend({ logger: (line) => log.info(line) });
+ * // "voxnas backend: cpu + @voxnas/kernels native (2 threads, 9 kernels)"
+ */
+export async function initBackend(options: InitBackendOptions = {}): Promise<BackendChoice> {
+  const requested = (options.backend ?? process.env.VOXNAS_BACKEND ?? 'auto').trim().toLowerCase() || 'auto';
+  const load = options.importModule ?? dynamicImport;
+  const log = options.logger ?? ((line: string) => console.error(line));
+  const notes: string[] = [];
+  let choice: Omit<BackendChoice, 'summary' | 'notes'> | undefined;
+  let threads = 0;
+
+  if (requested === 'auto' || requested === 'tensorflow') {
+    for (const provider of ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node']) {
+      try {
+        await load(provider);
+        if (!(await tf.setBackend('tensorflow'))) throw new Error("tf.setBackend('tensorflow') returned false");
+        choice = { backend: 'tensorflow', provider, native: false, nativeKernels: [] };
+        break;
+      } catch (error) {
+        notes.push(`${provider} unavailable: ${message(error)}`);
+      }
+    }
+    if (choice === undefined && requested === 'tensorflow') {
+      throw new BackendError(`initBackend: VOXNAS_BACKEND=tensorflow but neither tfjs-node-gpu nor tfjs-node loads (${notes.join('; ')})`);
+    }
+  }
+
+  if (choice === undefined && (requested === 'auto' || requested === 'native' || requested === 'cpu')) {
+    await load('@tensorflow/tfjs-backend-cpu');
+    let kernels: KernelsModule | undefined;
+    if (requested !== 'cpu') {
+      try {
+        kernels = (await load('@voxnas/kernels')) as KernelsModule;
+        if (!kernels.nativeStatus?.loaded) {
+          notes.push(`@voxnas/kernels not loaded: ${kernels.nativeStatus?.reason ?? 'unknown reason'}`);
+          kernels = undefined;
+        }
+      } catch (error) {
+        notes.push(`@voxnas/kernels unavailable: ${message(error)}`);
+      }
+      if (kernels === undefined && requested === 'native') {
+        throw new BackendError(`initBackend: VOXNAS_BACKEND=native but @voxnas/kernels did not load (${notes.join('; ')})`);
+      }
+    } else {
+      // Pure JS: undo the registration if another module imported @voxnas/kernels already.
+      try {
+        const loaded = (await load('@voxnas/kernels')) as KernelsModule;
+        if (loaded.nativeStatus?.loaded) loaded.unregisterNativeKernels?.();
+      } catch {
+        // not installed: nothing to undo
+      }
+    }
+    if (kernels !== undefined) kernels.registerNativeKernels?.();
+    await tf.setBackend('cpu');
+    choice = {
+      backend: 'cpu',
+      provider: '@tensorflow/tfjs-backend-cpu',
+      native: kernels !== undefined,
+      nativeKernels: kernels?.nativeStatus.kernels ?? [],
+    };
+    threads = kernels?.nativeStatus.threads ?? 0;
+  }
+
+  if (choice === undefined) {
+    let ok = false;
+    try {
+      ok = await tf.setBackend(requested);
+    } catch (error) {
+      notes.push(message(error));
+    }
+    if (!ok) {
+      throw new BackendError(
+        `initBackend: backend "${requested}" is not registered (expected auto, tensorflow, native, cpu or a registered tfjs backend such as wasm; registered: ${Object.keys(tf.engine().registryFactory).join(', ')})`,
+      );
+    }
+    choice = { backend: requested, provider: `tfjs backend "${requested}"`, native: false, nativeKernels: [] };
+  }
+  await tf.ready();
+  const summary =
+    `voxnas backend: ${choice.backend}` +
+    (choice.native ? ` + @voxnas/kernels native (${threads} threads, ${choice.nativeKernels.length} kernels)` : ` (${choice.provider})`) +
+    (requested === 'auto' ? '' : ` [VOXNAS_BACKEND=${requested}]`) +
+    (notes.length > 0 && !choice.native && choice.backend === 'cpu' ? ` — pure JS; ${notes[notes.length - 1]}` : '');
+  log(summary);
+  return { ...choice, notes, summary };
+}

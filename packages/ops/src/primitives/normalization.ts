@@ -1,0 +1,86 @@
+import * as tf from '@tensorflow/tfjs-core';
+import '../internal/gradients.js';
+import { OperatorInputError } from '../errors.js';
+import { checkNdhwc } from '../internal/validate.js';
+
+/** Per-channel affine parameters shared by the normalisations: `gamma`, `beta` of shape `[C]`. */
+export interface NormAffine {
+  readonly gamma?: tf.Tensor1D;
+  readonly beta?: tf.Tensor1D;
+  /** Added to the variance. Default 1e-5 (PyTorch's). */
+  readonly eps?: number;
+}
+
+function affine(who: string, y: tf.Tensor, channels: number, { gamma, beta }: NormAffine): tf.Tensor {
+  for (const [name, t] of [['gamma', gamma], ['beta', beta]] as const) {
+    if (t !== undefined && (t.rank !== 1 || t.shape[0] !== channels)) {
+      throw new OperatorInputError(`${who}: ${name} must have shape [${channels}], got [${t.shape.join(', ')}]`);
+    }
+  }
+  let out = y;
+  if (gamma !== undefined) out = tf.mul(out, gamma);
+  if (beta !== undefined) out = tf.add(out, beta);
+  return out;
+}
+
+/**
+ * Instance normalisation of NDHWC input: each (sample, channel) is normalised over z, y, x with the
+ * biased variance (PyTorch `InstanceNorm3d`), then scaled by `gamma` and shifted by `beta` if given.
+ *
+ * @example
+ * const y = instanceNorm3d(x, { eps: 1e-5 }); // x [2,5,6,7,3] → same shape, zero mean per (n, c)
+ */
+export function instanceNorm3d(x: tf.Tensor5D, options: NormAffine = {}): tf.Tensor5D {
+  checkNdhwc('instanceNorm3d', x);
+  return tf.tidy('instanceNorm3d', () => {
+    const { mean, variance } = tf.moments(x, [1, 2, 3], true);
+    const y = tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, options.eps ?? 1e-5)));
+    return affine('instanceNorm3d', y, x.shape[4], options) as tf.Tensor5D;
+  });
+}
+
+/**
+ * Group normalisation of NDHWC input: channels are split into `groups` consecutive groups, each
+ * (sample, group) normalised over z, y, x and its channels (PyTorch `GroupNorm`).
+ *
+ * @example
+ * const y = groupNorm3d(x, { groups: 2 }); // x [1,5,6,7,4]
+ */
+export function groupNorm3d(x: tf.Tensor5D, options: NormAffine & { readonly groups: number }): tf.Tensor5D {
+  checkNdhwc('groupNorm3d', x);
+  const [n, d, h, w, c] = x.shape;
+  const g = options.groups;
+  if (!Number.isInteger(g) || g < 1 || c % g !== 0) {
+    throw new OperatorInputError(`groupNorm3d: groups must divide the ${c} channels, got groups=${g}`);
+  }
+  return tf.tidy('groupNorm3d', () => {
+    const xg = tf.reshape(x, [n, d, h, w, g, c / g]);
+    const { mean, variance } = tf.moments(xg, [1, 2, 3, 5], true);
+    const y = tf.reshape(tf.mul(tf.sub(xg, mean), tf.rsqrt(tf.add(variance, options.eps ?? 1e-5))), x.shape);
+    return affine('groupNorm3d', y, c, options) as tf.Tensor5D;
+  });
+}
+
+/**
+ * Batch normalisation of NDHWC input with given statistics (`mean`, `variance` of shape `[C]`), or
+ * with the batch statistics over n, z, y, x when they are omitted (training mode). `BatchNorm3d` keeps
+ * the running statistics.
+ *
+ * @example
+ * const y = batchNorm3d(x, { mean, variance, gamma, beta });
+ */
+export function batchNorm3d(
+  x: tf.Tensor5D,
+  options: NormAffine & { readonly mean?: tf.Tensor1D; readonly variance?: tf.Tensor1D } = {},
+): tf.Tensor5D {
+  checkNdhwc('batchNorm3d', x);
+  return tf.tidy('batchNorm3d', () => {
+    let mean: tf.Tensor = options.mean as tf.Tensor;
+    let variance: tf.Tensor = options.variance as tf.Tensor;
+    if (options.mean === undefined || options.variance === undefined) {
+      ({ mean, variance } = tf.moments(x, [0, 1, 2, 3]));
+    }
+    const y = tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, options.eps ?? 1e-5)));
+    return affine('batchNorm3d', y, x.shape[4], options) as tf.Tensor5D;
+  });
+}
