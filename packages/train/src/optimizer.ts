@@ -29,6 +29,8 @@ export interface OptimizerParam {
 export interface OptimizerState {
   readonly spec: OptimizerSpec;
   readonly step: number;
+  /** Updates each parameter has received (a parameter without a gradient in a step is skipped). */
+  readonly paramSteps: Readonly<Record<string, number>>;
   readonly slots: ReadonlyArray<{ readonly name: string; readonly shape: readonly number[]; readonly values: Float32Array }>;
 }
 
@@ -90,6 +92,7 @@ export class Optimizer {
   private readonly cfg: Resolved;
   private readonly slots = new Map<string, tf.Variable>();
   private stepCount = 0;
+  private readonly paramSteps = new Map<string, number>();
 
   constructor(spec: OptimizerSpec, params: readonly OptimizerParam[]) {
     this.cfg = resolve(spec);
@@ -101,6 +104,7 @@ export class Optimizer {
     }
     this.params = params.slice();
     for (const p of this.params) {
+      this.paramSteps.set(p.name, 0);
       for (const slot of this.slotNames()) {
         const zeros = tf.zeros(p.variable.shape, 'float32');
         this.slots.set(`${p.name}/${slot}`, tf.variable(zeros, false));
@@ -129,20 +133,34 @@ export class Optimizer {
   }
 
   /**
-   * Applies one update. `grads[i]` is the gradient of `params[i]` (same shape); the caller keeps
-   * ownership of the gradient tensors. `lr` is the learning rate of this step.
+   * Applies one update. `grads[i]` is the gradient of `params[i]` (same shape), or `null` when the
+   * parameter took no part in the loss (a path the supernet did not sample): like PyTorch's
+   * `grad is None`, that parameter and its slots are left untouched and its own step count (Adam's
+   * bias correction) does not advance. The caller keeps ownership of the gradient tensors.
+   * `lr` is the learning rate of this step.
    */
-  applyGradients(grads: readonly tf.Tensor[], lr: number): void {
+  applyGradients(grads: ReadonlyArray<tf.Tensor | null>, lr: number): void {
     if (grads.length !== this.params.length) {
       throw new TrainConfigError(`Optimizer.applyGradients: got ${grads.length} gradients for ${this.params.length} parameters`);
     }
     if (!(Number.isFinite(lr) && lr >= 0)) throw new TrainConfigError(`Optimizer.applyGradients: lr is ${lr}, expected ≥ 0`);
     const c = this.cfg;
-    const t = this.stepCount + 1;
+    this.params.forEach((p, i) => {
+      const g = grads[i];
+      const w = p.variable;
+      if (g != null && (g.shape.length !== w.shape.length || g.shape.some((d, k) => d !== w.shape[k]))) {
+        throw new TrainConfigError(
+          `Optimizer.applyGradients: gradient of "${p.name}" has shape [${g.shape.join(',')}], expected [${w.shape.join(',')}]`,
+        );
+      }
+    });
     tf.tidy(() => {
       this.params.forEach((p, i) => {
         const w = p.variable;
-        let g = grads[i]!;
+        let g = grads[i];
+        if (g == null) return;
+        const t = this.paramSteps.get(p.name)! + 1;
+        this.paramSteps.set(p.name, t);
         if (g.shape.length !== w.shape.length || g.shape.some((d, k) => d !== w.shape[k])) {
           throw new TrainConfigError(
             `Optimizer.applyGradients: gradient of "${p.name}" has shape [${g.shape.join(',')}], expected [${w.shape.join(',')}]`,
@@ -174,7 +192,7 @@ export class Optimizer {
         w.assign(tf.sub(base, tf.mul(tf.div(m1, denom), lr / bc1)));
       });
     });
-    this.stepCount = t;
+    this.stepCount += 1;
   }
 
   /** Copies the state out of the backend (see {@link OptimizerState}). */
@@ -183,14 +201,19 @@ export class Optimizer {
     for (const [name, v] of this.slots) {
       slots.push({ name, shape: v.shape.slice(), values: (await v.data()) as Float32Array });
     }
-    return { spec: JSON.parse(JSON.stringify(this.spec)) as OptimizerSpec, step: this.stepCount, slots };
+    return {
+      spec: JSON.parse(JSON.stringify(this.spec)) as OptimizerSpec,
+      step: this.stepCount,
+      paramSteps: Object.fromEntries(this.paramSteps),
+      slots,
+    };
   }
 
   /**
-   * Restores a state taken by {@link getState}. Every slot must be present with its shape; the spec
-   * kind must match. Throws {@link TrainConfigError} otherwise (nothing is changed then).
+   * Throws {@link TrainConfigError} unless `state` fits this optimiser: same kind, every slot present
+   * with its shape, a step count for every parameter. Changes nothing.
    */
-  setState(state: OptimizerState): void {
+  checkState(state: OptimizerState): void {
     if (state.spec?.kind !== this.spec.kind) {
       throw new TrainConfigError(`Optimizer.setState: state is for '${state.spec?.kind}', this optimiser is '${this.spec.kind}'`);
     }
@@ -210,10 +233,25 @@ export class Optimizer {
     for (const name of given.keys()) {
       if (!this.slots.has(name)) throw new TrainConfigError(`Optimizer.setState: unexpected slot "${name}"`);
     }
+    for (const p of this.params) {
+      const t = state.paramSteps?.[p.name];
+      if (!(Number.isInteger(t) && t! >= 0)) {
+        throw new TrainConfigError(`Optimizer.setState: paramSteps["${p.name}"] is ${t}, expected an integer ≥ 0`);
+      }
+    }
+  }
+
+  /**
+   * Restores a state taken by {@link getState} (checked first with {@link checkState}).
+   */
+  setState(state: OptimizerState): void {
+    this.checkState(state);
+    const given = new Map(state.slots.map((s) => [s.name, s]));
     for (const [name, v] of this.slots) {
       const s = given.get(name)!;
       tf.tidy(() => v.assign(tf.tensor(s.values, v.shape, 'float32')));
     }
+    for (const p of this.params) this.paramSteps.set(p.name, state.paramSteps[p.name]!);
     this.stepCount = state.step;
   }
 

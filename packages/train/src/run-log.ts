@@ -1,0 +1,48 @@
+import { appendFile, readFile } from 'node:fs/promises';
+import type { JsonValue } from './checkpoint.js';
+import { atomicWriteFile } from './internal/atomic.js';
+
+/**
+ * An append-only JSON-lines log (`log.jsonl` of a run directory): one JSON object per line.
+ *
+ * @example
+ * const log = new RunLog('runs/a/log.jsonl');
+ * await log.append({ type: 'step', step: 0, loss: 0.9 });
+ */
+export class RunLog {
+  constructor(readonly path: string) {}
+
+  /** Appends one record as a line. */
+  async append(record: { readonly [key: string]: JsonValue }): Promise<void> {
+    await appendFile(this.path, `${JSON.stringify(record)}\n`);
+  }
+
+  /** Every record (a torn last line from a crash is ignored). */
+  async read(): Promise<Array<Record<string, JsonValue>>> {
+    let text: string;
+    try {
+      text = await readFile(this.path, 'utf8');
+    } catch {
+      return [];
+    }
+    const out: Array<Record<string, JsonValue>> = [];
+    for (const line of text.split('\n')) {
+      if (line.trim() === '') continue;
+      try {
+        out.push(JSON.parse(line) as Record<string, JsonValue>);
+      } catch {
+        // a line cut by a crash
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Drops records whose `step` is ≥ `step` (written after the checkpoint a run resumes from), so a
+   * resumed run's log reads as if it had never stopped. Rewrites the file atomically.
+   */
+  async truncateFrom(step: number): Promise<void> {
+    const kept = (await this.read()).filter((r) => !(typeof r.step === 'number' && r.step >= step));
+    await atomicWriteFile(this.path, kept.map((r) => `${JSON.stringify(r)}\n`).join(''));
+  }
+}
