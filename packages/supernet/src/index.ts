@@ -1,0 +1,37 @@
+export { GenotypeError, SearchSpaceError } from './errors.js';
+export {
+  CELL_TYPES,
+  DEFAULT_CANDIDATES,
+  DEFAULT_MACRO,
+  ZERO_OPERATOR,
+  createSearchSpace,
+  edgeLabel,
+  edgesOf,
+  macroLayout,
+  nodeName,
+  spatialMultiple,
+} from './search-space.js';
+export type {
+  CellInstance,
+  CellRole,
+  CellType,
+  EdgeSpec,
+  MacroConfig,
+  Resample,
+  SearchSpace,
+  SearchSpaceOptions,
+} from './search-space.js';
+export { createSampler, fullSampler, gumbelOneSampler, gumbelSampler, uniformSampler } from './sampler.js';
+export type { SampleResult, Sampler, SamplerConfig } from './sampler.js';
+export { temperatureAt } from './temperature.js';
+export type { TemperatureSchedule } from './temperature.js';
+export { GENOTYPE_SCHEMA, parseGenotype, stringifyGenotype, validateGenotype } from './genotype.js';
+export type { Genotype, JsonValue, ValidateGenotypeOptions } from './genotype.js';
+export { deriveGenotype } from './derive-genotype.js';
+export type { AlphaValues, DeriveGenotypeOptions } from './derive-genotype.js';
+export { diffGenotypes } from './diff-genotypes.js';
+export type { GenotypeDiff } from './diff-genotypes.js';
+export { sampleRandomGenotype } from './random-genotype.js';
+export type { RandomGenotypeOptions } from './random-genotype.js';
+export { renderGenotypeSvg } from './render-genotype.js';
+export type { RenderGenotypeOptions } from './render-genotype.js';
