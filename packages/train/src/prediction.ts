@@ -1,0 +1,136 @@
+import { rm } from 'node:fs/promises';
+import {
+  GeometryError,
+  allocData,
+  createVolume,
+  readNifti,
+  validateAffine,
+  writeNifti,
+  type Affine,
+  type Volume,
+} from '@voxnas/volume';
+import { TrainConfigError } from './errors.js';
+import { invertAffine, multiplyAffine } from './internal/affine.js';
+import { slidingWindowInference, type PredictFn, type SlidingWindowOptions } from './sliding-window.js';
+
+/** A voxel grid: shape `[nx, ny, nz]` and voxel → world affine (every `Volume` is one). */
+export interface Grid {
+  readonly shape: readonly [number, number, number];
+  readonly affine: Affine | ArrayLike<number>;
+}
+
+/**
+ * Maps a label map onto another grid by nearest neighbour through the two affines: each target
+ * voxel takes the label of the source voxel nearest to the same world point, or `background` when
+ * that point falls outside the source grid. Undoes any reorientation, resampling, cropping or
+ * padding done before the network, since each of those keeps the affine right (DESIGN.md).
+ *
+ * @example
+ * // labels predicted on a cropped, 1.5 mm, reoriented grid → the original image's grid
+ * const onInput = mapLabelsToGrid(labels, originalImage);
+ */
+export function mapLabelsToGrid<V extends Volume>(labels: V, grid: Grid, options: { background?: number } = {}): V {
+  if (labels.channels !== 1) {
+    throw new TrainConfigError(`mapLabelsToGrid: labels have ${labels.channels} channels, expected 1`);
+  }
+  validateAffine(grid.affine, 'mapLabelsToGrid(grid)');
+  const [tx, ty, tz] = grid.shape;
+  const [sx, sy, sz] = labels.shape;
+  const m = multiplyAffine(invertAffine(labels.affine), grid.affine); // target voxel → source voxel
+  const out = allocData(labels.dtype, tx * ty * tz);
+  const background = options.background ?? 0;
+  const src = labels.data;
+  for (let k = 0, o = 0; k < tz; k++) {
+    for (let j = 0; j < ty; j++) {
+      const bx = m[1]! * j + m[2]! * k + m[3]!;
+      const by = m[5]! * j + m[6]! * k + m[7]!;
+      const bz = m[9]! * j + m[10]! * k + m[11]!;
+      for (let i = 0; i < tx; i++, o++) {
+        const x = Math.round(m[0]! * i + bx);
+        const y = Math.round(m[4]! * i + by);
+        const z = Math.round(m[8]! * i + bz);
+        out[o] = x >= 0 && y >= 0 && z >= 0 && x < sx && y < sy && z < sz ? src[x + sx * (y + sy * z)]! : background;
+      }
+    }
+  }
+  return createVolume({ data: out, shape: grid.shape, affine: grid.affine, kind: 'label' }) as unknown as V;
+}
+
+/**
+ * Throws {@link GeometryError} unless `grid` has the reference's shape and an affine equal within
+ * `toleranceMm` per entry. `where` names the check in the message.
+ *
+ * @example
+ * checkSameGrid(prediction, image, { where: 'prediction.nii.gz' });
+ */
+export function checkSameGrid(grid: Grid, reference: Grid, options: { toleranceMm?: number; where?: string } = {}): void {
+  const tol = options.toleranceMm ?? 1e-3;
+  const where = options.where ?? 'checkSameGrid';
+  if (grid.shape.some((n, i) => n !== reference.shape[i])) {
+    throw new GeometryError(`${where}: shape is [${grid.shape.join(', ')}], expected the input's [${reference.shape.join(', ')}]`);
+  }
+  for (let i = 0; i < 16; i++) {
+    if (!(Math.abs(grid.affine[i]! - reference.affine[i]!) <= tol)) {
+      throw new GeometryError(
+        `${where}: affine[${Math.floor(i / 4)}][${i % 4}] is ${grid.affine[i]}, expected the input's ${reference.affine[i]} (±${tol} mm)`,
+      );
+    }
+  }
+}
+
+/**
+ * Writes a label map as NIfTI on the `reference` grid (the original input image): maps it there with
+ * {@link mapLabelsToGrid}, writes it atomically, reads the file back and checks its shape and affine
+ * against the reference (throws {@link GeometryError} and removes the file if they differ).
+ * Returns the volume written.
+ *
+ * @example
+ * await writePrediction(labelsOnNetworkGrid, { reference: originalImage, path: 'run/pred/case1.nii.gz' });
+ */
+export async function writePrediction<V extends Volume>(
+  labels: V,
+  options: { reference: Grid; path: string; toleranceMm?: number },
+): Promise<V> {
+  const mapped = mapLabelsToGrid(labels, options.reference);
+  await writeNifti(mapped, options.path);
+  try {
+    const back = await readNifti(options.path);
+    checkSameGrid(back, options.reference, {
+      ...(options.toleranceMm !== undefined ? { toleranceMm: options.toleranceMm } : {}),
+      where: `writePrediction(${options.path})`,
+    });
+  } catch (error) {
+    await rm(options.path, { force: true });
+    throw error;
+  }
+  return mapped;
+}
+
+/** Options of {@link predictCase}. */
+export interface PredictCaseOptions extends Omit<SlidingWindowOptions, 'output'> {
+  /**
+   * What was done to the image before the network (reorient, resample, crop, normalise — any chain
+   * that keeps the affine right). Default: nothing.
+   */
+  readonly preprocess?: (image: Volume) => Volume | Promise<Volume>;
+  /** Also write the labels (on the input's grid) to this `.nii`/`.nii.gz` path. */
+  readonly path?: string;
+}
+
+/**
+ * Predicts one case end to end: preprocess → sliding-window inference (argmax labels) → labels
+ * mapped back onto the *input's* grid by nearest neighbour → optionally written as NIfTI (geometry
+ * checked against the input). Returns the labels on the input grid.
+ *
+ * @example
+ * const labels = await predictCase(image, (x) => net.apply(x), {
+ *   preprocess: (v) => normalise(v), windowSize: [32, 32, 16], mirror: true, path: 'pred/case1.nii.gz',
+ * });
+ */
+export async function predictCase(image: Volume, predict: PredictFn, options: PredictCaseOptions): Promise<Volume> {
+  const { preprocess, path, ...sliding } = options;
+  const input = preprocess ? await preprocess(image) : image;
+  const { labels } = await slidingWindowInference(input, predict, { ...sliding, output: 'labels' });
+  if (path !== undefined) return writePrediction(labels!, { reference: image, path });
+  return mapLabelsToGrid(labels!, image);
+}
