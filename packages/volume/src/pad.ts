@@ -1,0 +1,48 @@
+import { InvalidArgumentError } from './errors.js';
+import { translateWindow } from './crop.js';
+import type { Volume } from './volume.js';
+
+/**
+ * The input offset of a centred pad-or-crop from n to m voxels: for padding the `floor((m − n)/2)`
+ * new voxels go before and the rest after; for cropping `floor((n − m)/2)` voxels are removed at the
+ * start and the rest at the end (MONAI's SpatialPad / CenterSpatialCrop). Padding then cropping back
+ * (or the reverse) restores the original exactly.
+ */
+export function centredOffset(n: number, m: number): number {
+  return (m >= n ? -Math.floor((m - n) / 2) : Math.floor((n - m) / 2)) + 0; // + 0: no -0
+}
+
+/**
+ * Pads (with `fill`, default 0) and/or crops each axis, centred, to `shape` — see {@link centredOffset}
+ * for where the odd voxel goes. World positions are kept (affine A·M, M a translation).
+ *
+ * @example
+ * const fixed = padOrCrop(t1, { shape: [96, 96, 96] });
+ */
+export function padOrCrop(volume: Volume, options: { shape: readonly [number, number, number]; fill?: number }): Volume {
+  const shape = options.shape;
+  if (!Array.isArray(shape) || shape.length !== 3 || !shape.every((n) => Number.isInteger(n) && n > 0)) {
+    throw new InvalidArgumentError(`padOrCrop: shape must be 3 positive integers, got ${JSON.stringify(shape)}`);
+  }
+  const fill = options.fill ?? 0;
+  if (!Number.isFinite(fill)) throw new InvalidArgumentError(`padOrCrop: fill must be a finite number, got ${fill}`);
+  const offset: [number, number, number] = [0, 1, 2].map((i) => centredOffset(volume.shape[i]!, shape[i]!)) as [number, number, number];
+  return translateWindow(volume, offset, [shape[0], shape[1], shape[2]], fill);
+}
+
+/**
+ * Pads each axis (centred, `fill` default 0) up to the next multiple of `multiple` (e.g. 2**k for a
+ * network with k down-samplings). Axes already a multiple are untouched.
+ *
+ * @example
+ * padToMultiple(vol, { multiple: 16 }).shape; // [96, 112, 96] for a 91×109×91 volume
+ */
+export function padToMultiple(volume: Volume, options: { multiple: number | readonly [number, number, number]; fill?: number }): Volume {
+  const k = options.multiple;
+  const ks = typeof k === 'number' ? [k, k, k] : Array.from(k);
+  if (ks.length !== 3 || !ks.every((x) => Number.isInteger(x) && x >= 1)) {
+    throw new InvalidArgumentError(`padToMultiple: multiple must be a positive integer or 3 of them, got ${JSON.stringify(k)}`);
+  }
+  const shape = volume.shape.map((n, i) => Math.ceil(n / ks[i]!) * ks[i]!) as [number, number, number];
+  return padOrCrop(volume, { shape, fill: options.fill });
+}
