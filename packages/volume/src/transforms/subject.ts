@@ -83,8 +83,8 @@ export function withStep(subject: Subject, step: TransformStep): Subject {
  * const out = augment(createSubject({ image, label }), new Rng(1).fork('augment'));
  * JSON.stringify(out.history); // the replay log
  */
-export function compose(transforms: readonly Transform<never>[]): (subject: Subject, rng: Rng) => Subject {
-  const list = transforms as readonly Transform<unknown>[];
+export function compose(transforms: readonly Transform<unknown>[]): (subject: Subject, rng: Rng) => Subject {
+  const list = transforms;
   for (const t of list) {
     if (t.p !== undefined && !(t.p >= 0 && t.p <= 1)) {
       throw new InvalidArgumentError(`compose: transform '${t.name}' has p=${t.p}, expected a probability in [0, 1]`);

@@ -9,7 +9,7 @@ import { labelSet, testSubject } from './fixtures.js';
  * the JSON log is bit-identical, labels keep their value set, intensity transforms leave labels and
  * geometry untouched.
  */
-export function transformContract(make: () => Transform<never>, opts: { spatial: boolean }): void {
+export function transformContract(make: () => Transform<unknown>, opts: { spatial: boolean }): void {
   const run = (seed: number, s: Subject = testSubject()) => compose([make()])(s, new Rng(seed));
 
   it('same seed → same output; another seed → different', () => {
@@ -59,7 +59,7 @@ export function transformContract(make: () => Transform<never>, opts: { spatial:
   }
 
   it('p = 0 skips and records params null', () => {
-    const t = { ...make(), p: 0 } as Transform<never>;
+    const t = { ...make(), p: 0 } as Transform<unknown>;
     const s = createSubject(testSubject().volumes);
     const out = compose([t])(s, new Rng(1));
     expect(out.history).toEqual([{ name: t.name, params: null }]);
