@@ -22,3 +22,51 @@ export type { Interpolation, ResampleOptions, ResampleGridOptions } from './resa
 export { boundingBox, crop, cropToForeground } from './crop.js';
 export type { Box, CropToForegroundOptions } from './crop.js';
 export { padOrCrop, padToMultiple, centredOffset } from './pad.js';
+// Data pipeline: augmentation, patch sampling, datasets, loader.
+export { createSubject, compose, mapVolumes } from './transforms/subject.js';
+export type { Subject, Transform, TransformStep } from './transforms/subject.js';
+export { replay, invert } from './transforms/replay.js';
+export type { TransformOps } from './transforms/replay.js';
+export { flip, randomFlip } from './transforms/flip.js';
+export type { FlipParams } from './transforms/flip.js';
+export { rot90, randomRot90 } from './transforms/rot90.js';
+export type { Rot90Params } from './transforms/rot90.js';
+export { spatial, randomSpatial } from './transforms/spatial.js';
+export type { SpatialParams, SpatialGridOptions, RandomSpatialOptions } from './transforms/spatial.js';
+export { gamma, randomGamma } from './transforms/gamma.js';
+export type { GammaParams } from './transforms/gamma.js';
+export { noise, randomNoise } from './transforms/noise.js';
+export type { NoiseParams } from './transforms/noise.js';
+export { blur, randomBlur } from './transforms/blur.js';
+export type { BlurParams } from './transforms/blur.js';
+export { brightnessContrast, randomBrightnessContrast } from './transforms/brightness-contrast.js';
+export type { BrightnessContrastParams } from './transforms/brightness-contrast.js';
+export { lowResolution, randomLowResolution } from './transforms/low-resolution.js';
+export type { LowResolutionParams } from './transforms/low-resolution.js';
+export { createLabelIndex } from './sampling/label-index.js';
+export type { LabelIndex } from './sampling/label-index.js';
+export {
+  sampleUniformPatch,
+  samplePatchContaining,
+  sampleForegroundPatch,
+  sampleClassBalancedPatches,
+  foregroundFlags,
+  allocateClasses,
+} from './sampling/patch-sampler.js';
+export type { PatchDraw } from './sampling/patch-sampler.js';
+export { gridPatchStarts, extractPatch } from './sampling/grid.js';
+export { createPatchAggregator, gaussianWeights } from './sampling/aggregator.js';
+export type { PatchAggregator } from './sampling/aggregator.js';
+export { openDataset, checkCase } from './datasets/dataset.js';
+export type { Dataset, LoadedCase, OpenDatasetOptions } from './datasets/dataset.js';
+export type { CaseFiles, DatasetDescription } from './datasets/layouts.js';
+export { DatasetError } from './datasets/dataset-error.js';
+export type { DatasetProblem } from './datasets/dataset-error.js';
+export { createSplits, writeSplits, readSplits } from './datasets/splits.js';
+export type { Splits } from './datasets/splits.js';
+export { generatePhantomCase, generatePhantomDataset } from './phantom.js';
+export type { PhantomOptions, PhantomDatasetOptions } from './phantom.js';
+export { createLoader } from './loader/loader.js';
+export type { Loader, LoaderOptions } from './loader/loader.js';
+export type { Batch, BatchPlan, SamplerSpec, TransformSpec } from './loader/batch-builder.js';
+export { LoaderError } from './loader/loader-error.js';
