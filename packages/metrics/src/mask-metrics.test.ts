@@ -5,7 +5,8 @@ import type { Shape3, Spacing3 } from './distance-transform.js';
 import { EmptyMaskError } from './errors.js';
 import { perturbMask, randomBlobMask } from './internal/fixtures.js';
 import { SCIPY_MASK_METRICS } from './internal/scipy-reference.js';
-import { computeMaskMetrics, METRIC_NAMES, percentile, type MaskMetrics } from './mask-metrics.js';
+import { percentile } from './internal/percentile.js';
+import { computeMaskMetrics, METRIC_NAMES, type MaskMetrics } from './mask-metrics.js';
 import type { Connectivity } from './surface.js';
 
 interface Case {

@@ -1,6 +1,7 @@
 import { InvalidArgumentError, ShapeMismatchError } from '@voxnas/volume';
 import { checkShape, checkSpacing, type Shape3, type Spacing3 } from './distance-transform.js';
 import { EmptyMaskError } from './errors.js';
+import { percentile } from './internal/percentile.js';
 import { checkConnectivity, surfaceDistances, type Connectivity } from './surface.js';
 
 /** Every metric {@link computeMaskMetrics} and `evaluateSegmentation` report, in a stable order. */
@@ -271,16 +272,4 @@ export function summariseSurfaceDistances(
     assd: sum / total,
     nsd: within / total,
   };
-}
-
-/** numpy's default (linear) percentile of `values` (not modified); NaN when empty. */
-export function percentile(values: ArrayLike<number>, q: number): number {
-  const n = values.length;
-  if (n === 0) return Number.NaN;
-  const sorted = Float64Array.from(values).sort();
-  const pos = (q / 100) * (n - 1);
-  const lo = Math.floor(pos);
-  const hi = Math.min(lo + 1, n - 1);
-  const f = pos - lo;
-  return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * f;
 }
