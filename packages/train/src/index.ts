@@ -31,3 +31,5 @@ export { slidingWindowInference, windowStarts, gaussianImportanceMap } from './s
 export type { PredictFn, Size3, SlidingWindowOptions, SlidingWindowResult } from './sliding-window.js';
 export { mapLabelsToGrid, checkSameGrid, writePrediction, predictCase } from './prediction.js';
 export type { Grid, PredictCaseOptions } from './prediction.js';
+export { openRunDir, hashFiles } from './run-dir.js';
+export type { RunConfigFile, RunDir, OpenRunDirOptions } from './run-dir.js';
