@@ -33,3 +33,5 @@ export { mapLabelsToGrid, checkSameGrid, writePrediction, predictCase } from './
 export type { Grid, PredictCaseOptions } from './prediction.js';
 export { openRunDir, hashFiles } from './run-dir.js';
 export type { RunConfigFile, RunDir, OpenRunDirOptions } from './run-dir.js';
+export { loaderSource } from './loader-source.js';
+export type { LoaderBatch, BatchLoader, LoaderSourceOptions, LoaderSource } from './loader-source.js';

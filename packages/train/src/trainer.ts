@@ -40,7 +40,7 @@ export interface TrainBatch {
 export interface BatchSource {
   next(): TrainBatch | Promise<TrainBatch>;
   getState(): JsonValue;
-  setState(state: JsonValue): void;
+  setState(state: JsonValue): void | Promise<void>;
 }
 
 /** `(network output, batch) → scalar loss`, e.g. a Dice+CE loss from `@voxnas/metrics`. */
@@ -232,7 +232,7 @@ export class Trainer {
     const missing = Object.keys(rngs).filter((k) => !(k in state.rng));
     if (missing.length > 0) throw new CheckpointError(`Trainer.loadCheckpoint(${dir}): no state for RNG stream(s) ${missing.join(', ')}`);
     for (const [name, r] of Object.entries(rngs)) r.setState(state.rng[name]!);
-    this.options.data.setState(state.data);
+    await this.options.data.setState(state.data);
     const extra = state.extra as { trainer: { bestScore: number | null; bestStep: number | null }; user: JsonValue };
     this.bestScore = extra.trainer.bestScore;
     this.bestStep = extra.trainer.bestStep;
