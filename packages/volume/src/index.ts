@@ -76,3 +76,5 @@ export { percentiles, clipPercentiles } from './percentiles.js';
 export type { PercentileOptions } from './percentiles.js';
 export { rescaleIntensity, windowCt } from './rescale-intensity.js';
 export type { RescaleIntensityOptions } from './rescale-intensity.js';
+export { buildAtlasTask, HUMAN_DEEP_GREY, MACAQUE_BASAL_GANGLIA, MRICRON_TEMPLATES } from './atlas.js';
+export type { AtlasClass, AtlasTaskSpec, AtlasTaskReport } from './atlas.js';

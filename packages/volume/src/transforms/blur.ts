@@ -19,7 +19,9 @@ function kernel(sigma: number): Float64Array {
 function applyBlur(subject: Subject, { sigmaVoxels }: BlurParams): Subject {
   const kernels = sigmaVoxels.map((s) => (s > 0 ? kernel(s) : null));
   return mapImageChannels(subject, (src, dst, off, n, shape) => {
-    let buf: { data: Float64Array; shape: [number, number, number] } = { data: Float64Array.from({ length: n }, (_, i) => src[off + i]!), shape: [...shape] as [number, number, number] };
+    const init = new Float64Array(n);
+    for (let i = 0; i < n; i++) init[i] = src[off + i]!;
+    let buf: { data: Float64Array; shape: [number, number, number] } = { data: init, shape: [...shape] as [number, number, number] };
     for (const axis of [0, 1, 2] as const) {
       const k = kernels[axis];
       if (!k) continue;

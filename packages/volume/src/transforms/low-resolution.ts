@@ -21,7 +21,9 @@ function resizeLine(line: Float64Array, out: Float64Array): void {
 
 function applyLowRes(subject: Subject, { factor }: LowResolutionParams): Subject {
   return mapImageChannels(subject, (src, dst, off, n, shape) => {
-    let buf: { data: Float64Array; shape: [number, number, number] } = { data: Float64Array.from({ length: n }, (_, i) => src[off + i]!), shape: [...shape] as [number, number, number] };
+    const init = new Float64Array(n);
+    for (let i = 0; i < n; i++) init[i] = src[off + i]!;
+    let buf: { data: Float64Array; shape: [number, number, number] } = { data: init, shape: [...shape] as [number, number, number] };
     for (const axis of [0, 1, 2] as const) {
       if (factor[axis] === 1) continue;
       const m = Math.max(1, Math.round(shape[axis] / factor[axis]));

@@ -129,8 +129,8 @@ function denseField(ctrl: Float64Array, grid: readonly number[], shape: readonly
 }
 
 /** Displacement at one (continuous) output coordinate. */
+const wx = new Float64Array(4), wy = new Float64Array(4), wz = new Float64Array(4);
 function fieldAt(ctrl: Float64Array, grid: readonly number[], shape: readonly number[], p: ArrayLike<number>, out: Float64Array): void {
-  const wx = new Float64Array(4), wy = new Float64Array(4), wz = new Float64Array(4);
   const clamp = (v: number, n: number) => Math.min(Math.max(v, 0), n - 1);
   const bx = bspline(clamp(p[0]!, shape[0]!), shape[0]!, grid[0]!, wx);
   const by = bspline(clamp(p[1]!, shape[1]!), shape[1]!, grid[1]!, wy);
@@ -197,15 +197,19 @@ function invertSpatial(subject: Subject, p: SpatialParams): Subject {
       field = new Float32Array(3 * N);
       const d = new Float64Array(3);
       const y = new Float64Array(3);
+      const q = new Float64Array(3);
+      const e = new Float64Array(3);
       let i = 0;
       for (let z = 0; z < nz; z++)
         for (let yy = 0; yy < ny; yy++)
           for (let x = 0; x < nx; x++, i++) {
-            const q = [x - m[3]!, yy - m[7]!, z - m[11]!];
+            q[0] = x - m[3]!;
+            q[1] = yy - m[7]!;
+            q[2] = z - m[11]!;
             for (let r = 0; r < 3; r++) y[r] = li[r * 3]! * q[0]! + li[r * 3 + 1]! * q[1]! + li[r * 3 + 2]! * q[2]!;
             for (let it = 0; it < 20; it++) {
               fieldAt(ctrl, p.elastic.grid, p.outShape, y, d);
-              const e = [q[0]! - d[0]!, q[1]! - d[1]!, q[2]! - d[2]!];
+              for (let r = 0; r < 3; r++) e[r] = q[r]! - d[r]!;
               for (let r = 0; r < 3; r++) y[r] = li[r * 3]! * e[0]! + li[r * 3 + 1]! * e[1]! + li[r * 3 + 2]! * e[2]!;
             }
             field[i] = y[0]!;
