@@ -35,3 +35,5 @@ export { openRunDir, hashFiles } from './run-dir.js';
 export type { RunConfigFile, RunDir, OpenRunDirOptions } from './run-dir.js';
 export { loaderSource } from './loader-source.js';
 export type { LoaderBatch, BatchLoader, LoaderSourceOptions, LoaderSource } from './loader-source.js';
+export { evaluateCases, segmentationValidator } from './evaluate.js';
+export type { EvaluationCase, EvaluationReport, ValidationCase, SegmentationValidatorOptions } from './evaluate.js';
