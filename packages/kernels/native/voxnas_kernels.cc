@@ -342,14 +342,17 @@ Napi::Value Pool3dForward(const Napi::CallbackInfo &info) {
   return info.Env().Undefined();
 }
 
-// avgPool3dBackward(dy, dx, geom)
+// avgPool3dBackward(dy, dx, geom): tfjs semantics (see below).
 Napi::Value AvgPool3dBackward(const Napi::CallbackInfo &info) {
   PoolGeom g = ReadPoolGeom(info[2].As<Napi::Int32Array>());
   float *dy = F32(info[0], Numel(g.dst), "avgPool3dGrad dy");
   float *dx = F32(info[1], Numel(g.src), "avgPool3dGrad dx");
   PoolBwdEntry *e = Lookup(g_pool_bwd, g.key);
   if (!e) {
-    const algorithm alg = algorithm::pooling_avg_exclude_padding;
+    // tfjs's AvgPool3DGrad divides by the full window size even where the forward pass excluded
+    // padding (its forward and gradient disagree at padded borders). We match the JavaScript
+    // kernel exactly, so training gives the same numbers with or without the addon.
+    const algorithm alg = algorithm::pooling_avg_include_padding;
     dnnl::pooling_forward::primitive_desc hint(PoolFwdDesc(g, alg, prop_kind::forward_training), Eng());
     dnnl::pooling_backward::desc d(alg, UserAct(g.src), UserAct(g.dst), g.strides, g.kernel, g.pad_l, g.pad_r);
     dnnl::pooling_backward::primitive_desc pd(d, Eng(), hint);

@@ -33,7 +33,18 @@ function f32(backend: MathBackendCPU, t: TensorInfo | undefined): Float32Array |
   return v instanceof Float32Array ? v : null;
 }
 
-function convGeom(info: backend_util.Conv3DInfo): Int32Array {
+/**
+ * tfjs computes SAME padding without clamping at 0, so a window smaller than its stride can get a
+ * negative pad (the windows shift inwards). oneDNN has no negative padding: those cases go to the
+ * JavaScript kernel.
+ */
+function hasNegativePad(info: backend_util.Conv3DInfo): boolean {
+  const p = info.padInfo;
+  return Math.min(p.front, p.back, p.top, p.bottom, p.left, p.right) < 0;
+}
+
+function convGeom(info: backend_util.Conv3DInfo): Int32Array | null {
+  if (hasNegativePad(info)) return null;
   const p = info.padInfo;
   return Int32Array.from([
     info.batchSize, info.inDepth, info.inHeight, info.inWidth, info.inChannels,
@@ -45,7 +56,8 @@ function convGeom(info: backend_util.Conv3DInfo): Int32Array {
   ]);
 }
 
-function poolGeom(info: backend_util.Conv3DInfo): Int32Array {
+function poolGeom(info: backend_util.Conv3DInfo): Int32Array | null {
+  if (hasNegativePad(info)) return null;
   const p = info.padInfo;
   // oneDNN checks out = (in + padL + padR - k) / s + 1; with dimRoundingMode 'ceil' the last window
   // may reach past tfjs's padding, so padR grows to what the output size implies (windows are
@@ -78,9 +90,10 @@ const conv3d: NativeBody = (addon, { x, filter }, backend, attrs) => {
     (attrs.dilations ?? 1) as Tuple3 | number,
     attrs.pad as Conv3DPad,
   );
+  const geom = convGeom(info);
   const y = new Float32Array(util.sizeFromShape(info.outShape));
-  if (y.length === 0) return null;
-  addon.conv3dForward(xv, wv, y, convGeom(info));
+  if (!geom || y.length === 0) return null;
+  addon.conv3dForward(xv, wv, y, geom);
   return backend.makeTensorInfo(info.outShape, 'float32', y);
 };
 
@@ -97,9 +110,10 @@ const conv3dBackpropInput: NativeBody = (addon, { dy, filter }, backend, attrs) 
     (attrs.dilations ?? 1) as Tuple3 | number,
     attrs.pad as Conv3DPad,
   );
+  const geom = convGeom(info);
   const dx = new Float32Array(util.sizeFromShape(inputShape));
-  if (dx.length === 0) return null;
-  addon.conv3dBackpropInput(dyv, wv, dx, convGeom(info));
+  if (!geom || dx.length === 0) return null;
+  addon.conv3dBackpropInput(dyv, wv, dx, geom);
   return backend.makeTensorInfo(inputShape, 'float32', dx);
 };
 
@@ -116,9 +130,10 @@ const conv3dBackpropFilter: NativeBody = (addon, { x, dy }, backend, attrs) => {
     (attrs.dilations ?? 1) as Tuple3 | number,
     attrs.pad as Conv3DPad,
   );
+  const geom = convGeom(info);
   const dw = new Float32Array(util.sizeFromShape(filterShape));
-  if (dw.length === 0) return null;
-  addon.conv3dBackpropFilter(xv, dyv, dw, convGeom(info));
+  if (!geom || dw.length === 0) return null;
+  addon.conv3dBackpropFilter(xv, dyv, dw, geom);
   return backend.makeTensorInfo(filterShape, 'float32', dw);
 };
 
@@ -138,9 +153,10 @@ function pool3d(mode: 'max' | 'avg'): NativeBody {
     const xv = f32(backend, x);
     if (!x || !xv || !isNdhwc(attrs) || !isOne(attrs.dilations)) return null;
     const info = poolInfo(x.shape, attrs);
+    const geom = poolGeom(info);
     const y = new Float32Array(util.sizeFromShape(info.outShape));
-    if (y.length === 0) return null;
-    addon.pool3dForward(mode, xv, y, poolGeom(info));
+    if (!geom || y.length === 0) return null;
+    addon.pool3dForward(mode, xv, y, geom);
     return backend.makeTensorInfo(info.outShape, 'float32', y);
   };
 }
@@ -149,18 +165,20 @@ const maxPool3dGrad: NativeBody = (addon, { dy, input }, backend, attrs) => {
   const dyv = f32(backend, dy);
   const xv = f32(backend, input);
   if (!dy || !input || !dyv || !xv) return null;
-  const info = poolInfo(input.shape, attrs);
+  const geom = poolGeom(poolInfo(input.shape, attrs));
+  if (!geom) return null;
   const dx = new Float32Array(xv.length);
-  addon.maxPool3dBackward(xv, dyv, dx, poolGeom(info));
+  addon.maxPool3dBackward(xv, dyv, dx, geom);
   return backend.makeTensorInfo(input.shape, 'float32', dx);
 };
 
 const avgPool3dGrad: NativeBody = (addon, { dy, input }, backend, attrs) => {
   const dyv = f32(backend, dy);
   if (!dy || !input || !dyv || input.dtype !== 'float32' || util.sizeFromShape(input.shape) === 0) return null;
-  const info = poolInfo(input.shape, attrs);
+  const geom = poolGeom(poolInfo(input.shape, attrs));
+  if (!geom) return null;
   const dx = new Float32Array(util.sizeFromShape(input.shape));
-  addon.avgPool3dBackward(dyv, dx, poolGeom(info));
+  addon.avgPool3dBackward(dyv, dx, geom);
   return backend.makeTensorInfo(input.shape, 'float32', dx);
 };
 
