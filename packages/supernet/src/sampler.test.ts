@@ -1,4 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
+// Gradients are registered on the shared engine by @voxnas/ops (the supernet always loads it).
+import '@voxnas/ops';
 import { expectClose, expectNoLeaks, runPythonReference } from '@voxnas/testing';
 import { InvalidArgumentError, Rng } from '@voxnas/volume';
 import { beforeAll, describe, expect, it } from 'vitest';

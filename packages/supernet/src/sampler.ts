@@ -1,5 +1,4 @@
 import * as tf from '@tensorflow/tfjs-core';
-import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import { InvalidArgumentError, type Rng } from '@voxnas/volume';
 
 /**

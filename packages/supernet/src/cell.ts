@@ -1,0 +1,181 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { buildOperator, getOperator, Module, type OperatorConfig, type OperatorSpec } from '@voxnas/ops';
+import type { Rng } from '@voxnas/volume';
+import { preprocessSpec, projectSpec } from './internal/blocks.js';
+import type { CellInstance, EdgeSpec, MacroConfig } from './search-space.js';
+
+/** A sampled decision for one edge label: weights over the edge's candidates and the paths to run. */
+export interface EdgeDecision {
+  readonly weights: tf.Tensor1D;
+  readonly active: readonly number[];
+}
+
+/** Where a cell input comes from: its resolution level and channels. */
+export interface CellSource {
+  readonly level: number;
+  readonly channels: number;
+}
+
+/** One block of a cell (pre-processing, one candidate of one edge, or the output projection) as data. */
+export interface BlockPlan {
+  /** Module path inside the cell (`pre0`, `edge.in0-n1/conv-3x3x3`, `project`). */
+  readonly path: string;
+  readonly operator: string | OperatorSpec;
+  readonly config: OperatorConfig;
+  /** Resolution level of the block's input. */
+  readonly inputLevel: number;
+  /** For edge candidates: the edge and the candidate's index in `edge.candidates`. */
+  readonly edge?: EdgeSpec;
+  readonly candidate?: number;
+}
+
+/** `in0->n1` → `edge.in0-n1` (a valid module name). */
+export function edgeModuleName(edge: EdgeSpec): string {
+  return `edge.${edge.from}-${edge.to}`;
+}
+
+/**
+ * The blocks of one cell, shared by the builder and the cost model, so both always agree:
+ * - `pre<k>`: input k brought to the cell's input level and channels: ReLU → conv 1×1×1 → InstanceNorm
+ *   at the same level; the registry's stride-2 `identity` (factorised reduce) from the finer level; the
+ *   same 1×1×1 block after trilinear ×2 upsampling from the coarser level;
+ * - `edge.<from>-<to>/<operator>`: each operator to build on that edge (`operators(edge)` gives the
+ *   candidate indices: all of them in the supernet, the chosen one in a child, none for `zero`);
+ * - `project`: conv 1×1×1 + bias of the concatenated nodes.
+ */
+export function planCell(options: {
+  instance: CellInstance;
+  macro: MacroConfig;
+  edges: readonly EdgeSpec[];
+  sources: readonly CellSource[];
+  operators: (edge: EdgeSpec) => readonly number[];
+}): BlockPlan[] {
+  const { instance, macro, edges, sources } = options;
+  const c = instance.channels;
+  const plan: BlockPlan[] = [];
+  sources.forEach((src, k) => {
+    const path = `pre${k}`;
+    if (src.level === instance.inputLevel) {
+      plan.push({ path, operator: preprocessSpec, config: { channelsIn: src.channels, channelsOut: c }, inputLevel: src.level });
+    } else if (src.level === instance.inputLevel - 1) {
+      plan.push({ path, operator: 'identity', config: { channelsIn: src.channels, channelsOut: c, stride: 2 }, inputLevel: src.level });
+    } else if (src.level === instance.inputLevel + 1) {
+      plan.push({ path, operator: preprocessSpec, config: { channelsIn: src.channels, channelsOut: c, upsample: 2 }, inputLevel: src.level });
+    } else {
+      throw new Error(`planCell(${instance.id}): input ${k} at level ${src.level}, cell input level ${instance.inputLevel}`);
+    }
+  });
+  for (const edge of edges) {
+    for (const i of options.operators(edge)) {
+      const op = edge.candidates[i]!;
+      const config: OperatorConfig = {
+        channelsIn: c,
+        channelsOut: c,
+        stride: edge.resample === 'down' ? 2 : 1,
+        upsample: edge.resample === 'up' ? 2 : 1,
+      };
+      const inputLevel = edge.fromIndex < macro.cellInputs ? instance.inputLevel : instance.level;
+      plan.push({ path: `${edgeModuleName(edge)}/${op}`, operator: op, config, inputLevel, edge, candidate: i });
+    }
+  }
+  plan.push({ path: 'project', operator: projectSpec, config: { channelsIn: c * macro.nodes, channelsOut: c }, inputLevel: instance.level });
+  return plan;
+}
+
+/** A container of named modules with no forward of its own. */
+class ModuleGroup extends Module<never, never> {
+  add<M extends Module<tf.Tensor5D, tf.Tensor5D>>(name: string, m: M): M {
+    return this.addModule(name, m);
+  }
+  forward(): never {
+    throw new Error('ModuleGroup has no forward');
+  }
+}
+
+/** Input of {@link Cell.forward}. */
+export interface CellInput {
+  /** Outputs of the `cellInputs` previous cells, oldest first. */
+  readonly inputs: readonly tf.Tensor5D[];
+  /** Supernet mode: per edge label, which candidates run and their weights. Absent: child mode. */
+  readonly decisions?: ReadonlyMap<string, EdgeDecision>;
+}
+
+/**
+ * One cell (the same class in the supernet and in a child): pre-processing of its inputs, a DAG of
+ * `nodes` intermediate nodes, each the sum of its incoming edges, and a 1×1×1 projection of the
+ * concatenated nodes. In supernet mode each edge computes `Σ_{i ∈ active} w_i · op_i(x)` for the
+ * sampled decision of its label (nothing else runs); in child mode each built edge adds `op(x)`.
+ */
+export class Cell extends Module<CellInput, tf.Tensor5D> {
+  private readonly pre: Array<Module<tf.Tensor5D, tf.Tensor5D>> = [];
+  private readonly edgeOps = new Map<string, Map<number, Module<tf.Tensor5D, tf.Tensor5D>>>();
+  private readonly project: Module<tf.Tensor5D, tf.Tensor5D>;
+  constructor(
+    readonly instance: CellInstance,
+    readonly macro: MacroConfig,
+    readonly edges: readonly EdgeSpec[],
+    plan: readonly BlockPlan[],
+    rng: Rng,
+  ) {
+    super();
+    const groups = new Map<string, ModuleGroup>();
+    let project: Module<tf.Tensor5D, tf.Tensor5D> | undefined;
+    for (const block of plan) {
+      const m = buildOperator(block.operator, { ...block.config, rng: rng.fork(block.path) });
+      if (block.edge !== undefined) {
+        const name = edgeModuleName(block.edge);
+        let g = groups.get(name);
+        if (g === undefined) {
+          g = this.addModule(name, new ModuleGroup());
+          groups.set(name, g);
+        }
+        g.add(block.path.slice(name.length + 1), m);
+        const ops = this.edgeOps.get(block.edge.label) ?? new Map<number, Module<tf.Tensor5D, tf.Tensor5D>>();
+        ops.set(block.candidate!, m);
+        this.edgeOps.set(block.edge.label, ops);
+      } else if (block.path === 'project') {
+        project = this.addModule('project', m);
+      } else {
+        this.pre.push(this.addModule(block.path, m));
+      }
+    }
+    this.project = project!;
+  }
+
+  forward({ inputs, decisions }: CellInput): tf.Tensor5D {
+    const states: tf.Tensor5D[] = inputs.map((x, k) => this.pre[k]!.forward(x));
+    const [n, d, h, w] = states[0]!.shape;
+    const f = this.instance.level > this.instance.inputLevel ? 0.5 : this.instance.level < this.instance.inputLevel ? 2 : 1;
+    const outShape: [number, number, number, number, number] = [n, d * f, h * f, w * f, this.instance.channels];
+    const nodes: tf.Tensor5D[] = [];
+    for (let t = 0; t < this.macro.nodes; t++) {
+      const terms: tf.Tensor5D[] = [];
+      for (const edge of this.edges) {
+        if (edge.toIndex !== t) continue;
+        const ops = this.edgeOps.get(edge.label);
+        if (ops === undefined) continue;
+        const src = states[edge.fromIndex]!;
+        if (decisions === undefined) {
+          for (const op of ops.values()) terms.push(op.forward(src));
+          continue;
+        }
+        const decision = decisions.get(edge.label);
+        if (decision === undefined) throw new Error(`Cell ${this.instance.id}: no decision for edge ${edge.label}`);
+        for (const i of decision.active) {
+          const op = ops.get(i);
+          if (op === undefined) throw new Error(`Cell ${this.instance.id}: candidate ${i} of ${edge.label} is not built`);
+          terms.push(tf.mul(op.forward(src), tf.slice(decision.weights, [i], [1])));
+        }
+      }
+      const node = terms.length === 0 ? tf.zeros(outShape) : terms.length === 1 ? terms[0]! : tf.addN(terms);
+      nodes.push(node as tf.Tensor5D);
+      states.push(node as tf.Tensor5D);
+    }
+    return this.project.forward(nodes.length === 1 ? nodes[0]! : (tf.concat(nodes, 4) as tf.Tensor5D));
+  }
+}
+
+/** Whether an operator name is registered (used to fail early with the registry's own error). */
+export function checkOperatorsKnown(names: Iterable<string>): void {
+  for (const name of names) getOperator(name);
+}
