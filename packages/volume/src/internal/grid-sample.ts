@@ -143,6 +143,33 @@ function separable(v: Volume, M: ArrayLike<number>, outShape: readonly [number, 
   }
 }
 
+/**
+ * [xa, xb): the output x range (of 0..ox) where b + m·x lies in [lo, hi) — approximate bounds, then
+ * tightened by evaluating the same expression the sampler uses, so every x inside is truly inside.
+ */
+function interiorRange(b: number, m: number, lo: number, hi: number, ox: number): [number, number] {
+  const inside = (x: number) => {
+    const f = b + m * x;
+    return f >= lo && f < hi;
+  };
+  let xa: number;
+  let xb: number;
+  if (m === 0) {
+    return b >= lo && b < hi ? [0, ox] : [0, 0];
+  } else if (m > 0) {
+    xa = Math.ceil((lo - b) / m);
+    xb = Math.ceil((hi - b) / m);
+  } else {
+    xa = Math.floor((hi - b) / m) + 1;
+    xb = Math.floor((lo - b) / m) + 1;
+  }
+  xa = Math.max(0, Math.min(ox, Number.isFinite(xa) ? xa : 0));
+  xb = Math.max(xa, Math.min(ox, Number.isFinite(xb) ? xb : 0));
+  while (xa < xb && !inside(xa)) xa++;
+  while (xb > xa && !inside(xb - 1)) xb--;
+  return [xa, xb];
+}
+
 function general(v: Volume, M: ArrayLike<number>, outShape: readonly [number, number, number], opts: SampleOptions, out: AnyArray): void {
   const [nx, ny, nz] = v.shape;
   const [ox, oy, oz] = outShape;
@@ -160,55 +187,101 @@ function general(v: Volume, M: ArrayLike<number>, outShape: readonly [number, nu
   const loY = -0.5 - EPS, hiY = ny - 0.5 + EPS;
   const loZ = -0.5 - EPS, hiZ = nz - 0.5 + EPS;
   const mx = nx - 1, my = ny - 1, mz = nz - 1;
+  // Fast interior: linear needs 0 ≤ f < n−1 (both neighbours exist, no clamping); nearest needs
+  // −½ ≤ f < n−½ (rounds into range).
+  const fastLo = nearest ? -0.5 : 0;
+  const fastHi = (n: number) => (nearest ? n - 0.5 : n - 1);
+
+  /** Edge path: domain check, clamping, any channel count. */
+  const slow = (x: number, bx: number, by: number, bz: number, ob: number) => {
+    const fx = bx + m00 * x;
+    const fy = by + m10 * x;
+    const fz = bz + m20 * x;
+    if (!(fx >= loX && fx <= hiX && fy >= loY && fy <= hiY && fz >= loZ && fz <= hiZ)) return;
+    if (nearest) {
+      let ix = Math.floor(fx + 0.5);
+      let iy = Math.floor(fy + 0.5);
+      let iz = Math.floor(fz + 0.5);
+      ix = ix < 0 ? 0 : ix > mx ? mx : ix;
+      iy = iy < 0 ? 0 : iy > my ? my : iy;
+      iz = iz < 0 ? 0 : iz > mz ? mz : iz;
+      const idx = ix + iy * sy + iz * sz;
+      for (let c = 0; c < channels; c++) out[c * nOut + ob + x] = src[c * nIn + idx]!;
+      return;
+    }
+    const cx = fx < 0 ? 0 : fx > mx ? mx : fx;
+    const cy = fy < 0 ? 0 : fy > my ? my : fy;
+    const cz = fz < 0 ? 0 : fz > mz ? mz : fz;
+    let ix = Math.floor(cx);
+    let iy = Math.floor(cy);
+    let iz = Math.floor(cz);
+    if (ix >= mx) ix = mx > 0 ? mx - 1 : 0;
+    if (iy >= my) iy = my > 0 ? my - 1 : 0;
+    if (iz >= mz) iz = mz > 0 ? mz - 1 : 0;
+    const wx = cx - ix;
+    const wy = cy - iy;
+    const wz = cz - iz;
+    const dx = ix < mx ? 1 : 0;
+    const dy = iy < my ? sy : 0;
+    const dz = iz < mz ? sz : 0;
+    const i000 = ix + iy * sy + iz * sz;
+    for (let c = 0; c < channels; c++) {
+      const i = c * nIn + i000;
+      const c00 = src[i]! + (src[i + dx]! - src[i]!) * wx;
+      const c01 = src[i + dy]! + (src[i + dy + dx]! - src[i + dy]!) * wx;
+      const c10 = src[i + dz]! + (src[i + dz + dx]! - src[i + dz]!) * wx;
+      const c11 = src[i + dz + dy]! + (src[i + dz + dy + dx]! - src[i + dz + dy]!) * wx;
+      const c0 = c00 + (c01 - c00) * wy;
+      const c1 = c10 + (c11 - c10) * wy;
+      out[c * nOut + ob + x] = c0 + (c1 - c0) * wz;
+    }
+  };
+
   for (let z = 0; z < oz; z++) {
     for (let y = 0; y < oy; y++) {
       const bx = m01 * y + m02 * z + m03;
       const by = m11 * y + m12 * z + m13;
       const bz = m21 * y + m22 * z + m23;
       const ob = (z * oy + y) * ox;
-      for (let x = 0; x < ox; x++) {
-        const fx = bx + m00 * x;
-        const fy = by + m10 * x;
-        const fz = bz + m20 * x;
-        if (!(fx >= loX && fx <= hiX && fy >= loY && fy <= hiY && fz >= loZ && fz <= hiZ)) continue;
-        if (nearest) {
-          let ix = Math.floor(fx + 0.5);
-          let iy = Math.floor(fy + 0.5);
-          let iz = Math.floor(fz + 0.5);
-          ix = ix < 0 ? 0 : ix > mx ? mx : ix;
-          iy = iy < 0 ? 0 : iy > my ? my : iy;
-          iz = iz < 0 ? 0 : iz > mz ? mz : iz;
-          const idx = ix + iy * sy + iz * sz;
+      const rx = interiorRange(bx, m00, fastLo, fastHi(nx), ox);
+      const ry = interiorRange(by, m10, fastLo, fastHi(ny), ox);
+      const rz = interiorRange(bz, m20, fastLo, fastHi(nz), ox);
+      const xa = Math.max(rx[0], ry[0], rz[0]);
+      const xb = Math.max(xa, Math.min(rx[1], ry[1], rz[1]));
+      for (let x = 0; x < xa; x++) slow(x, bx, by, bz, ob);
+      if (nearest) {
+        for (let x = xa; x < xb; x++) {
+          const idx = ((bx + m00 * x + 0.5) | 0) + ((by + m10 * x + 0.5) | 0) * sy + ((bz + m20 * x + 0.5) | 0) * sz;
           for (let c = 0; c < channels; c++) out[c * nOut + ob + x] = src[c * nIn + idx]!;
-          continue;
         }
-        const cx = fx < 0 ? 0 : fx > mx ? mx : fx;
-        const cy = fy < 0 ? 0 : fy > my ? my : fy;
-        const cz = fz < 0 ? 0 : fz > mz ? mz : fz;
-        let ix = Math.floor(cx);
-        let iy = Math.floor(cy);
-        let iz = Math.floor(cz);
-        if (ix >= mx) ix = mx > 0 ? mx - 1 : 0;
-        if (iy >= my) iy = my > 0 ? my - 1 : 0;
-        if (iz >= mz) iz = mz > 0 ? mz - 1 : 0;
-        const wx = cx - ix;
-        const wy = cy - iy;
-        const wz = cz - iz;
-        const dx = ix < mx ? 1 : 0;
-        const dy = iy < my ? sy : 0;
-        const dz = iz < mz ? sz : 0;
-        const i000 = ix + iy * sy + iz * sz;
-        for (let c = 0; c < channels; c++) {
-          const i = c * nIn + i000;
-          const c00 = src[i]! + (src[i + dx]! - src[i]!) * wx;
-          const c01 = src[i + dy]! + (src[i + dy + dx]! - src[i + dy]!) * wx;
-          const c10 = src[i + dz]! + (src[i + dz + dx]! - src[i + dz]!) * wx;
-          const c11 = src[i + dz + dy]! + (src[i + dz + dy + dx]! - src[i + dz + dy]!) * wx;
+      } else if (channels === 1) {
+        for (let x = xa; x < xb; x++) {
+          const fx = bx + m00 * x;
+          const fy = by + m10 * x;
+          const fz = bz + m20 * x;
+          const ix = fx | 0;
+          const iy = fy | 0;
+          const iz = fz | 0;
+          const wx = fx - ix;
+          const wy = fy - iy;
+          const wz = fz - iz;
+          const i = ix + iy * sy + iz * sz;
+          const a = src[i]!;
+          const c00 = a + (src[i + 1]! - a) * wx;
+          const b1 = src[i + sy]!;
+          const c01 = b1 + (src[i + sy + 1]! - b1) * wx;
+          const b2 = src[i + sz]!;
+          const c10 = b2 + (src[i + sz + 1]! - b2) * wx;
+          const b3 = src[i + sz + sy]!;
+          const c11 = b3 + (src[i + sz + sy + 1]! - b3) * wx;
           const c0 = c00 + (c01 - c00) * wy;
           const c1 = c10 + (c11 - c10) * wy;
-          out[c * nOut + ob + x] = c0 + (c1 - c0) * wz;
+          out[ob + x] = c0 + (c1 - c0) * wz;
         }
+      } else {
+        for (let x = xa; x < xb; x++) slow(x, bx, by, bz, ob);
       }
+      for (let x = xb; x < ox; x++) slow(x, bx, by, bz, ob);
     }
   }
 }
