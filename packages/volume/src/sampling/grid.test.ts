@@ -1,5 +1,5 @@
 import { runPythonReference } from '@voxnas/testing';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { ShapeMismatchError } from '../errors.js';
 import { Rng } from '../rng.js';
 import { createVolume } from '../volume.js';
@@ -8,14 +8,20 @@ import { extractPatch, gridPatchStarts } from './grid.js';
 
 const NP_PATCH = `
 import sys, json, numpy as np
-a = json.load(sys.stdin)
-nx, ny, nz = a['shape']; px, py, pz = a['patch']; sx, sy, sz = a['start']
-arr = np.array(a['data']).reshape(nz, ny, nx)
-pad = 10
-p = np.pad(arr, pad)
-out = p[sz+pad:sz+pad+pz, sy+pad:sy+pad+py, sx+pad:sx+pad+px]
-print(json.dumps(out.ravel().tolist()))
+res = []
+for a in json.load(sys.stdin):
+    nx, ny, nz = a['shape']; px, py, pz = a['patch']; sx, sy, sz = a['start']
+    arr = np.array(a['data']).reshape(nz, ny, nx)
+    pad = 10
+    p = np.pad(arr, pad)
+    res.append(p[sz+pad:sz+pad+pz, sy+pad:sy+pad+py, sx+pad:sx+pad+px].ravel().tolist())
+print(json.dumps(res))
 `;
+const STARTS = [
+  [2, 1, 0],
+  [-2, 3, -1],
+  [8, 7, 5],
+];
 
 function volume(shape: [number, number, number], channels = 1) {
   const rng = new Rng(4);
@@ -57,15 +63,17 @@ describe('grid sampler and Gaussian aggregator', () => {
     expect(w[0]! < w[1]!).toBe(true);
   });
 
-  it.each([
-    [[2, 1, 0]],
-    [[-2, 3, -1]],
-    [[8, 7, 5]],
-  ])('extractPatch start=%j matches numpy slicing of a zero-padded array; affine moves to the corner', (start) => {
+  let refs: number[][] = [];
+  beforeAll(() => {
+    const v = volume([11, 9, 7]);
+    refs = runPythonReference(NP_PATCH, STARTS.map((start) => ({ data: Array.from(v.data), shape: v.shape, patch: [5, 4, 3], start })));
+  });
+
+  it.each(STARTS.map((start, i) => [start, i] as const))('extractPatch start=%j matches numpy slicing of a zero-padded array; affine moves to the corner', (start, i) => {
     const v = volume([11, 9, 7]);
     const patch = [5, 4, 3];
     const p = extractPatch(v, { start, patchShape: patch });
-    const ref = runPythonReference<number[]>(NP_PATCH, { data: Array.from(v.data), shape: v.shape, patch, start });
+    const ref = refs[i]!;
     expect(Array.from(p.data)).toEqual(ref.map((x) => Math.fround(x)));
     const a = v.affine;
     for (let i = 0; i < 3; i++) expect(p.affine[i * 4 + 3]).toBeCloseTo(a[i * 4 + 3]! + a[i * 4]! * start[0]! + a[i * 4 + 1]! * start[1]! + a[i * 4 + 2]! * start[2]!, 12);

@@ -1,5 +1,5 @@
 import { runPythonReference } from '@voxnas/testing';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { InvalidArgumentError } from '../errors.js';
 import { Rng } from '../rng.js';
 import { createVolume } from '../volume.js';
@@ -14,13 +14,12 @@ import {
   sampleUniformPatch,
 } from './patch-sampler.js';
 
+// Chi-square p-values from scipy, one Python call for the whole file (queued, then evaluated lazily).
 const CHI2 = `
 import sys, json
 from scipy.stats import chisquare
-a = json.load(sys.stdin)
-print(json.dumps(chisquare(a['obs'], a['exp']).pvalue))
+print(json.dumps([chisquare(a['obs'], a['exp']).pvalue for a in json.load(sys.stdin)]))
 `;
-const pValue = (obs: number[], exp: number[]) => runPythonReference<number>(CHI2, { obs, exp });
 
 const SHAPE: [number, number, number] = [11, 9, 7];
 const PATCH: [number, number, number] = [5, 4, 3];
@@ -49,49 +48,103 @@ function allStarts(): number[][] {
   return out;
 }
 
-describe('patch samplers', () => {
-  it('uniform: starts are uniform over all valid starts (chi-square, seed 1)', () => {
+interface Stat {
+  obs: number[];
+  exp: number[];
+  outsideSupport: number;
+  containedAll: boolean;
+}
+
+/** Draws every sample the statistical tests need; one scipy call then gives all p-values. */
+function collect(): Record<string, Stat> {
+  const starts = allStarts();
+  const out: Record<string, Stat> = {};
+  {
     const rng = new Rng(1);
-    const starts = allStarts();
     const counts = new Map(starts.map((s) => [key(s), 0]));
     const N = 20_000;
+    let outside = 0;
     for (let i = 0; i < N; i++) {
       const { start } = sampleUniformPatch(rng, { shape: SHAPE, patchShape: PATCH });
-      expect(counts.has(key(start))).toBe(true);
-      counts.set(key(start), counts.get(key(start))! + 1);
+      if (!counts.has(key(start))) outside++;
+      else counts.set(key(start), counts.get(key(start))! + 1);
     }
     const obs = starts.map((s) => counts.get(key(s))!);
-    expect(pValue(obs, obs.map(() => N / starts.length))).toBeGreaterThan(0.001);
-  });
-
-  it.each([1, 2, 3])('containing class %i: every patch contains it and starts follow the exact unbiased law (chi-square)', (cls) => {
-    const lab = label();
-    const index = createLabelIndex(lab);
+    out.uniform = { obs, exp: obs.map(() => N / starts.length), outsideSupport: outside, containedAll: true };
+  }
+  const lab = label();
+  const index = createLabelIndex(lab);
+  for (const cls of [1, 2, 3]) {
     const rng = new Rng(10 + cls);
-    const starts = allStarts();
     // Expected: voxel uniform in the class, then start uniform among valid starts containing it.
     const exp = new Map(starts.map((s) => [key(s), 0]));
     const vox = index.voxels[index.classes.indexOf(cls)]!;
     const [nx, ny] = SHAPE;
     for (const lin of vox) {
       const v = [lin % nx, Math.floor(lin / nx) % ny, Math.floor(lin / (nx * ny))];
-      const ok = starts.filter((s) => s.every((sa, a) => sa <= v[a]! && v[a]! < sa + PATCH[a]!));
-      for (const s of ok) exp.set(key(s), exp.get(key(s))! + 1 / ok.length / vox.length);
+      const ok = starts.filter((st) => st.every((sa, ax) => sa <= v[ax]! && v[ax]! < sa + PATCH[ax]!));
+      for (const st of ok) exp.set(key(st), exp.get(key(st))! + 1 / ok.length / vox.length);
     }
     const N = 12_000;
-    const counts = new Map(starts.map((s) => [key(s), 0]));
+    const counts = new Map(starts.map((st) => [key(st), 0]));
+    let containedAll = true;
     for (let i = 0; i < N; i++) {
       const d = samplePatchContaining(rng, { index, patchShape: PATCH, cls });
-      expect(d.forcedClass).toBe(cls);
+      if (d.forcedClass !== cls) containedAll = false;
       counts.set(key(d.start), counts.get(key(d.start))! + 1);
-      if (i < 200) expect(Array.from(extractPatch(lab, { start: d.start, patchShape: PATCH }).data)).toContain(cls);
+      if (i < 200 && !Array.from(extractPatch(lab, { start: d.start, patchShape: PATCH }).data).includes(cls)) containedAll = false;
     }
-    const cells = starts.filter((s) => exp.get(key(s))! > 0);
-    const total = starts.reduce((t, s) => t + (exp.get(key(s))! > 0 ? 0 : counts.get(key(s))!), 0);
-    expect(total).toBe(0); // never a start outside the support
-    const obs = cells.map((s) => counts.get(key(s))!);
-    const e = cells.map((s) => exp.get(key(s))! * N);
-    expect(pValue(obs, e)).toBeGreaterThan(0.001);
+    const cells = starts.filter((st) => exp.get(key(st))! > 0);
+    const outside = starts.reduce((t, st) => t + (exp.get(key(st))! > 0 ? 0 : counts.get(key(st))!), 0);
+    out[`class${cls}`] = { obs: cells.map((st) => counts.get(key(st))!), exp: cells.map((st) => exp.get(key(st))! * N), outsideSupport: outside, containedAll };
+    if (cls === 1) {
+      // The common biased alternative: start = clamp(voxel − ⌊p/2⌋, 0, n − p).
+      const clamped = new Map(starts.map((st) => [key(st), 0]));
+      for (let i = 0; i < N; i++) {
+        const lin = vox[rng.int(0, vox.length)]!;
+        const v = [lin % nx, Math.floor(lin / nx) % ny, Math.floor(lin / (nx * ny))];
+        const st = v.map((c, ax) => Math.min(Math.max(c - Math.floor(PATCH[ax]! / 2), 0), SHAPE[ax]! - PATCH[ax]!));
+        clamped.set(key(st), clamped.get(key(st))! + 1);
+      }
+      const off = starts.reduce((t, st) => t + (exp.get(key(st))! > 0 ? 0 : clamped.get(key(st))!), 0);
+      out.clamped1 = { obs: cells.map((st) => clamped.get(key(st))!), exp: cells.map((st) => exp.get(key(st))! * N), outsideSupport: off, containedAll: true };
+    }
+  }
+  {
+    // 1:1:1:1 over batches of 2: over 4000 batches the classes are balanced.
+    const rng = new Rng(5);
+    const tally = [0, 0, 0, 0];
+    for (let b = 0; b < 4000; b++) for (const c of allocateClasses(rng, { ratios: { 0: 1, 1: 1, 2: 1, 3: 1 }, count: 2 })) tally[c]!++;
+    out.tally = { obs: tally, exp: [2000, 2000, 2000, 2000], outsideSupport: 0, containedAll: true };
+  }
+  return out;
+}
+
+describe('patch samplers', () => {
+  let stats: Record<string, Stat> = {};
+  let p: Record<string, number> = {};
+  beforeAll(() => {
+    stats = collect();
+    const names = Object.keys(stats);
+    const pv = runPythonReference<number[]>(CHI2, names.map((n) => ({ obs: stats[n]!.obs, exp: stats[n]!.exp })));
+    p = Object.fromEntries(names.map((n, i) => [n, pv[i]!]));
+  });
+
+  it('uniform: starts are uniform over all valid starts (chi-square, seed 1)', () => {
+    expect(stats.uniform!.outsideSupport).toBe(0);
+    expect(p.uniform).toBeGreaterThan(0.001);
+  });
+
+  it.each([1, 2, 3])('containing class %i: every patch contains it and starts follow the exact unbiased law (chi-square)', (cls) => {
+    const st = stats[`class${cls}`]!;
+    expect(st.containedAll).toBe(true);
+    expect(st.outsideSupport).toBe(0); // never a start outside the support
+    expect(p[`class${cls}`]).toBeGreaterThan(0.001);
+  });
+
+  it('the test has power: centring on the voxel and clamping (the biased law) is rejected', () => {
+    expect(stats.clamped1!.outsideSupport).toBe(0);
+    expect(p.clamped1).toBeLessThan(1e-6);
   });
 
   it('allocateClasses gives exact per-batch counts; class-balanced patches each contain their class', () => {
@@ -102,10 +155,7 @@ describe('patch samplers', () => {
       expect(cls.filter((c) => c === 0)).toHaveLength(2);
       expect(cls.filter((c) => c === 2)).toHaveLength(4);
     }
-    // 1:1:1:1 over batches of 2: each batch gets 2 distinct classes; over 4000 batches classes are balanced.
-    const tally = [0, 0, 0, 0];
-    for (let b = 0; b < 4000; b++) for (const c of allocateClasses(rng, { ratios: { 0: 1, 1: 1, 2: 1, 3: 1 }, count: 2 })) tally[c]!++;
-    expect(pValue(tally, [2000, 2000, 2000, 2000])).toBeGreaterThan(0.001);
+    expect(p.tally).toBeGreaterThan(0.001);
     const draws = sampleClassBalancedPatches(rng, { index, patchShape: PATCH, ratios: { 1: 1, 2: 1, 3: 1 }, count: 9 });
     expect(draws.map((d) => d.forcedClass).sort()).toEqual([1, 1, 1, 2, 2, 2, 3, 3, 3]);
   });

@@ -1,5 +1,5 @@
 import { runPythonReference } from '@voxnas/testing';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { InvalidArgumentError } from '../errors.js';
 import { Rng } from '../rng.js';
 import { createVolume, spacingMm } from '../volume.js';
@@ -14,25 +14,32 @@ import { compose, createSubject } from './subject.js';
 const SCIPY_WARP = `
 import sys, json, numpy as np
 from scipy.ndimage import map_coordinates
-a = json.load(sys.stdin)
-A = np.array(a['affine']).reshape(4, 4); L = A[:3, :3]
-ax, ay, az = a['rot']
-Rx = np.array([[1,0,0],[0,np.cos(ax),-np.sin(ax)],[0,np.sin(ax),np.cos(ax)]])
-Ry = np.array([[np.cos(ay),0,np.sin(ay)],[0,1,0],[-np.sin(ay),0,np.cos(ay)]])
-Rz = np.array([[np.cos(az),-np.sin(az),0],[np.sin(az),np.cos(az),0],[0,0,1]])
-M = np.linalg.inv(L) @ Rz @ Ry @ Rx @ np.diag(1/np.array(a['scale'])) @ L
-ox, oy, oz = a['out']
-g = np.stack(np.meshgrid(np.arange(ox), np.arange(oy), np.arange(oz), indexing='ij'), 0).reshape(3, -1).astype(float)
-c_out = (np.array(a['out']) - 1) / 2
-p = M @ (g - c_out[:, None]) + np.array(a['centre'])[:, None]
-res = {}
-for key, order in (('image', 1), ('label', 0)):
-    nx, ny, nz = a[key]['shape']
-    vol = np.array(a[key]['data'], dtype=float).reshape(nz, ny, nx).transpose(2, 1, 0)
-    v = map_coordinates(vol, p, order=order, mode='grid-constant', cval=0.0, prefilter=False)
-    res[key] = v.reshape(ox, oy, oz).transpose(2, 1, 0).ravel().tolist()
-print(json.dumps(res))
+def one(a):
+  A = np.array(a['affine']).reshape(4, 4); L = A[:3, :3]
+  ax, ay, az = a['rot']
+  Rx = np.array([[1,0,0],[0,np.cos(ax),-np.sin(ax)],[0,np.sin(ax),np.cos(ax)]])
+  Ry = np.array([[np.cos(ay),0,np.sin(ay)],[0,1,0],[-np.sin(ay),0,np.cos(ay)]])
+  Rz = np.array([[np.cos(az),-np.sin(az),0],[np.sin(az),np.cos(az),0],[0,0,1]])
+  M = np.linalg.inv(L) @ Rz @ Ry @ Rx @ np.diag(1/np.array(a['scale'])) @ L
+  ox, oy, oz = a['out']
+  g = np.stack(np.meshgrid(np.arange(ox), np.arange(oy), np.arange(oz), indexing='ij'), 0).reshape(3, -1).astype(float)
+  c_out = (np.array(a['out']) - 1) / 2
+  p = M @ (g - c_out[:, None]) + np.array(a['centre'])[:, None]
+  res = {}
+  for key, order in (('image', 1), ('label', 0)):
+      nx, ny, nz = a[key]['shape']
+      vol = np.array(a[key]['data'], dtype=float).reshape(nz, ny, nx).transpose(2, 1, 0)
+      v = map_coordinates(vol, p, order=order, mode='grid-constant', cval=0.0, prefilter=False)
+      res[key] = v.reshape(ox, oy, oz).transpose(2, 1, 0).ravel().tolist()
+  return res
+print(json.dumps([one(a) for a in json.load(sys.stdin)]))
 `;
+
+const WARPS = [
+  { rot: [0, 0, 0.3], scale: [1, 1, 1], out: [9, 7, 5], centre: [4, 3, 2] },
+  { rot: [0.2, -0.1, 0.25], scale: [1.2, 1.2, 1.2], out: [7, 6, 5], centre: [4.2, 3.1, 2.4] },
+  { rot: [0.1, 0.3, -0.2], scale: [0.9, 1.1, 1.3], out: [5, 8, 3], centre: [3, 3.5, 1.5] },
+];
 
 function smoothSubject(shape: [number, number, number]) {
   const n = shape[0] * shape[1] * shape[2];
@@ -57,11 +64,16 @@ describe('randomSpatial', () => {
     spatial: true,
   });
 
-  it.each([
-    { rot: [0, 0, 0.3], scale: [1, 1, 1], out: [9, 7, 5], centre: [4, 3, 2] },
-    { rot: [0.2, -0.1, 0.25], scale: [1.2, 1.2, 1.2], out: [7, 6, 5], centre: [4.2, 3.1, 2.4] },
-    { rot: [0.1, 0.3, -0.2], scale: [0.9, 1.1, 1.3], out: [5, 8, 3], centre: [3, 3.5, 1.5] },
-  ])('rotation $rot scale $scale out $out matches scipy map_coordinates', ({ rot, scale, out, centre }) => {
+  let refs: { image: number[]; label: number[] }[] = [];
+  beforeAll(() => {
+    const s = testSubject([9, 7, 5]);
+    refs = runPythonReference(
+      SCIPY_WARP,
+      WARPS.map((w) => ({ affine: Array.from(testAffine()), ...w, image: toPy(s.volumes.image!, 1), label: toPy(s.volumes.label!) })),
+    );
+  });
+
+  it.each(WARPS.map((w, i) => ({ ...w, i })))('rotation $rot scale $scale out $out matches scipy map_coordinates', ({ rot, scale, out, centre, i }) => {
     const s = testSubject([9, 7, 5]);
     const t = spatial({
       rotationRad: rot as [number, number, number],
@@ -70,15 +82,7 @@ describe('randomSpatial', () => {
       centreVoxel: centre as [number, number, number],
     });
     const r = compose([t])(s, new Rng(0));
-    const ref = runPythonReference<{ image: number[]; label: number[] }>(SCIPY_WARP, {
-      affine: Array.from(testAffine()),
-      rot,
-      scale,
-      out,
-      centre,
-      image: toPy(s.volumes.image!, 1),
-      label: toPy(s.volumes.label!),
-    });
+    const ref = refs[i]!;
     const img = toPy(r.volumes.image!, 1).data;
     for (let i = 0; i < img.length; i++) expect(Math.abs(img[i]! - ref.image[i]!)).toBeLessThan(1e-4);
     expect(toPy(r.volumes.label!).data).toEqual(ref.label);
