@@ -36,11 +36,11 @@ export function depthwiseConv3d(x: tf.Tensor5D, filter: tf.Tensor5D, options: De
   return tf.tidy('depthwiseConv3d', () => {
     if (channels === 1) return conv3d(x, filter, convOptions);
     if (strategy === 'dense') {
-      // Block-diagonal filter: dense[..., c, c·m + j] = filter[..., c, j].
-      const mask = new Float32Array(channels * channels * multiplier);
-      for (let c = 0; c < channels; c++) for (let j = 0; j < multiplier; j++) mask[c * channels * multiplier + c * multiplier + j] = 1;
-      const tiled = tf.tile(filter, [1, 1, 1, 1, channels]); // [..., C, C·m]: column c·m+j holds filter[..., :, j]
-      const dense = tf.mul(tiled, tf.tensor(mask, [1, 1, 1, channels, channels * multiplier])) as tf.Tensor5D;
+      // Block-diagonal filter: dense[..., c, c·m + j] = filter[..., c, j] (broadcast multiply by the identity).
+      const [kd, kh, kw] = filter.shape;
+      const eye = tf.reshape(tf.eye(channels), [1, 1, 1, channels, channels, 1]);
+      const expanded = tf.reshape(filter, [kd, kh, kw, channels, 1, multiplier]);
+      const dense = tf.reshape(tf.mul(expanded, eye), [kd, kh, kw, channels, channels * multiplier]) as tf.Tensor5D;
       return conv3d(x, dense, convOptions);
     }
     const xs = tf.split(x, channels, 4) as tf.Tensor5D[];
