@@ -1,28 +1,29 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { Rng } from '@voxnas/volume';
 import { expectClose, expectNoLeaks, runPythonReference } from '@voxnas/testing';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { TrainConfigError } from './errors.js';
 import { Optimizer, type OptimizerSpec } from './optimizer.js';
 
 // PyTorch applies the same gradient sequence; its parameters after each step are the reference.
 const TORCH_OPTIM = `
 import json, sys, torch
-cfg = json.load(sys.stdin)
-params = [torch.nn.Parameter(torch.tensor(p['init'], dtype=torch.float32).reshape(p['shape'])) for p in cfg['params']]
-s = cfg['spec']
-if s['kind'] == 'sgd':
-    opt = torch.optim.SGD(params, lr=1.0, momentum=s['momentum'], nesterov=s['nesterov'], weight_decay=s['weightDecay'])
-elif s['kind'] == 'adam':
-    opt = torch.optim.Adam(params, lr=1.0, betas=(s['beta1'], s['beta2']), eps=s['epsilon'], weight_decay=s['weightDecay'])
-else:
-    opt = torch.optim.AdamW(params, lr=1.0, betas=(s['beta1'], s['beta2']), eps=s['epsilon'], weight_decay=s['weightDecay'])
-for step in cfg['steps']:
-    for g in opt.param_groups: g['lr'] = step['lr']
-    for p, g in zip(params, step['grads']):
-        p.grad = None if g is None else torch.tensor(g, dtype=torch.float32).reshape(p.shape)
-    opt.step()
-print(json.dumps([p.detach().reshape(-1).tolist() for p in params]))
+def run(cfg):
+    params = [torch.nn.Parameter(torch.tensor(p['init'], dtype=torch.float32).reshape(p['shape'])) for p in cfg['params']]
+    s = cfg['spec']
+    if s['kind'] == 'sgd':
+        opt = torch.optim.SGD(params, lr=1.0, momentum=s['momentum'], nesterov=s['nesterov'], weight_decay=s['weightDecay'])
+    elif s['kind'] == 'adam':
+        opt = torch.optim.Adam(params, lr=1.0, betas=(s['beta1'], s['beta2']), eps=s['epsilon'], weight_decay=s['weightDecay'])
+    else:
+        opt = torch.optim.AdamW(params, lr=1.0, betas=(s['beta1'], s['beta2']), eps=s['epsilon'], weight_decay=s['weightDecay'])
+    for step in cfg['steps']:
+        for g in opt.param_groups: g['lr'] = step['lr']
+        for p, g in zip(params, step['grads']):
+            p.grad = None if g is None else torch.tensor(g, dtype=torch.float32).reshape(p.shape)
+        opt.step()
+    return [p.detach().reshape(-1).tolist() for p in params]
+print(json.dumps([run(cfg) for cfg in json.load(sys.stdin)]))
 `;
 
 const SHAPES = [[3, 5], [2]] as const;
@@ -63,19 +64,34 @@ const SPECS: Array<[string, OptimizerSpec, Record<string, unknown>]> = [
 ];
 
 describe('Optimizer', () => {
-  it.each(SPECS)('%s matches PyTorch over 5 steps, skipping params without gradient', async (_title, spec, defaults) => {
+  // One Python process for every case (importing torch is the slow part).
+  const inputs = SPECS.map(() => {
+    const rng = new Rng(7);
+    const params = makeParams(rng);
+    const steps = makeSteps(rng, 5);
+    const cfg = {
+      params: params.map((p) => ({ shape: p.shape, init: Array.from(p.init) })),
+      steps: steps.map((st) => ({ lr: st.lr, grads: st.grads.map((g) => (g === null ? null : Array.from(g))) })),
+    };
+    params.forEach((p) => p.variable.dispose());
+    return cfg;
+  });
+  let refs: number[][][] = [];
+  beforeAll(() => {
+    refs = runPythonReference<number[][][]>(
+      TORCH_OPTIM,
+      SPECS.map(([, spec, defaults], i) => ({ ...inputs[i], spec: { ...defaults, ...spec } })),
+    );
+  });
+
+  it.each(SPECS.map((c, i) => [...c, i] as const))('%s matches PyTorch over 5 steps, skipping params without gradient', async (_title, spec, _d, i) => {
     await expectNoLeaks(() => {
       const rng = new Rng(7);
       const params = makeParams(rng);
       const steps = makeSteps(rng, 5);
       const opt = new Optimizer(spec, params);
       runSteps(opt, steps);
-      const ref = runPythonReference<number[][]>(TORCH_OPTIM, {
-        spec: { ...defaults, ...spec },
-        params: params.map((p) => ({ shape: p.shape, init: Array.from(p.init) })),
-        steps: steps.map((s) => ({ lr: s.lr, grads: s.grads.map((g) => (g === null ? null : Array.from(g))) })),
-      });
-      params.forEach((p, i) => expectClose(p.variable.dataSync(), ref[i]!, { atol: 2e-6, rtol: 2e-5 }));
+      params.forEach((p, k) => expectClose(p.variable.dataSync(), refs[i]![k]!, { atol: 2e-6, rtol: 2e-5 }));
       expect(opt.step).toBe(5);
       opt.dispose();
       params.forEach((p) => p.variable.dispose());
