@@ -32,15 +32,20 @@ function selfUrl(): string {
   return import.meta.url;
 }
 
-// The worker body: a tiny CommonJS script that imports this very module (source or dist, ESM or CJS);
+// The worker body: a tiny eval script that imports this very module (source or dist, ESM or CJS);
 // the import runs the check at the bottom of this file, which starts `workerMain`.
 // Under tests the entry is TypeScript source: tsx's ESM hooks are registered first (module.register).
+// Written to run whether the eval'd script is treated as CommonJS or ESM (a parent started with
+// --input-type=module passes that on), hence only dynamic import().
 const WORKER_SCRIPT = `
-const { workerData, parentPort } = require('node:worker_threads');
-(async () => {
-  if (workerData.tsx) (await import(workerData.tsx)).register();
-  await import(workerData.entry);
-})().catch((e) => parentPort.postMessage({ type: 'fatal', message: String(e && e.stack || e) }));
+import('node:worker_threads').then(async ({ workerData, parentPort }) => {
+  try {
+    if (workerData.tsx) (await import(workerData.tsx)).register();
+    await import(workerData.entry);
+  } catch (e) {
+    parentPort.postMessage({ type: 'fatal', message: String((e && e.stack) || e) });
+  }
+});
 `;
 
 interface Pending {
