@@ -22,6 +22,12 @@ export interface TrainableNetwork extends CheckpointableNetwork {
   apply(x: tf.Tensor5D): tf.Tensor5D;
   namedVariables(): ReadonlyArray<{ readonly path: string; readonly variable: tf.Variable; readonly trainable: boolean }>;
   train(mode?: boolean): unknown;
+  /**
+   * The variables the weight optimiser updates (the `Network` contract). When present it decides;
+   * otherwise every `namedVariables()` entry marked trainable is updated. A supernet lists its
+   * architecture parameters in `namedVariables()` (so they are checkpointed) but not here.
+   */
+  trainableVariables?(): tf.Variable[];
 }
 
 /** One training batch as tensors. The trainer disposes both after the step. */
@@ -135,9 +141,10 @@ export class Trainer {
     this.options = options;
     this.network = options.network;
     this.schedule = options.schedule;
+    const selected = options.network.trainableVariables ? new Set(options.network.trainableVariables()) : null;
     const params = options.network
       .namedVariables()
-      .filter((v) => v.trainable)
+      .filter((v) => (selected ? selected.has(v.variable) : v.trainable))
       .map((v) => ({ name: v.path, variable: v.variable }));
     if (params.length === 0) throw new TrainConfigError(`Trainer: the network has no trainable variables`);
     this.optimizer = new Optimizer(options.optimizer, params);
