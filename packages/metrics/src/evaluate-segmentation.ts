@@ -1,7 +1,8 @@
 import { GeometryError, InvalidArgumentError, ShapeMismatchError, spacingMm, type Volume } from '@voxnas/volume';
 import type { Shape3, Spacing3 } from './distance-transform.js';
+import type { Box } from './surface.js';
 import {
-  computeMaskMetrics,
+  maskMetricsCore,
   resolveMetricOptions,
   type ConfusionCounts,
   type EmptyCase,
@@ -83,7 +84,7 @@ export function evaluateSegmentation(
   checkGrids(prediction, reference, options.affineToleranceMm ?? 1e-4);
   const shape: Shape3 = reference.shape;
   const spacing = checkOrthogonal(reference);
-  resolveMetricOptions(options, shape, spacing, where); // validate once, before any work
+  const opts = resolveMetricOptions(options, shape, spacing, where); // validate once, before any work
 
   const entries: { name: string; labels: number[] }[] = [];
   for (const r of options.regions ?? []) {
@@ -100,27 +101,103 @@ export function evaluateSegmentation(
   }
   for (const r of options.regions ?? []) entries.push({ name: r.name, labels: [...r.labels] });
 
+  // One pass per volume finds every label's bounding box; each class then works on the union box of
+  // its labels grown by one voxel (so the surface test sees the true background around it).
+  const predBoxes = labelBoxes(prediction.data, shape);
+  const refBoxes = labelBoxes(reference.data, shape);
   const n = shape[0] * shape[1] * shape[2];
-  const p = new Uint8Array(n);
-  const q = new Uint8Array(n);
   const classes: ClassResult[] = entries.map((e) => {
-    fillMask(prediction.data, e.labels, p);
-    fillMask(reference.data, e.labels, q);
-    const m = computeMaskMetrics(p, q, { ...options, shape, spacingMm: spacing, where: `${where}(${e.name})` });
+    let box: Box | null = null;
+    for (const l of e.labels) box = unionBox(unionBox(box, predBoxes.get(l) ?? null), refBoxes.get(l) ?? null);
+    const crop: Box = box
+      ? {
+          x0: Math.max(0, box.x0 - 1),
+          x1: Math.min(shape[0], box.x1 + 1),
+          y0: Math.max(0, box.y0 - 1),
+          y1: Math.min(shape[1], box.y1 + 1),
+          z0: Math.max(0, box.z0 - 1),
+          z1: Math.min(shape[2], box.z1 + 1),
+        }
+      : { x0: 0, x1: 1, y0: 0, y1: 1, z0: 0, z1: 1 };
+    const cshape: Shape3 = [crop.x1 - crop.x0, crop.y1 - crop.y0, crop.z1 - crop.z0];
+    const cn = cshape[0] * cshape[1] * cshape[2];
+    const p = cropMask(prediction.data, shape, crop, e.labels);
+    const q = cropMask(reference.data, shape, crop, e.labels);
+    const m = maskMetricsCore(p, q, {
+      shape: cshape,
+      spacing,
+      opts,
+      where: `${where}(${e.name})`,
+      outsideVoxels: n - cn,
+    });
     return { name: e.name, labels: e.labels, ...m };
   });
   return { classes, shape: [shape[0], shape[1], shape[2]], spacingMm: [spacing[0], spacing[1], spacing[2]] };
 }
 
-function fillMask(data: ArrayLike<number>, labels: readonly number[], out: Uint8Array): void {
-  const n = out.length;
-  if (labels.length === 1) {
-    const l = labels[0]!;
-    for (let i = 0; i < n; i++) out[i] = data[i] === l ? 1 : 0;
-    return;
+/** Bounding box (half-open) of every non-zero value of a label map, in one pass. */
+function labelBoxes(data: ArrayLike<number>, shape: Shape3): Map<number, Box> {
+  const [nx, ny, nz] = shape;
+  const boxes = new Map<number, Box>();
+  let p = 0;
+  let last = Number.NaN;
+  let b: Box | undefined;
+  for (let k = 0; k < nz; k++) {
+    for (let j = 0; j < ny; j++) {
+      for (let i = 0; i < nx; i++, p++) {
+        const v = data[p]!;
+        if (v === 0) continue;
+        if (v !== last) {
+          b = boxes.get(v);
+          if (!b) {
+            b = { x0: i, x1: i + 1, y0: j, y1: j + 1, z0: k, z1: k + 1 };
+            boxes.set(v, b);
+          }
+          last = v;
+        }
+        const bb = b!;
+        if (i < bb.x0) bb.x0 = i;
+        if (i >= bb.x1) bb.x1 = i + 1;
+        if (j < bb.y0) bb.y0 = j;
+        if (j >= bb.y1) bb.y1 = j + 1;
+        if (k >= bb.z1) bb.z1 = k + 1;
+      }
+    }
   }
-  const set = new Set(labels);
-  for (let i = 0; i < n; i++) out[i] = set.has(data[i]!) ? 1 : 0;
+  return boxes;
+}
+
+function unionBox(a: Box | null, b: Box | null): Box | null {
+  if (!a) return b ? { ...b } : null;
+  if (!b) return a;
+  return {
+    x0: Math.min(a.x0, b.x0),
+    x1: Math.max(a.x1, b.x1),
+    y0: Math.min(a.y0, b.y0),
+    y1: Math.max(a.y1, b.y1),
+    z0: Math.min(a.z0, b.z0),
+    z1: Math.max(a.z1, b.z1),
+  };
+}
+
+/** The binary mask "value ∈ labels" of the voxels inside `box`, x fastest. */
+function cropMask(data: ArrayLike<number>, shape: Shape3, box: Box, labels: readonly number[]): Uint8Array {
+  const [nx, ny] = shape;
+  const bx = box.x1 - box.x0;
+  const out = new Uint8Array(bx * (box.y1 - box.y0) * (box.z1 - box.z0));
+  const single = labels.length === 1 ? labels[0]! : Number.NaN;
+  const set = labels.length === 1 ? null : new Set(labels);
+  let o = 0;
+  for (let k = box.z0; k < box.z1; k++) {
+    for (let j = box.y0; j < box.y1; j++) {
+      const row = k * nx * ny + j * nx;
+      for (let i = box.x0; i < box.x1; i++, o++) {
+        const v = data[row + i]!;
+        out[o] = (set === null ? v === single : set.has(v)) ? 1 : 0;
+      }
+    }
+  }
+  return out;
 }
 
 function presentLabels(a: Volume, b: Volume): number[] {

@@ -127,6 +127,20 @@ export function computeMaskMetrics(
     );
   }
   const opts = resolveMetricOptions(options, shape, spacing, where);
+  return maskMetricsCore(prediction, reference, { shape, spacing, opts, where, outsideVoxels: 0 });
+}
+
+/**
+ * computeMaskMetrics after validation. `outsideVoxels` counts grid voxels outside the given arrays
+ * (a crop) that are background in both masks; they add to TN only.
+ */
+export function maskMetricsCore(
+  prediction: ArrayLike<number>,
+  reference: ArrayLike<number>,
+  a: { shape: Shape3; spacing: Spacing3; opts: ResolvedMetricOptions; where: string; outsideVoxels: number },
+): MaskMetrics {
+  const { shape, spacing, opts, where } = a;
+  const n = shape[0] * shape[1] * shape[2];
   let tp = 0;
   let fp = 0;
   let fn = 0;
@@ -138,7 +152,7 @@ export function computeMaskMetrics(
       else fp++;
     } else if (r) fn++;
   }
-  const tn = n - tp - fp - fn;
+  const tn = n + a.outsideVoxels - tp - fp - fn;
   const counts = { tp, fp, fn, tn };
   const voxelMm3 = spacing[0] * spacing[1] * spacing[2];
   const volumeMm3 = { prediction: (tp + fp) * voxelMm3, reference: (tp + fn) * voxelMm3 };
