@@ -119,15 +119,21 @@ async function main(): Promise<void> {
     ['resample 256³ f32, 15° rotation (trilinear)', rotate, peer.rotate],
   ];
   console.log('');
-  console.log('| task | voxnas ms (median / min) | peer ms (median / min) | ratio voxnas/peer (median / min) |');
+  console.log(
+    '| task | voxnas ms (median / min) | peer ms (median / min) | ratio voxnas/peer (median / min) |',
+  );
   console.log('|---|---:|---:|---:|');
   for (const [name, ours, theirs] of rows) {
     const f = (t: Timing) => `${t.median.toFixed(1)} / ${t.min.toFixed(1)}`;
-    console.log(`| ${name} | ${f(ours)} | ${f(theirs)} | ${(ours.median / theirs.median).toFixed(2)} / ${(ours.min / theirs.min).toFixed(2)} |`);
+    console.log(
+      `| ${name} | ${f(ours)} | ${f(theirs)} | ${(ours.median / theirs.median).toFixed(2)} / ${(ours.min / theirs.min).toFixed(2)} |`,
+    );
   }
   console.log('');
   console.log('peers: nibabel 5.0 (read), scipy.ndimage.affine_transform order=1 (resampling)');
-  console.log(`rotation agreement on ${probe.length} interior voxels: max |voxnas − scipy| = ${maxDiff.toExponential(2)} (values in ±100)`);
+  console.log(
+    `rotation agreement on ${probe.length} interior voxels: max |voxnas − scipy| = ${maxDiff.toExponential(2)} (values in ±100)`,
+  );
 }
 
 await main();

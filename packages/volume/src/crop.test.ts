@@ -9,7 +9,8 @@ const AFFINE = [0, -1.5, 0, 10, 0, 0, 2, -20, 1.25, 0, 0, 30, 0, 0, 0, 1];
 /** 7×9×11 zeros with a 2-channel blob: channel 0 at x 2..4, y 3..5, z 1..6; channel 1 one voxel at (5, 8, 9). */
 function blob() {
   const data = new Int16Array(7 * 9 * 11 * 2);
-  for (let z = 1; z <= 6; z++) for (let y = 3; y <= 5; y++) for (let x = 2; x <= 4; x++) data[z * 63 + y * 7 + x] = 3;
+  for (let z = 1; z <= 6; z++)
+    for (let y = 3; y <= 5; y++) for (let x = 2; x <= 4; x++) data[z * 63 + y * 7 + x] = 3;
   data[693 + 9 * 63 + 8 * 7 + 5] = 1;
   return createVolume({ data, shape: [7, 9, 11], channels: 2, affine: AFFINE });
 }
@@ -64,7 +65,9 @@ describe('boundingBox / crop / cropToForeground', () => {
     expect(() => cropToForeground(v, { threshold: 10 })).toThrowErrorMatchingInlineSnapshot(
       `[InvalidArgumentError: cropToForeground: no voxel > 10, expected some foreground]`,
     );
-    expect(() => cropToForeground(v, { mask: randomVolume({ shape: [7, 9, 10] }) })).toThrow(ShapeMismatchError);
+    expect(() => cropToForeground(v, { mask: randomVolume({ shape: [7, 9, 10] }) })).toThrow(
+      ShapeMismatchError,
+    );
     expect(() => cropToForeground(v, { margin: -1 })).toThrow(InvalidArgumentError);
     expect(() => crop(v, { start: [0, 0, 0], end: [0, 2, 2] })).toThrowErrorMatchingInlineSnapshot(
       `[InvalidArgumentError: crop: box must have integer start < end on every axis, got start [0,0,0] end [0,2,2]]`,

@@ -20,7 +20,13 @@ export interface Box {
 export function translateWindow(volume: Volume, offset: Vec3, shape: Vec3, fill: number): Volume {
   const data = shiftCopy(volume, offset, shape, fill);
   const M = Float64Array.from([1, 0, 0, offset[0], 0, 1, 0, offset[1], 0, 0, 1, offset[2], 0, 0, 0, 1]);
-  return createVolume({ data, shape, channels: volume.channels, affine: mul4(volume.affine, M), kind: volume.kind });
+  return createVolume({
+    data,
+    shape,
+    channels: volume.channels,
+    affine: mul4(volume.affine, M),
+    kind: volume.kind,
+  });
 }
 
 /**
@@ -32,11 +38,17 @@ export function translateWindow(volume: Volume, offset: Vec3, shape: Vec3, fill:
  */
 export function boundingBox(volume: Volume, options: { threshold?: number } = {}): Box | null {
   const th = options.threshold ?? 0;
-  if (typeof th !== 'number' || Number.isNaN(th)) throw new InvalidArgumentError(`boundingBox: threshold must be a number, got ${String(th)}`);
+  if (typeof th !== 'number' || Number.isNaN(th))
+    throw new InvalidArgumentError(`boundingBox: threshold must be a number, got ${String(th)}`);
   const [nx, ny, nz] = volume.shape;
   const n = nx * ny * nz;
   const d = volume.data;
-  let x0 = nx, y0 = ny, z0 = nz, x1 = -1, y1 = -1, z1 = -1;
+  let x0 = nx,
+    y0 = ny,
+    z0 = nz,
+    x1 = -1,
+    y1 = -1,
+    z1 = -1;
   for (let c = 0; c < volume.channels; c++) {
     let i = c * n;
     for (let z = 0; z < nz; z++) {
@@ -76,7 +88,9 @@ export function crop(volume: Volume, box: Box & { fill?: number }): Volume {
   const e = box.end;
   const ok = (v: readonly number[]) => Array.isArray(v) && v.length === 3 && v.every(Number.isInteger);
   if (!ok(s) || !ok(e) || s.some((x, i) => e[i]! <= x)) {
-    throw new InvalidArgumentError(`crop: box must have integer start < end on every axis, got start ${JSON.stringify(s)} end ${JSON.stringify(e)}`);
+    throw new InvalidArgumentError(
+      `crop: box must have integer start < end on every axis, got start ${JSON.stringify(s)} end ${JSON.stringify(e)}`,
+    );
   }
   return translateWindow(volume, [s[0], s[1], s[2]], [e[0] - s[0], e[1] - s[1], e[2] - s[2]], box.fill ?? 0);
 }
@@ -103,11 +117,15 @@ export function cropToForeground(volume: Volume, options: CropToForegroundOption
   const m = options.margin ?? 0;
   const margin = typeof m === 'number' ? [m, m, m] : Array.from(m);
   if (margin.length !== 3 || !margin.every((x) => Number.isInteger(x) && x >= 0)) {
-    throw new InvalidArgumentError(`cropToForeground: margin must be a non-negative integer or 3 of them, got ${JSON.stringify(m)}`);
+    throw new InvalidArgumentError(
+      `cropToForeground: margin must be a non-negative integer or 3 of them, got ${JSON.stringify(m)}`,
+    );
   }
   const src = options.mask ?? volume;
   if (options.mask) {
-    const same = src.shape.every((n, i) => n === volume.shape[i]) && src.affine.every((a, i) => Math.abs(a - volume.affine[i]!) <= 1e-6 * (1 + Math.abs(a)));
+    const same =
+      src.shape.every((n, i) => n === volume.shape[i]) &&
+      src.affine.every((a, i) => Math.abs(a - volume.affine[i]!) <= 1e-6 * (1 + Math.abs(a)));
     if (!same) {
       throw new ShapeMismatchError(
         `cropToForeground: mask grid ${src.shape.join('×')} differs from the volume's ${volume.shape.join('×')} (shape and affine must match)`,
@@ -115,7 +133,10 @@ export function cropToForeground(volume: Volume, options: CropToForegroundOption
     }
   }
   const box = boundingBox(src, { threshold: options.threshold });
-  if (!box) throw new InvalidArgumentError(`cropToForeground: no voxel > ${options.threshold ?? 0}, expected some foreground`);
+  if (!box)
+    throw new InvalidArgumentError(
+      `cropToForeground: no voxel > ${options.threshold ?? 0}, expected some foreground`,
+    );
   const start: Vec3 = [0, 0, 0];
   const end: Vec3 = [0, 0, 0];
   for (let i = 0; i < 3; i++) {

@@ -23,11 +23,20 @@ const body = (dir: string) => `
   console.log(JSON.stringify({ same: Array.from(back.data).join() === Array.from(vol.data).join(), kind: back.kind, dtype: back.dtype, aal: aal.shape, err }));
 `;
 
-const expected = { same: true, kind: 'label', dtype: 'int16', aal: [181, 217, 181], err: 'NiftiFormatError:true:true' };
+const expected = {
+  same: true,
+  kind: 'label',
+  dtype: 'int16',
+  aal: [181, 217, 181],
+  err: 'NiftiFormatError:true:true',
+};
 
 describe('built package consumers', () => {
   it('dist exists (build before testing)', () => {
-    expect(existsSync(`${dist}index.cjs`) && existsSync(`${dist}index.js`), 'run `pnpm build` in packages/volume').toBe(true);
+    expect(
+      existsSync(`${dist}index.cjs`) && existsSync(`${dist}index.js`),
+      'run `pnpm build` in packages/volume',
+    ).toBe(true);
   });
 
   it('CommonJS: require(dist/index.cjs) reads and writes NIfTI', async () => {
@@ -41,7 +50,10 @@ describe('built package consumers', () => {
   it('ESM: import(dist/index.js) reads and writes NIfTI', async () => {
     await withTempDir(async (dir) => {
       const script = `const v = await import(${JSON.stringify(`${dist}index.js`)});${body(dir)}`;
-      const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', cwd: dir });
+      const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
+        encoding: 'utf8',
+        cwd: dir,
+      });
       expect(JSON.parse(out)).toEqual(expected);
     });
   });

@@ -19,7 +19,9 @@ const AFFINES: [string, number[]][] = [
 
 describe('orientationCode and reorient agree with nibabel', () => {
   const shape: [number, number, number] = [5, 6, 7];
-  const vols = AFFINES.map(([, a], i) => randomVolume({ shape, affine: a, seed: i + 1, channels: i === 3 ? 2 : 1 }));
+  const vols = AFFINES.map(([, a], i) =>
+    randomVolume({ shape, affine: a, seed: i + 1, channels: i === 3 ? 2 : 1 }),
+  );
   const refs = runPythonReference<{ code: string; data: number[]; affine: number[] }[]>(
     `
 import json, sys, numpy as np, nibabel as nib

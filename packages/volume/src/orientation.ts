@@ -21,8 +21,11 @@ export interface AxisOrientation {
  * orthogonal matrix to the column-normalised 3×3 part, then for axes i = 0, 1, 2 in turn the largest
  * remaining |entry| in column i (a world axis is used once).
  */
-export function axisOrientations(affine: ArrayLike<number>): [AxisOrientation, AxisOrientation, AxisOrientation] {
-  if (affine.length !== 16) throw new GeometryError(`axisOrientations: affine must have 16 entries, got ${affine.length}`);
+export function axisOrientations(
+  affine: ArrayLike<number>,
+): [AxisOrientation, AxisOrientation, AxisOrientation] {
+  if (affine.length !== 16)
+    throw new GeometryError(`axisOrientations: affine must have 16 entries, got ${affine.length}`);
   const RS = new Float64Array(9);
   for (let j = 0; j < 3; j++) {
     let z = Math.hypot(affine[j]!, affine[4 + j]!, affine[8 + j]!);
@@ -30,7 +33,8 @@ export function axisOrientations(affine: ArrayLike<number>): [AxisOrientation, A
     for (let i = 0; i < 3; i++) RS[i * 3 + j] = affine[i * 4 + j]! / z;
   }
   for (let i = 0; i < 9; i++) {
-    if (!Number.isFinite(RS[i]!)) throw new GeometryError(`axisOrientations: affine has a non-finite 3×3 entry, expected finite numbers`);
+    if (!Number.isFinite(RS[i]!))
+      throw new GeometryError(`axisOrientations: affine has a non-finite 3×3 entry, expected finite numbers`);
   }
   const R = polarOrthogonal3(RS);
   const out: AxisOrientation[] = [];
@@ -38,7 +42,8 @@ export function axisOrientations(affine: ArrayLike<number>): [AxisOrientation, A
     let best = 0;
     for (let i = 1; i < 3; i++) if (Math.abs(R[i * 3 + j]!) > Math.abs(R[best * 3 + j]!)) best = i;
     const v = R[best * 3 + j]!;
-    if (v === 0) throw new GeometryError(`axisOrientations: voxel axis ${j} has no world direction (singular affine)`);
+    if (v === 0)
+      throw new GeometryError(`axisOrientations: voxel axis ${j} has no world direction (singular affine)`);
     out.push({ worldAxis: best as 0 | 1 | 2, sign: v < 0 ? -1 : 1 });
     for (let k = 0; k < 3; k++) R[best * 3 + k] = 0;
   }
@@ -123,5 +128,11 @@ export function reorient(volume: Volume, code = 'RAS'): Volume {
   for (let i = 0; i < 16; i++) if (M[i] !== (i % 5 === 0 ? 1 : 0)) identity = false;
   if (identity) return volume;
   const data = sampleGrid(volume, M, shape, { interpolation: 'nearest', fill: 0 });
-  return createVolume({ data, shape, channels: volume.channels, affine: mul4(volume.affine, M), kind: volume.kind });
+  return createVolume({
+    data,
+    shape,
+    channels: volume.channels,
+    affine: mul4(volume.affine, M),
+    kind: volume.kind,
+  });
 }

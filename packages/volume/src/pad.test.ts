@@ -16,22 +16,20 @@ describe('padOrCrop', () => {
     expect(centredOffset(n, m)).toBe(off);
   });
 
-  it.each([
-    [[8, 3, 10]],
-    [[5, 6, 7]],
-    [[1, 1, 1]],
-    [[12, 13, 4]],
-  ] as const)('to %j keeps world positions and restores exactly when reversed', (shape) => {
-    const v = randomVolume({ shape: [5, 6, 7], affine: AFFINE, dtype: 'int16', channels: 2 });
-    const p = padOrCrop(v, { shape, fill: -1 });
-    expect(p.shape).toEqual(shape);
-    expect(compareAtWorldPoints(v, p, -1).mismatches).toBe(0);
-    if (shape.every((m, i) => m >= v.shape[i]!)) {
-      const back = padOrCrop(p, { shape: [5, 6, 7] });
-      expect(arr(back)).toEqual(arr(v));
-      expect(Array.from(back.affine)).toEqual(AFFINE);
-    }
-  });
+  it.each([[[8, 3, 10]], [[5, 6, 7]], [[1, 1, 1]], [[12, 13, 4]]] as const)(
+    'to %j keeps world positions and restores exactly when reversed',
+    (shape) => {
+      const v = randomVolume({ shape: [5, 6, 7], affine: AFFINE, dtype: 'int16', channels: 2 });
+      const p = padOrCrop(v, { shape, fill: -1 });
+      expect(p.shape).toEqual(shape);
+      expect(compareAtWorldPoints(v, p, -1).mismatches).toBe(0);
+      if (shape.every((m, i) => m >= v.shape[i]!)) {
+        const back = padOrCrop(p, { shape: [5, 6, 7] });
+        expect(arr(back)).toEqual(arr(v));
+        expect(Array.from(back.affine)).toEqual(AFFINE);
+      }
+    },
+  );
 
   it('pads 3 → 6 with the extra voxel after: [f, a, b, c, f, f]', () => {
     const v = randomVolume({ shape: [3, 1, 1], dtype: 'uint8' });
@@ -40,7 +38,9 @@ describe('padOrCrop', () => {
   });
 
   it('rejects bad shapes', () => {
-    expect(() => padOrCrop(randomVolume({ shape: [3, 4, 5] }), { shape: [3, 0, 5] })).toThrowErrorMatchingInlineSnapshot(
+    expect(() =>
+      padOrCrop(randomVolume({ shape: [3, 4, 5] }), { shape: [3, 0, 5] }),
+    ).toThrowErrorMatchingInlineSnapshot(
       `[InvalidArgumentError: padOrCrop: shape must be 3 positive integers, got [3,0,5]]`,
     );
   });
@@ -50,7 +50,11 @@ describe('padToMultiple', () => {
   it.each([
     [16, [5, 6, 7], [16, 16, 16]],
     [4, [8, 9, 3], [8, 12, 4]],
-    [[2, 4, 8], [5, 6, 7], [6, 8, 8]],
+    [
+      [2, 4, 8],
+      [5, 6, 7],
+      [6, 8, 8],
+    ],
     [1, [5, 6, 7], [5, 6, 7]],
   ] as const)('multiple %j: %j → %j', (multiple, shape, want) => {
     const v = randomVolume({ shape: [...shape], affine: AFFINE });
@@ -60,6 +64,8 @@ describe('padToMultiple', () => {
   });
 
   it('rejects a non-positive multiple', () => {
-    expect(() => padToMultiple(randomVolume({ shape: [3, 4, 5] }), { multiple: 0 })).toThrow(InvalidArgumentError);
+    expect(() => padToMultiple(randomVolume({ shape: [3, 4, 5] }), { multiple: 0 })).toThrow(
+      InvalidArgumentError,
+    );
   });
 });

@@ -19,14 +19,22 @@ export function centredOffset(n: number, m: number): number {
  * @example
  * const fixed = padOrCrop(t1, { shape: [96, 96, 96] });
  */
-export function padOrCrop(volume: Volume, options: { shape: readonly [number, number, number]; fill?: number }): Volume {
+export function padOrCrop(
+  volume: Volume,
+  options: { shape: readonly [number, number, number]; fill?: number },
+): Volume {
   const shape = options.shape;
   if (!Array.isArray(shape) || shape.length !== 3 || !shape.every((n) => Number.isInteger(n) && n > 0)) {
-    throw new InvalidArgumentError(`padOrCrop: shape must be 3 positive integers, got ${JSON.stringify(shape)}`);
+    throw new InvalidArgumentError(
+      `padOrCrop: shape must be 3 positive integers, got ${JSON.stringify(shape)}`,
+    );
   }
   const fill = options.fill ?? 0;
-  if (!Number.isFinite(fill)) throw new InvalidArgumentError(`padOrCrop: fill must be a finite number, got ${fill}`);
-  const offset: [number, number, number] = [0, 1, 2].map((i) => centredOffset(volume.shape[i]!, shape[i]!)) as [number, number, number];
+  if (!Number.isFinite(fill))
+    throw new InvalidArgumentError(`padOrCrop: fill must be a finite number, got ${fill}`);
+  const offset: [number, number, number] = [0, 1, 2].map((i) =>
+    centredOffset(volume.shape[i]!, shape[i]!),
+  ) as [number, number, number];
   return translateWindow(volume, offset, [shape[0], shape[1], shape[2]], fill);
 }
 
@@ -37,11 +45,16 @@ export function padOrCrop(volume: Volume, options: { shape: readonly [number, nu
  * @example
  * padToMultiple(vol, { multiple: 16 }).shape; // [96, 112, 96] for a 91×109×91 volume
  */
-export function padToMultiple(volume: Volume, options: { multiple: number | readonly [number, number, number]; fill?: number }): Volume {
+export function padToMultiple(
+  volume: Volume,
+  options: { multiple: number | readonly [number, number, number]; fill?: number },
+): Volume {
   const k = options.multiple;
   const ks = typeof k === 'number' ? [k, k, k] : Array.from(k);
   if (ks.length !== 3 || !ks.every((x) => Number.isInteger(x) && x >= 1)) {
-    throw new InvalidArgumentError(`padToMultiple: multiple must be a positive integer or 3 of them, got ${JSON.stringify(k)}`);
+    throw new InvalidArgumentError(
+      `padToMultiple: multiple must be a positive integer or 3 of them, got ${JSON.stringify(k)}`,
+    );
   }
   const shape = volume.shape.map((n, i) => Math.ceil(n / ks[i]!) * ks[i]!) as [number, number, number];
   return padOrCrop(volume, { shape, fill: options.fill });

@@ -36,7 +36,9 @@ print(json.dumps(dict(all=[np.percentile(x[k], qs).tolist() for k in range(2)],
       { x: arr(v), m: arr(m), qs },
     );
     ref.all.forEach((r, k) => expectClose(percentiles(v, qs)[k]!, r, { atol: 1e-12, rtol: 1e-12 }));
-    ref.masked.forEach((r, k) => expectClose(percentiles(v, qs, { mask: m })[k]!, r, { atol: 1e-12, rtol: 1e-12 }));
+    ref.masked.forEach((r, k) =>
+      expectClose(percentiles(v, qs, { mask: m })[k]!, r, { atol: 1e-12, rtol: 1e-12 }),
+    );
     expectClose(percentiles(v, qs, { perChannel: false })[0]!, ref.pooled, { atol: 1e-12, rtol: 1e-12 });
   });
 

@@ -1,5 +1,13 @@
 import { InvalidArgumentError } from './errors.js';
-import { checkImage, finish, groups, allocFloatLike, maskAccessor, minFrom, selectKth } from './internal/intensity-common.js';
+import {
+  checkImage,
+  finish,
+  groups,
+  allocFloatLike,
+  maskAccessor,
+  minFrom,
+  selectKth,
+} from './internal/intensity-common.js';
 import type { Volume } from './volume.js';
 
 /** Options of {@link percentiles} and {@link clipPercentiles}. */
@@ -20,7 +28,11 @@ export interface PercentileOptions {
  * @example
  * percentiles(t1, [0.5, 99.5]); // [[lo, hi]] for a 1-channel image
  */
-export function percentiles(volume: Volume, qs: readonly number[], options: PercentileOptions = {}): number[][] {
+export function percentiles(
+  volume: Volume,
+  qs: readonly number[],
+  options: PercentileOptions = {},
+): number[][] {
   const where = 'percentiles';
   for (const q of qs) {
     if (!(q >= 0 && q <= 100)) throw new InvalidArgumentError(`${where}: percentile ${q} is outside 0..100`);
@@ -38,7 +50,10 @@ export function percentiles(volume: Volume, qs: readonly number[], options: Perc
         if (x === x && (!inMask || inMask(c, i))) buf[m++] = x;
       }
     }
-    if (m === 0) throw new InvalidArgumentError(`${where}: no voxel selected in channel(s) ${chs.join(', ')}, expected at least one`);
+    if (m === 0)
+      throw new InvalidArgumentError(
+        `${where}: no voxel selected in channel(s) ${chs.join(', ')}, expected at least one`,
+      );
     return qs.map((q) => {
       const r = (q / 100) * (m - 1);
       const k = Math.floor(r);
@@ -59,11 +74,17 @@ export function percentiles(volume: Volume, qs: readonly number[], options: Perc
  * @example
  * const clipped = clipPercentiles(t1, { lower: 1, upper: 99 });
  */
-export function clipPercentiles(volume: Volume, options: PercentileOptions & { lower?: number; upper?: number } = {}): Volume {
+export function clipPercentiles(
+  volume: Volume,
+  options: PercentileOptions & { lower?: number; upper?: number } = {},
+): Volume {
   checkImage(volume, 'clipPercentiles');
   const lower = options.lower ?? 0.5;
   const upper = options.upper ?? 99.5;
-  if (!(lower <= upper)) throw new InvalidArgumentError(`clipPercentiles: lower ${lower} > upper ${upper}, expected lower ≤ upper`);
+  if (!(lower <= upper))
+    throw new InvalidArgumentError(
+      `clipPercentiles: lower ${lower} > upper ${upper}, expected lower ≤ upper`,
+    );
   const bounds = percentiles(volume, [lower, upper], options);
   const perChannel = options.perChannel ?? true;
   const out = allocFloatLike(volume);

@@ -18,7 +18,11 @@ interface TemplateRef {
 }
 
 describe('readNifti on the mricron templates agrees with nibabel', () => {
-  const files = existsSync(TEMPLATES) ? readdirSync(TEMPLATES).filter((f) => f.endsWith('.nii.gz')).sort() : [];
+  const files = existsSync(TEMPLATES)
+    ? readdirSync(TEMPLATES)
+        .filter((f) => f.endsWith('.nii.gz'))
+        .sort()
+    : [];
   const refs = runPythonReference<TemplateRef[]>(
     `
 import json, sys, hashlib, numpy as np, nibabel as nib
@@ -38,19 +42,24 @@ print(json.dumps(out))
     expect(files.length).toBeGreaterThanOrEqual(13);
   });
 
-  it.each(refs.map((r) => [r.name.split('/').pop()!, r] as const))('%s: shape, dtype, affine, every voxel', async (_n, ref) => {
-    const { volume, header, warnings } = await readNiftiWithHeader(ref.name);
-    expect([...volume.shape]).toEqual(ref.shape.slice(0, 3));
-    expect(volume.channels).toBe(ref.shape[3] ?? 1);
-    expect(volume.dtype).toBe(ref.dtype);
-    expect(Array.from(volume.affine)).toEqual(ref.affine); // exact
-    expect(volume.kind).toBe(ref.intent === 1002 ? 'label' : 'image');
-    const d = volume.data;
-    const md5 = createHash('md5').update(new Uint8Array(d.buffer, d.byteOffset, d.byteLength)).digest('hex');
-    expect(md5).toBe(ref.md5);
-    expect(header.affineSource).toBe('sform');
-    expect(warnings).toEqual([]);
-  });
+  it.each(refs.map((r) => [r.name.split('/').pop()!, r] as const))(
+    '%s: shape, dtype, affine, every voxel',
+    async (_n, ref) => {
+      const { volume, header, warnings } = await readNiftiWithHeader(ref.name);
+      expect([...volume.shape]).toEqual(ref.shape.slice(0, 3));
+      expect(volume.channels).toBe(ref.shape[3] ?? 1);
+      expect(volume.dtype).toBe(ref.dtype);
+      expect(Array.from(volume.affine)).toEqual(ref.affine); // exact
+      expect(volume.kind).toBe(ref.intent === 1002 ? 'label' : 'image');
+      const d = volume.data;
+      const md5 = createHash('md5')
+        .update(new Uint8Array(d.buffer, d.byteOffset, d.byteLength))
+        .digest('hex');
+      expect(md5).toBe(ref.md5);
+      expect(header.affineSource).toBe('sform');
+      expect(warnings).toEqual([]);
+    },
+  );
 
   it('honours a non-default vox_offset (inia19-NeuroMaps: 32976) and qform ≠ sform (ch2: qform flips y and z)', async () => {
     const neuro = await readNiftiWithHeader(join(TEMPLATES, 'inia19-NeuroMaps.nii.gz'));
@@ -108,6 +117,7 @@ img = nib.Nifti1Image(rand('int16'), aff); img.set_sform(None, code=0); img.set_
 img = nib.Nifti1Image(rand('int16'), aff); img.set_sform(None, code=0); img.set_qform(None, code=0); save(img, 'no_codes.nii')
 img = nib.Nifti1Image(rand('int16'), aff); img.set_qform(rot, code=1); img.set_sform(aff, code=4); save(img, 'q_ne_s.nii')
 img = nib.Nifti1Image(rand('uint8'), aff); img.header.set_intent('label'); save(img, 'label.nii.gz')
+save(nib.Nifti1Image(rand('int16', (5, 6)), aff), 'two_d.nii')
 img = nib.Nifti1Image(rand('float32'), aff); img.header.extensions.append(nib.nifti1.Nifti1Extension('comment', b'voxnas reads past extensions')); save(img, 'ext.nii')
 out = []
 for name in sorted(os.listdir(d)):
@@ -148,6 +158,7 @@ describe('readNifti on files written by nibabel (every dtype, endianness, NIfTI-
           "scaled.nii",
           "scaled_u8.nii",
           "slope0.nii",
+          "two_d.nii",
           "uint16.nii",
           "uint32.nii",
           "uint8.nii",
@@ -156,7 +167,8 @@ describe('readNifti on files written by nibabel (every dtype, endianness, NIfTI-
       for (const ref of refs) {
         const { volume, header, warnings } = await readNiftiWithHeader(join(dir, ref.name));
         const ctx = `${ref.name}`;
-        expect([...volume.shape, volume.channels], ctx).toEqual([...ref.shape.slice(0, 3), ref.shape[3] ?? 1]);
+        const refShape = [...ref.shape, 1, 1].slice(0, 3);
+        expect([...volume.shape, volume.channels], ctx).toEqual([...refShape, ref.shape[3] ?? 1]);
         expect(volume.dtype, ctx).toBe(ref.scaled ? 'float32' : ref.dtype);
         expect(volume.kind, ctx).toBe(ref.intent === 1002 ? 'label' : 'image');
         if (header.affineSource === 'sform') expect(Array.from(volume.affine), ctx).toEqual(ref.affine);
@@ -172,10 +184,13 @@ describe('readNifti on files written by nibabel (every dtype, endianness, NIfTI-
         }
         if (ref.name === 'no_codes.nii') {
           expect(header.affineSource).toBe('pixdim');
-          expect(warnings).toContain('sform_code and qform_code are 0: affine built from pixdim (nibabel base affine: x flipped, centred)');
+          expect(warnings).toContain(
+            'sform_code and qform_code are 0: affine built from pixdim (nibabel base affine: x flipped, centred)',
+          );
         }
         if (ref.name === 'qform_only.nii') expect(header.affineSource).toBe('qform');
-        if (ref.name.startsWith('be_') || ref.name.startsWith('n2_be')) expect(header.littleEndian).toBe(false);
+        if (ref.name.startsWith('be_') || ref.name.startsWith('n2_be'))
+          expect(header.littleEndian).toBe(false);
         if (ref.name.startsWith('n2_')) expect(header.version).toBe(2);
         if (ref.name === 'ext.nii') expect(header.voxOffset).toBeGreaterThan(352);
       }

@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { access, readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { gunzip, gunzipSync } from 'node:zlib';
 import { promisify } from 'node:util';
@@ -100,7 +100,10 @@ export interface DecodeNiftiOptions extends ReadNiftiOptions {
  * const t1 = await readNifti('/usr/share/mricron/templates/ch2.nii.gz');
  * t1.shape; // [181, 217, 181], dtype 'uint8', affine RAS+ mm
  */
-export async function readNifti(source: string | Uint8Array, options: ReadNiftiOptions = {}): Promise<Volume> {
+export async function readNifti(
+  source: string | Uint8Array,
+  options: ReadNiftiOptions = {},
+): Promise<Volume> {
   return (await readNiftiWithHeader(source, options)).volume;
 }
 
@@ -118,7 +121,7 @@ export async function readNiftiWithHeader(
 ): Promise<NiftiReadResult> {
   if (typeof source !== 'string') {
     const name = options.name ?? '<bytes>';
-    const bytes = isGzip(source) ? await gunzipOrThrow(source, name, true) : source;
+    const bytes = isGzip(source) ? await gunzipOrThrow(source, name) : source;
     return decodeNifti(bytes, { ...options, name });
   }
   const name = options.name ?? basename(source);
@@ -129,8 +132,16 @@ export async function readNiftiWithHeader(
     const stem = source.replace(/\.(hdr|img)(\.gz)?$/i, '');
     const hdrPath = pairHeader ? source : await firstExisting([`${stem}.hdr`, `${stem}.hdr.gz`]);
     const imgPath = pairImage ? source : await firstExisting([`${stem}.img`, `${stem}.img.gz`]);
-    if (!hdrPath) throw new NiftiFormatError(`readNifti(${name}): missing header file ${basename(stem)}.hdr for this .img`, { file: source });
-    if (!imgPath) throw new NiftiFormatError(`readNifti(${name}): missing image file ${basename(stem)}.img for this .hdr`, { file: source });
+    if (!hdrPath)
+      throw new NiftiFormatError(
+        `readNifti(${name}): missing header file ${basename(stem)}.hdr for this .img`,
+        { file: source },
+      );
+    if (!imgPath)
+      throw new NiftiFormatError(
+        `readNifti(${name}): missing image file ${basename(stem)}.img for this .hdr`,
+        { file: source },
+      );
     const [hdr, img] = await Promise.all([readBytes(hdrPath, name), readBytes(imgPath, name)]);
     const hdrBytes = await maybeGunzip(hdr, hdrPath, name);
     const imgBytes = await maybeGunzip(img, imgPath, name);
@@ -168,7 +179,6 @@ function decodeWith(bytes: Uint8Array, options: DecodeNiftiOptions, file: string
 }
 
 async function firstExisting(paths: string[]): Promise<string | undefined> {
-  const { access } = await import('node:fs/promises');
   for (const p of paths) {
     try {
       await access(p);
@@ -196,7 +206,7 @@ function isGzip(b: Uint8Array): boolean {
 
 async function maybeGunzip(bytes: Uint8Array, path: string, name: string): Promise<Uint8Array> {
   const gzName = /\.gz$/i.test(path);
-  if (isGzip(bytes)) return gunzipOrThrow(bytes, name, gzName, path);
+  if (isGzip(bytes)) return gunzipOrThrow(bytes, name, path);
   if (gzName) {
     const got = Array.from(bytes.subarray(0, 2), (x) => x.toString(16).padStart(2, '0')).join(' ');
     throw new NiftiFormatError(
@@ -207,7 +217,7 @@ async function maybeGunzip(bytes: Uint8Array, path: string, name: string): Promi
   return bytes;
 }
 
-async function gunzipOrThrow(bytes: Uint8Array, name: string, _gz: boolean, path?: string): Promise<Uint8Array> {
+async function gunzipOrThrow(bytes: Uint8Array, name: string, path?: string): Promise<Uint8Array> {
   try {
     const out = await gunzipAsync(bytes);
     return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
@@ -227,10 +237,13 @@ function gunzipSyncOrThrow(bytes: Uint8Array, name: string): Uint8Array {
 
 function gzipError(e: unknown, name: string, path?: string): NiftiFormatError {
   const msg = e instanceof Error ? e.message : String(e);
-  return new NiftiFormatError(`readNifti(${name}): corrupt gzip stream (${msg}), expected a complete gzip file`, {
-    cause: e,
-    file: path,
-  });
+  return new NiftiFormatError(
+    `readNifti(${name}): corrupt gzip stream (${msg}), expected a complete gzip file`,
+    {
+      cause: e,
+      file: path,
+    },
+  );
 }
 
 const HOST_LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
@@ -243,7 +256,8 @@ function decodeUncompressed(bytes: Uint8Array, options: DecodeNiftiOptions): Nif
   };
   const warnings: string[] = [];
 
-  if (bytes.length < 4) fail(`file is ${bytes.length} bytes, expected at least ${NIFTI1_HEADER_SIZE} for a NIfTI-1 header`);
+  if (bytes.length < 4)
+    fail(`file is ${bytes.length} bytes, expected at least ${NIFTI1_HEADER_SIZE} for a NIfTI-1 header`);
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const le = dv.getInt32(0, true);
   const be = dv.getInt32(0, false);
@@ -259,7 +273,10 @@ function decodeUncompressed(bytes: Uint8Array, options: DecodeNiftiOptions): Nif
     return fail(`sizeof_hdr is ${le} (byte-swapped ${be}), expected 348 (NIfTI-1) or 540 (NIfTI-2)`);
   }
   const hsize = version === 1 ? NIFTI1_HEADER_SIZE : NIFTI2_HEADER_SIZE;
-  if (bytes.length < hsize) fail(`file is truncated: ${bytes.length} bytes, expected at least ${hsize} for the NIfTI-${version} header`);
+  if (bytes.length < hsize)
+    fail(
+      `file is truncated: ${bytes.length} bytes, expected at least ${hsize} for the NIfTI-${version} header`,
+    );
 
   // magic
   const magicAt = version === 1 ? N1.magic : N2.magic;
@@ -270,7 +287,9 @@ function decodeUncompressed(bytes: Uint8Array, options: DecodeNiftiOptions): Nif
   if (magic === single && bytes[magicAt + 3] === 0) storage = 'single';
   else if (magic === pair && bytes[magicAt + 3] === 0) storage = 'pair';
   else {
-    const got = Array.from(bytes.subarray(magicAt, magicAt + 4), (c) => (c >= 32 && c < 127 ? String.fromCharCode(c) : `\\x${c.toString(16).padStart(2, '0')}`)).join('');
+    const got = Array.from(bytes.subarray(magicAt, magicAt + 4), (c) =>
+      c >= 32 && c < 127 ? String.fromCharCode(c) : `\\x${c.toString(16).padStart(2, '0')}`,
+    ).join('');
     return fail(`magic is '${got}', expected '${single}\\0' (single file) or '${pair}\\0' (.hdr/.img pair)`);
   }
   if (version === 2) {
@@ -284,7 +303,9 @@ function decodeUncompressed(bytes: Uint8Array, options: DecodeNiftiOptions): Nif
     fail(`magic is '${magic}' (single file) in the header of a .hdr/.img pair, expected '${pair}'`);
   }
   if (storage === 'pair' && !options.imageBytes) {
-    fail(`header is a .hdr/.img pair (magic '${magic}') but no image data was given; read the .hdr path or pass imageBytes`);
+    fail(
+      `header is a .hdr/.img pair (magic '${magic}') but no image data was given; read the .hdr path or pass imageBytes`,
+    );
   }
 
   // Field parsing by nifti-reader-js (header bytes only, so its extension parser never runs).
@@ -302,11 +323,13 @@ function decodeUncompressed(bytes: Uint8Array, options: DecodeNiftiOptions): Nif
   const ndim = dim[0]!;
   if (!(ndim >= 1 && ndim <= 7)) fail(`dim[0] is ${ndim}, expected 1..7`);
   for (let i = 1; i <= ndim; i++) {
-    if (!(dim[i]! >= 1) || !Number.isSafeInteger(dim[i]!)) fail(`dim[${i}] is ${dim[i]}, expected a positive integer`);
+    if (!(dim[i]! >= 1) || !Number.isSafeInteger(dim[i]!))
+      fail(`dim[${i}] is ${dim[i]}, expected a positive integer`);
   }
   const d = (i: number) => (i <= ndim ? dim[i]! : 1);
   for (let i = 5; i <= 7; i++) {
-    if (d(i) > 1) fail(`dim[${i}] is ${d(i)}, expected 1 (voxnas reads 3D images with channels in dim[4] only)`);
+    if (d(i) > 1)
+      fail(`dim[${i}] is ${d(i)}, expected 1 (voxnas reads 3D images with channels in dim[4] only)`);
   }
   const shape: [number, number, number] = [d(1), d(2), d(3)];
   const channels = d(4);
@@ -322,7 +345,10 @@ function decodeUncompressed(bytes: Uint8Array, options: DecodeNiftiOptions): Nif
   }
   const bpv = DTYPE_BYTES[dtype];
   const bitpix = Number(nr.numBitsPerVoxel);
-  if (bitpix !== bpv * 8) warnings.push(`bitpix is ${bitpix} but datatype ${datatype} (${dtype}) has ${bpv * 8} bits; used the datatype`);
+  if (bitpix !== bpv * 8)
+    warnings.push(
+      `bitpix is ${bitpix} but datatype ${datatype} (${dtype}) has ${bpv * 8} bits; used the datatype`,
+    );
 
   // vox_offset
   let voxOffset = Number(nr.vox_offset);
@@ -343,7 +369,9 @@ function decodeUncompressed(bytes: Uint8Array, options: DecodeNiftiOptions): Nif
   const nbytes = count * bpv;
   if (!Number.isSafeInteger(nbytes)) fail(`image of ${count} voxels is too large`);
   if (voxOffset > data.length) {
-    fail(`vox_offset is ${voxOffset}, beyond the end of the ${storage === 'single' ? 'file' : '.img'} (${data.length} bytes)`);
+    fail(
+      `vox_offset is ${voxOffset}, beyond the end of the ${storage === 'single' ? 'file' : '.img'} (${data.length} bytes)`,
+    );
   }
   if (data.length - voxOffset < nbytes) {
     fail(
@@ -357,9 +385,12 @@ function decodeUncompressed(bytes: Uint8Array, options: DecodeNiftiOptions): Nif
   let slope = 1;
   let inter = 0;
   if (rawSlope === 0 || !Number.isFinite(rawSlope)) {
-    warnings.push(`scl_slope is ${rawSlope}: no scaling applied (NIfTI rule: a zero slope means unscaled data)`);
+    warnings.push(
+      `scl_slope is ${rawSlope}: no scaling applied (NIfTI rule: a zero slope means unscaled data)`,
+    );
   } else {
-    if (!Number.isFinite(rawInter)) fail(`scl_inter is ${rawInter} with scl_slope ${rawSlope}, expected a finite intercept`);
+    if (!Number.isFinite(rawInter))
+      fail(`scl_inter is ${rawInter} with scl_slope ${rawSlope}, expected a finite intercept`);
     slope = rawSlope;
     inter = rawInter;
   }
@@ -368,15 +399,24 @@ function decodeUncompressed(bytes: Uint8Array, options: DecodeNiftiOptions): Nif
   const fieldsAt = version === 1 ? N1 : N2;
   const srow = new Float64Array(16);
   for (let i = 0; i < 12; i++) {
-    srow[i] = version === 1
-      ? dv.getFloat32(fieldsAt.srowX + 4 * i, littleEndian)
-      : dv.getFloat64(fieldsAt.srowX + 8 * i, littleEndian);
+    srow[i] =
+      version === 1
+        ? dv.getFloat32(fieldsAt.srowX + 4 * i, littleEndian)
+        : dv.getFloat64(fieldsAt.srowX + 8 * i, littleEndian);
   }
   srow[15] = 1;
   const qformCode = Number(nr.qform_code);
   const sformCode = Number(nr.sform_code);
-  const quatern: [number, number, number] = [Number(nr.quatern_b), Number(nr.quatern_c), Number(nr.quatern_d)];
-  const qoffset: [number, number, number] = [Number(nr.qoffset_x), Number(nr.qoffset_y), Number(nr.qoffset_z)];
+  const quatern: [number, number, number] = [
+    Number(nr.quatern_b),
+    Number(nr.quatern_c),
+    Number(nr.quatern_d),
+  ];
+  const qoffset: [number, number, number] = [
+    Number(nr.qoffset_x),
+    Number(nr.qoffset_y),
+    Number(nr.qoffset_z),
+  ];
   const qform = computeQform(pixdim, quatern, qoffset, sformCode <= 0 && qformCode > 0 ? warnings : []);
   let affine: Float64Array;
   let affineSource: NiftiHeader['affineSource'];
@@ -385,10 +425,13 @@ function decodeUncompressed(bytes: Uint8Array, options: DecodeNiftiOptions): Nif
     affine = srow;
     for (let i = 0; i < 12; i++) {
       if (!Number.isFinite(srow[i]!)) {
-        fail(`srow_${'xyz'[Math.floor(i / 4)]}[${i % 4}] is ${srow[i]} with sform_code ${sformCode}, expected a finite number`);
+        fail(
+          `srow_${'xyz'[Math.floor(i / 4)]}[${i % 4}] is ${srow[i]} with sform_code ${sformCode}, expected a finite number`,
+        );
       }
     }
-    if (!(Math.abs(det3(srow)) > 0)) fail(`sform (sform_code ${sformCode}) is singular, expected an invertible 3×3 part`);
+    if (!(Math.abs(det3(srow)) > 0))
+      fail(`sform (sform_code ${sformCode}) is singular, expected an invertible 3×3 part`);
   } else if (qformCode > 0) {
     affineSource = 'qform';
     if (!qform) {
@@ -400,7 +443,9 @@ function decodeUncompressed(bytes: Uint8Array, options: DecodeNiftiOptions): Nif
   } else {
     affineSource = 'pixdim';
     affine = baseAffine(shape, pixdim, warnings);
-    warnings.push('sform_code and qform_code are 0: affine built from pixdim (nibabel base affine: x flipped, centred)');
+    warnings.push(
+      'sform_code and qform_code are 0: affine built from pixdim (nibabel base affine: x flipped, centred)',
+    );
   }
 
   // data
@@ -471,7 +516,11 @@ function computeQform(
 }
 
 /** nibabel's `shape_zoom_affine(shape, zooms, x_flip=True)`: centred, x flipped. */
-function baseAffine(shape: [number, number, number], pixdim: readonly number[], warnings: string[]): Float64Array {
+function baseAffine(
+  shape: [number, number, number],
+  pixdim: readonly number[],
+  warnings: string[],
+): Float64Array {
   const zooms = [1, 2, 3].map((i) => {
     const z = pixdim[i]!;
     if (!Number.isFinite(z) || z <= 0) {
@@ -490,7 +539,13 @@ function baseAffine(shape: [number, number, number], pixdim: readonly number[], 
   return a;
 }
 
-function decodeData(src: Uint8Array, offset: number, count: number, dtype: DType, littleEndian: boolean): DTypeArrays[DType] {
+function decodeData(
+  src: Uint8Array,
+  offset: number,
+  count: number,
+  dtype: DType,
+  littleEndian: boolean,
+): DTypeArrays[DType] {
   const bpv = DTYPE_BYTES[dtype];
   const out = allocData(dtype, count);
   const ob = new Uint8Array(out.buffer, out.byteOffset, out.byteLength);

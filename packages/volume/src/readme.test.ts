@@ -30,7 +30,12 @@ it('README example', async () => {
     await writeNifti(norm, join(out, 'brain-z.nii.gz')); // atomic; NIfTI-1, sform = qform (code 2)
     // --- README example end
 
-    expect([t1.shape, t1.dtype, header.affineSource, warnings]).toEqual([[181, 217, 181], 'uint8', 'sform', []]);
+    expect([t1.shape, t1.dtype, header.affineSource, warnings]).toEqual([
+      [181, 217, 181],
+      'uint8',
+      'sform',
+      [],
+    ]);
     expect(aal.kind).toBe('label');
     expect(orientationCode(t1)).toBe('RAS');
     expect(iso.shape).toEqual([91, 109, 91]);

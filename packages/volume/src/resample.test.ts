@@ -60,13 +60,32 @@ const OBLIQUE = [c * 1.1, -s * 1.1, 0, 2, s * 1.1, c * 1.1, 0, -22, 0, 0, 1.3, 2
 describe('resampling agrees with scipy.ndimage.map_coordinates', () => {
   const img = randomVolume({ shape: [7, 9, 11], affine: IN_AFFINE, seed: 3 });
   const img2 = randomVolume({ shape: [7, 9, 11], affine: IN_AFFINE, seed: 4, channels: 2, dtype: 'int16' });
-  const lab = randomVolume({ shape: [7, 9, 11], affine: IN_AFFINE, seed: 5, dtype: 'uint8', kind: 'label', max: 6 });
+  const lab = randomVolume({
+    shape: [7, 9, 11],
+    affine: IN_AFFINE,
+    seed: 5,
+    dtype: 'uint8',
+    kind: 'label',
+    max: 6,
+  });
   const target = { shape: [9, 8, 10] as const, affine: Float64Array.from(OBLIQUE) };
   const results: [string, Volume, Volume, 0 | 1, number][] = [
     ['resampleTo oblique, float32, linear', img, resampleTo(img, target), 1, 0],
-    ['resampleTo oblique, 2-channel int16, linear, fill -7', img2, resampleTo(img2, target, { fill: -7 }), 1, -7],
+    [
+      'resampleTo oblique, 2-channel int16, linear, fill -7',
+      img2,
+      resampleTo(img2, target, { fill: -7 }),
+      1,
+      -7,
+    ],
     ['resampleTo oblique, uint8 label (nearest)', lab, resampleTo(lab, target), 0, 0],
-    ['resampleTo oblique, image with nearest', img, resampleTo(img, target, { interpolation: 'nearest' }), 0, 0],
+    [
+      'resampleTo oblique, image with nearest',
+      img,
+      resampleTo(img, target, { interpolation: 'nearest' }),
+      0,
+      0,
+    ],
     ['resample to 1.3 mm, float32', img, resample(img, { spacingMm: 1.3 }), 1, 0],
     ['resample to 0.7/2.1/1.9 mm, 2 channels', img2, resample(img2, { spacingMm: [0.7, 2.1, 1.9] }), 1, 0],
     ['resample to shape, label', lab, resample(lab, { shape: [10, 5, 13] }), 0, 0],
@@ -97,9 +116,15 @@ describe('resample geometry', () => {
     expect(r.shape).toEqual([18, 14, 29]); // round(7·1.25/0.5), round(9·1.5/1), round(11·2/0.75)
     expectClose(spacingMm(r), [0.5, 1, 0.75], { atol: 1e-12, rtol: 0 });
     // the corner of voxel (-½,-½,-½) is the same world point
-    expectClose(applyAffine(r.affine, [-0.5, -0.5, -0.5]), applyAffine(v.affine, [-0.5, -0.5, -0.5]), { atol: 1e-12, rtol: 0 });
+    expectClose(applyAffine(r.affine, [-0.5, -0.5, -0.5]), applyAffine(v.affine, [-0.5, -0.5, -0.5]), {
+      atol: 1e-12,
+      rtol: 0,
+    });
     const sh = resample(v, { shape: [14, 3, 11] });
-    expectClose(applyAffine(sh.affine, [13.5, 2.5, 10.5]), applyAffine(v.affine, [6.5, 8.5, 10.5]), { atol: 1e-12, rtol: 0 });
+    expectClose(applyAffine(sh.affine, [13.5, 2.5, 10.5]), applyAffine(v.affine, [6.5, 8.5, 10.5]), {
+      atol: 1e-12,
+      rtol: 0,
+    });
   });
 
   it('a world point keeps its value: x3 upsampling puts output voxel 3k+1 on input voxel k (linear, exact)', () => {
@@ -108,8 +133,14 @@ describe('resample geometry', () => {
     for (let z = 0; z < 7; z++) {
       for (let y = 0; y < 6; y++) {
         for (let x = 0; x < 5; x++) {
-          expect(up.data[(3 * z + 1) * 15 * 18 + (3 * y + 1) * 15 + 3 * x + 1]).toBe(v.data[z * 30 + y * 5 + x]);
-          expectClose(applyAffine(up.affine, [3 * x + 1, 3 * y + 1, 3 * z + 1]), applyAffine(v.affine, [x, y, z]), { atol: 1e-12, rtol: 0 });
+          expect(up.data[(3 * z + 1) * 15 * 18 + (3 * y + 1) * 15 + 3 * x + 1]).toBe(
+            v.data[z * 30 + y * 5 + x],
+          );
+          expectClose(
+            applyAffine(up.affine, [3 * x + 1, 3 * y + 1, 3 * z + 1]),
+            applyAffine(v.affine, [x, y, z]),
+            { atol: 1e-12, rtol: 0 },
+          );
         }
       }
     }

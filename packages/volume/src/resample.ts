@@ -29,11 +29,15 @@ export interface ResampleGridOptions extends ResampleOptions {
 function interpolationFor(volume: Volume, opts: ResampleOptions, where: string): Interpolation {
   const requested = opts.interpolation;
   if (requested !== undefined && requested !== 'linear' && requested !== 'nearest') {
-    throw new InvalidArgumentError(`${where}: interpolation is '${String(requested)}', expected 'linear' or 'nearest'`);
+    throw new InvalidArgumentError(
+      `${where}: interpolation is '${String(requested)}', expected 'linear' or 'nearest'`,
+    );
   }
   if (volume.kind === 'label') {
     if (requested === 'linear') {
-      throw new InvalidArgumentError(`${where}: interpolation 'linear' on a label volume, expected 'nearest' (labels are never interpolated)`);
+      throw new InvalidArgumentError(
+        `${where}: interpolation 'linear' on a label volume, expected 'nearest' (labels are never interpolated)`,
+      );
     }
     return 'nearest';
   }
@@ -42,7 +46,8 @@ function interpolationFor(volume: Volume, opts: ResampleOptions, where: string):
 
 function checkFill(fill: number | undefined, where: string): number {
   const f = fill ?? 0;
-  if (typeof f !== 'number' || !Number.isFinite(f)) throw new InvalidArgumentError(`${where}: fill must be a finite number, got ${String(fill)}`);
+  if (typeof f !== 'number' || !Number.isFinite(f))
+    throw new InvalidArgumentError(`${where}: fill must be a finite number, got ${String(fill)}`);
   return f;
 }
 
@@ -74,12 +79,20 @@ function resampleOnGrid(
   const interpolation = interpolationFor(volume, grid, where);
   const fill = checkFill(grid.fill, where);
   const data = sampleGrid(volume, grid.M, grid.shape, { interpolation, fill });
-  return createVolume({ data, shape: grid.shape, channels: volume.channels, affine: affine ?? mul4(volume.affine, grid.M), kind: volume.kind });
+  return createVolume({
+    data,
+    shape: grid.shape,
+    channels: volume.channels,
+    affine: affine ?? mul4(volume.affine, grid.M),
+    kind: volume.kind,
+  });
 }
 
 function checkShape(shape: readonly number[], where: string): void {
   if (!Array.isArray(shape) || shape.length !== 3 || !shape.every((n) => Number.isInteger(n) && n > 0)) {
-    throw new InvalidArgumentError(`${where}: shape must be 3 positive integers, got ${JSON.stringify(shape)}`);
+    throw new InvalidArgumentError(
+      `${where}: shape must be 3 positive integers, got ${JSON.stringify(shape)}`,
+    );
   }
 }
 
@@ -99,7 +112,9 @@ export function resample(volume: Volume, options: ResampleGridOptions): Volume {
   const hasSpacing = options.spacingMm !== undefined;
   const hasShape = options.shape !== undefined;
   if (hasSpacing === hasShape) {
-    throw new InvalidArgumentError(`${where}: give exactly one of spacingMm or shape, got ${hasSpacing ? 'both' : 'neither'}`);
+    throw new InvalidArgumentError(
+      `${where}: give exactly one of spacingMm or shape, got ${hasSpacing ? 'both' : 'neither'}`,
+    );
   }
   const old = spacingMm(volume);
   const zoom: number[] = [];
@@ -108,7 +123,9 @@ export function resample(volume: Volume, options: ResampleGridOptions): Volume {
     const s = options.spacingMm!;
     const sp = typeof s === 'number' ? [s, s, s] : Array.from(s);
     if (sp.length !== 3 || !sp.every((x) => Number.isFinite(x) && x > 0)) {
-      throw new InvalidArgumentError(`${where}: spacingMm must be a positive number or 3 positive numbers, got ${JSON.stringify(s)}`);
+      throw new InvalidArgumentError(
+        `${where}: spacingMm must be a positive number or 3 positive numbers, got ${JSON.stringify(s)}`,
+      );
     }
     for (let i = 0; i < 3; i++) {
       zoom.push(sp[i]! / old[i]!);

@@ -13,7 +13,12 @@ describe('rescaleIntensity', () => {
     ['to [-1, 1]', [2, 4, 6, 3], { outRange: [-1, 1] }, [-1, 0, 1, -0.5]],
     ['reversed range [1, 0]', [2, 4, 6, 3], { outRange: [1, 0] }, [1, 0.5, 0, 0.75]],
     ['inRange clips', [-10, 0, 5, 20], { inRange: [0, 10] }, [0, 0, 0.5, 1]],
-    ['inRange without clip extrapolates', [-10, 0, 5, 20], { inRange: [0, 10], clip: false }, [-1, 0, 0.5, 2]],
+    [
+      'inRange without clip extrapolates',
+      [-10, 0, 5, 20],
+      { inRange: [0, 10], clip: false },
+      [-1, 0, 0.5, 2],
+    ],
     ['constant → outMin', [7, 7, 7, 7], { outRange: [3, 9] }, [3, 3, 3, 3]],
   ] as const)('%s', (_n, data, opts, want) => {
     const out = rescaleIntensity(vol([...data]), opts);
@@ -24,7 +29,9 @@ describe('rescaleIntensity', () => {
   it('per channel by default, pooled on request', () => {
     const v = vol([0, 10, 100, 300], 2);
     expect(arr(rescaleIntensity(v))).toEqual([0, 1, 0, 1]);
-    expect(arr(rescaleIntensity(v, { perChannel: false }))).toEqual([0, 10 / 300, 100 / 300, 1].map(Math.fround));
+    expect(arr(rescaleIntensity(v, { perChannel: false }))).toEqual(
+      [0, 10 / 300, 100 / 300, 1].map(Math.fround),
+    );
   });
 
   it('refuses label maps', () => {
@@ -35,11 +42,15 @@ describe('rescaleIntensity', () => {
 
 describe('windowCt', () => {
   it('soft-tissue window (40, 400): −160 → 0, 40 → 0.5, 240 → 1, outside clipped', () => {
-    expect(arr(windowCt(vol([-1000, -160, 40, 140, 240, 1000]), { center: 40, width: 400 }))).toEqual([0, 0, 0.5, 0.75, 1, 1]);
+    expect(arr(windowCt(vol([-1000, -160, 40, 140, 240, 1000]), { center: 40, width: 400 }))).toEqual([
+      0, 0, 0.5, 0.75, 1, 1,
+    ]);
   });
 
   it('lung window (−600, 1500) to [−1, 1]', () => {
-    expect(arr(windowCt(vol([-1350, -600, 150, 3000]), { center: -600, width: 1500, outRange: [-1, 1] }))).toEqual([-1, 0, 1, 1]);
+    expect(
+      arr(windowCt(vol([-1350, -600, 150, 3000]), { center: -600, width: 1500, outRange: [-1, 1] })),
+    ).toEqual([-1, 0, 1, 1]);
   });
 
   it('rejects a non-positive width', () => {

@@ -27,7 +27,8 @@ export function rescaleIntensity(volume: Volume, options: RescaleIntensityOption
   const where = 'rescaleIntensity';
   checkImage(volume, where);
   const [o0, o1] = options.outRange ?? [0, 1];
-  if (!Number.isFinite(o0) || !Number.isFinite(o1)) throw new InvalidArgumentError(`${where}: outRange must be finite, got [${o0}, ${o1}]`);
+  if (!Number.isFinite(o0) || !Number.isFinite(o1))
+    throw new InvalidArgumentError(`${where}: outRange must be finite, got [${o0}, ${o1}]`);
   if (options.inRange && !(Number.isFinite(options.inRange[0]) && Number.isFinite(options.inRange[1]))) {
     throw new InvalidArgumentError(`${where}: inRange must be finite, got [${options.inRange.join(', ')}]`);
   }
@@ -73,11 +74,20 @@ export function rescaleIntensity(volume: Volume, options: RescaleIntensityOption
  * @example
  * const soft = windowCt(ct, { center: 40, width: 400 }); // −160 HU → 0, 240 HU → 1
  */
-export function windowCt(volume: Volume, options: { center: number; width: number; outRange?: readonly [number, number] }): Volume {
+export function windowCt(
+  volume: Volume,
+  options: { center: number; width: number; outRange?: readonly [number, number] },
+): Volume {
   const { center, width } = options;
   if (!Number.isFinite(center) || !(width > 0) || !Number.isFinite(width)) {
-    throw new InvalidArgumentError(`windowCt: expected a finite center and a positive width, got center ${center} width ${width}`);
+    throw new InvalidArgumentError(
+      `windowCt: expected a finite center and a positive width, got center ${center} width ${width}`,
+    );
   }
   checkImage(volume, 'windowCt');
-  return rescaleIntensity(volume, { inRange: [center - width / 2, center + width / 2], outRange: options.outRange ?? [0, 1], clip: true });
+  return rescaleIntensity(volume, {
+    inRange: [center - width / 2, center + width / 2],
+    outRange: options.outRange ?? [0, 1],
+    clip: true,
+  });
 }

@@ -29,11 +29,20 @@ function randomVolume(dtype: DType, channels: number, rng: Rng, kind: 'image' | 
 
 function md5(v: Volume): string {
   const d = v.data;
-  return createHash('md5').update(new Uint8Array(d.buffer, d.byteOffset, d.byteLength)).digest('hex');
+  return createHash('md5')
+    .update(new Uint8Array(d.buffer, d.byteOffset, d.byteLength))
+    .digest('hex');
 }
 
 const CASES = DTYPES.flatMap((dtype) =>
-  [1, 3].flatMap((channels) => ['.nii', '.nii.gz'].map((ext) => ({ dtype, channels, ext, version: (channels === 3 && ext === '.nii' ? 2 : 1) as 1 | 2 }))),
+  [1, 3].flatMap((channels) =>
+    ['.nii', '.nii.gz'].map((ext) => ({
+      dtype,
+      channels,
+      ext,
+      version: (channels === 3 && ext === '.nii' ? 2 : 1) as 1 | 2,
+    })),
+  ),
 );
 
 describe('writeNifti round trips', () => {
@@ -55,7 +64,17 @@ describe('writeNifti round trips', () => {
         expect(md5(back.volume)).toBe(md5(vol)); // bit for bit
         expect(back.header.version).toBe(c.version);
       }
-      const refs = runPythonReference<{ shape: number[]; dtype: string; affine: number[]; qform: number[]; md5: string; codes: number[]; intent: number }[]>(
+      const refs = runPythonReference<
+        {
+          shape: number[];
+          dtype: string;
+          affine: number[];
+          qform: number[];
+          md5: string;
+          codes: number[];
+          intent: number;
+        }[]
+      >(
         `
 import json, sys, hashlib, numpy as np, nibabel as nib
 out = []
@@ -101,12 +120,18 @@ describe('qform from the affine, like nibabel set_qform', () => {
     ['LAS (reflection → qfac -1)', [-1, 0, 0, 90, 0, 1, 0, -126, 0, 0, 1, -72, 0, 0, 0, 1]],
     ['180° about x (w = 0)', [1, 0, 0, 0, 0, -1, 0, 0, 0, 0, -1, 0, 0, 0, 0, 1]],
     ['oblique rotation', [c * 0.9, -s * 1.1, 0, 3, s * 0.9, c * 1.1, 0, -4, 0, 0, 1.3, 5, 0, 0, 0, 1]],
-    ['oblique with reflection and permutation', [0, c * 1.2, -s * 0.8, 1, 0, s * 1.2, c * 0.8, 2, -2, 0, 0, 3, 0, 0, 0, 1]],
+    [
+      'oblique with reflection and permutation',
+      [0, c * 1.2, -s * 0.8, 1, 0, s * 1.2, c * 0.8, 2, -2, 0, 0, 3, 0, 0, 0, 1],
+    ],
     ['shear', [1, 0.3, 0, 0, 0, 1, 0.2, 0, 0.1, 0, 1, 0, 0, 0, 0, 1]],
   ];
 
-  const encoded = cases.map(([, affine]) =>
-    encodeNifti(createVolume({ data: new Float32Array(3 * 4 * 5), shape: [3, 4, 5], affine }), { version: 2 }), // float64 fields
+  const encoded = cases.map(
+    ([, affine]) =>
+      encodeNifti(createVolume({ data: new Float32Array(3 * 4 * 5), shape: [3, 4, 5], affine }), {
+        version: 2,
+      }), // float64 fields
   );
   const refs = runPythonReference<{ qform: number[]; sform: number[]; nibQform: number[] }[]>(
     `
@@ -139,7 +164,9 @@ describe('writeNifti is atomic and validates', () => {
     await withTempDir(async (dir) => {
       const vol = randomVolume('float32', 1, new Rng(1));
       await mkdir(join(dir, 'taken.nii.gz'));
-      await expect(writeNifti(vol, join(dir, 'taken.nii.gz'))).rejects.toThrow(/EISDIR|EEXIST|ENOTEMPTY|EPERM/);
+      await expect(writeNifti(vol, join(dir, 'taken.nii.gz'))).rejects.toThrow(
+        /EISDIR|EEXIST|ENOTEMPTY|EPERM/,
+      );
       expect(await readdir(dir)).toEqual(['taken.nii.gz']);
       expect((await stat(join(dir, 'taken.nii.gz'))).isDirectory()).toBe(true);
       await expect(writeNifti(vol, join(dir, 'missing-dir', 'x.nii'))).rejects.toThrow(/ENOENT/);

@@ -47,14 +47,17 @@ const HOST_LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 export function encodeNiftiHeader(volume: Volume, options: WriteNiftiOptions = {}): Uint8Array {
   const v = checkVolume(volume);
   const version = options.version ?? 1;
-  if (version !== 1 && version !== 2) throw new InvalidArgumentError(`encodeNifti: version is ${String(version)}, expected 1 or 2`);
+  if (version !== 1 && version !== 2)
+    throw new InvalidArgumentError(`encodeNifti: version is ${String(version)}, expected 1 or 2`);
   const code = options.xformCode ?? 2;
   if (!Number.isInteger(code) || code < 1 || code > 5) {
     throw new InvalidArgumentError(`encodeNifti: xformCode is ${code}, expected an integer 1..5`);
   }
   const descrip = options.description ?? 'voxnas';
   if (!/^[\x20-\x7e]{0,79}$/.test(descrip)) {
-    throw new InvalidArgumentError(`encodeNifti: description must be ≤ 79 printable ASCII characters, got ${JSON.stringify(descrip)}`);
+    throw new InvalidArgumentError(
+      `encodeNifti: description must be ≤ 79 printable ASCII characters, got ${JSON.stringify(descrip)}`,
+    );
   }
   const dtype = dtypeOf(v.data)!;
   const datatype = DTYPE_TO_DATATYPE[dtype];
@@ -71,7 +74,10 @@ export function encodeNiftiHeader(volume: Volume, options: WriteNiftiOptions = {
     const dv = new DataView(buf.buffer);
     dv.setInt32(0, NIFTI1_HEADER_SIZE, le);
     for (let i = 0; i < 8; i++) {
-      if (dims[i]! > 32767) throw new InvalidArgumentError(`encodeNifti: dimension ${dims[i]} exceeds NIfTI-1's 32767; use version 2`);
+      if (dims[i]! > 32767)
+        throw new InvalidArgumentError(
+          `encodeNifti: dimension ${dims[i]} exceeds NIfTI-1's 32767; use version 2`,
+        );
       dv.setInt16(N1.dim + 2 * i, dims[i]!, le);
     }
     dv.setInt16(N1.intentCode, intent, le);
@@ -146,7 +152,11 @@ let tmpCounter = 0;
  * await writeNifti(volume, 'out/pred.nii.gz');
  * const back = await readNifti('out/pred.nii.gz'); // same data, dtype and affine (float32-rounded)
  */
-export async function writeNifti(volume: Volume, path: string, options: WriteNiftiOptions = {}): Promise<void> {
+export async function writeNifti(
+  volume: Volume,
+  path: string,
+  options: WriteNiftiOptions = {},
+): Promise<void> {
   if (!/\.nii(\.gz)?$/i.test(path)) {
     throw new InvalidArgumentError(`writeNifti(${basename(path)}): path must end in .nii or .nii.gz`);
   }
@@ -154,10 +164,16 @@ export async function writeNifti(volume: Volume, path: string, options: WriteNif
   const level = checkLevel(options.gzipLevel);
   const header = encodeNiftiHeader(volume, options);
   const body = dataBytes(volume);
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${tmpCounter++}.${randomBytes(4).toString('hex')}.tmp`);
+  const tmp = join(
+    dirname(path),
+    `.${basename(path)}.${process.pid}.${tmpCounter++}.${randomBytes(4).toString('hex')}.tmp`,
+  );
   try {
     if (gz) {
-      const chunks = [Buffer.from(header.buffer, header.byteOffset, header.byteLength), Buffer.from(body.buffer, body.byteOffset, body.byteLength)];
+      const chunks = [
+        Buffer.from(header.buffer, header.byteOffset, header.byteLength),
+        Buffer.from(body.buffer, body.byteOffset, body.byteLength),
+      ];
       await pipeline(Readable.from(chunks), createGzip({ level }), createWriteStream(tmp));
     } else {
       const fh = await open(tmp, 'w');
@@ -177,7 +193,8 @@ export async function writeNifti(volume: Volume, path: string, options: WriteNif
 
 function checkLevel(level: number | undefined): number {
   const l = level ?? 6;
-  if (!Number.isInteger(l) || l < 0 || l > 9) throw new InvalidArgumentError(`writeNifti: gzipLevel is ${l}, expected an integer 0..9`);
+  if (!Number.isInteger(l) || l < 0 || l > 9)
+    throw new InvalidArgumentError(`writeNifti: gzipLevel is ${l}, expected an integer 0..9`);
   return l;
 }
 

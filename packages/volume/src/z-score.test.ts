@@ -13,7 +13,10 @@ describe('zScore', () => {
   it('whole volume: [1, 2, 3, 4] → (x − 2.5)/√1.25', () => {
     const out = zScore(vol([1, 2, 3, 4]));
     expect(out.dtype).toBe('float32');
-    expectClose(out.data, [-1.3416407865, -0.4472135955, 0.4472135955, 1.3416407865], { atol: 1e-7, rtol: 0 });
+    expectClose(out.data, [-1.3416407865, -0.4472135955, 0.4472135955, 1.3416407865], {
+      atol: 1e-7,
+      rtol: 0,
+    });
   });
 
   it('within a mask: stats from [1, 2, 3] (mean 2, std √(2/3)), applied to every voxel', () => {
@@ -27,7 +30,11 @@ describe('zScore', () => {
     const v = vol([1, 3, 10, 30], 2); // channel 0: [1, 3], channel 1: [10, 30]
     expect(arr(zScore(v))).toEqual([-1, 1, -1, 1]);
     // pooled: mean 11, std √((100 + 64 + 1 + 361)/4) = √131.5
-    expectClose(zScore(v, { perChannel: false }).data, [-10, -8, -1, 19].map((x) => x / Math.sqrt(131.5)), { atol: 1e-6, rtol: 0 });
+    expectClose(
+      zScore(v, { perChannel: false }).data,
+      [-10, -8, -1, 19].map((x) => x / Math.sqrt(131.5)),
+      { atol: 1e-6, rtol: 0 },
+    );
   });
 
   it('a constant image is only centred; NaN voxels are ignored and stay NaN', () => {

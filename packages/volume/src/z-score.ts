@@ -47,7 +47,10 @@ export function zScore(volume: Volume, options: ZScoreOptions = {}): Volume {
         }
       }
     }
-    if (count === 0) throw new InvalidArgumentError(`${where}: no voxel selected in channel(s) ${chs.join(', ')}, expected a non-empty mask`);
+    if (count === 0)
+      throw new InvalidArgumentError(
+        `${where}: no voxel selected in channel(s) ${chs.join(', ')}, expected a non-empty mask`,
+      );
     const mean = sum / count;
     let ss = 0;
     for (const c of chs) {

@@ -41,7 +41,12 @@ export function snapMatrix(M: ArrayLike<number>): Float64Array {
   return o;
 }
 
-export function sampleGrid(v: Volume, Min: ArrayLike<number>, outShape: readonly [number, number, number], opts: SampleOptions): AnyArray {
+export function sampleGrid(
+  v: Volume,
+  Min: ArrayLike<number>,
+  outShape: readonly [number, number, number],
+  opts: SampleOptions,
+): AnyArray {
   const M = snapMatrix(Min);
   const [ox, oy, oz] = outShape;
   const nOut = ox * oy * oz;
@@ -55,7 +60,14 @@ export function sampleGrid(v: Volume, Min: ArrayLike<number>, outShape: readonly
 }
 
 /** Per-axis tables for a diagonal M: input index pair, weight, validity, for every output coordinate. */
-function axisTable(scale: number, shift: number, nOut: number, nIn: number, stride: number, nearest: boolean) {
+function axisTable(
+  scale: number,
+  shift: number,
+  nOut: number,
+  nIn: number,
+  stride: number,
+  nearest: boolean,
+) {
   const i0 = new Int32Array(nOut);
   const i1 = new Int32Array(nOut);
   const w = new Float64Array(nOut);
@@ -83,7 +95,13 @@ function axisTable(scale: number, shift: number, nOut: number, nIn: number, stri
   return { i0, i1, w, ok };
 }
 
-function separable(v: Volume, M: ArrayLike<number>, outShape: readonly [number, number, number], opts: SampleOptions, out: AnyArray): void {
+function separable(
+  v: Volume,
+  M: ArrayLike<number>,
+  outShape: readonly [number, number, number],
+  opts: SampleOptions,
+  out: AnyArray,
+): void {
   const [nx, ny, nz] = v.shape;
   const [ox, oy, oz] = outShape;
   const nearest = opts.interpolation === 'nearest';
@@ -170,7 +188,13 @@ function interiorRange(b: number, m: number, lo: number, hi: number, ox: number)
   return [xa, xb];
 }
 
-function general(v: Volume, M: ArrayLike<number>, outShape: readonly [number, number, number], opts: SampleOptions, out: AnyArray): void {
+function general(
+  v: Volume,
+  M: ArrayLike<number>,
+  outShape: readonly [number, number, number],
+  opts: SampleOptions,
+  out: AnyArray,
+): void {
   const [nx, ny, nz] = v.shape;
   const [ox, oy, oz] = outShape;
   const nearest = opts.interpolation === 'nearest';
@@ -180,13 +204,27 @@ function general(v: Volume, M: ArrayLike<number>, outShape: readonly [number, nu
   const nIn = nx * ny * nz;
   const nOut = ox * oy * oz;
   const channels = v.channels;
-  const m00 = M[0]!, m01 = M[1]!, m02 = M[2]!, m03 = M[3]!;
-  const m10 = M[4]!, m11 = M[5]!, m12 = M[6]!, m13 = M[7]!;
-  const m20 = M[8]!, m21 = M[9]!, m22 = M[10]!, m23 = M[11]!;
-  const loX = -0.5 - EPS, hiX = nx - 0.5 + EPS;
-  const loY = -0.5 - EPS, hiY = ny - 0.5 + EPS;
-  const loZ = -0.5 - EPS, hiZ = nz - 0.5 + EPS;
-  const mx = nx - 1, my = ny - 1, mz = nz - 1;
+  const m00 = M[0]!,
+    m01 = M[1]!,
+    m02 = M[2]!,
+    m03 = M[3]!;
+  const m10 = M[4]!,
+    m11 = M[5]!,
+    m12 = M[6]!,
+    m13 = M[7]!;
+  const m20 = M[8]!,
+    m21 = M[9]!,
+    m22 = M[10]!,
+    m23 = M[11]!;
+  const loX = -0.5 - EPS,
+    hiX = nx - 0.5 + EPS;
+  const loY = -0.5 - EPS,
+    hiY = ny - 0.5 + EPS;
+  const loZ = -0.5 - EPS,
+    hiZ = nz - 0.5 + EPS;
+  const mx = nx - 1,
+    my = ny - 1,
+    mz = nz - 1;
   // Fast interior: linear needs 0 ≤ f < n−1 (both neighbours exist, no clamping); nearest needs
   // −½ ≤ f < n−½ (rounds into range).
   const fastLo = nearest ? -0.5 : 0;
@@ -251,7 +289,8 @@ function general(v: Volume, M: ArrayLike<number>, outShape: readonly [number, nu
       for (let x = 0; x < xa; x++) slow(x, bx, by, bz, ob);
       if (nearest) {
         for (let x = xa; x < xb; x++) {
-          const idx = ((bx + m00 * x + 0.5) | 0) + ((by + m10 * x + 0.5) | 0) * sy + ((bz + m20 * x + 0.5) | 0) * sz;
+          const idx =
+            ((bx + m00 * x + 0.5) | 0) + ((by + m10 * x + 0.5) | 0) * sy + ((bz + m20 * x + 0.5) | 0) * sz;
           for (let c = 0; c < channels; c++) out[c * nOut + ob + x] = src[c * nIn + idx]!;
         }
       } else if (channels === 1) {
@@ -290,7 +329,12 @@ function general(v: Volume, M: ArrayLike<number>, outShape: readonly [number, nu
  * Copies an axis-aligned integer window: output voxel (x, y, z) ← input (x + t0, y + t1, z + t2), `fill`
  * outside the input. Exact for any dtype; row copies.
  */
-export function shiftCopy(v: Volume, t: readonly [number, number, number], outShape: readonly [number, number, number], fill: number): AnyArray {
+export function shiftCopy(
+  v: Volume,
+  t: readonly [number, number, number],
+  outShape: readonly [number, number, number],
+  fill: number,
+): AnyArray {
   const [nx, ny, nz] = v.shape;
   const [ox, oy, oz] = outShape;
   const nIn = nx * ny * nz;
@@ -309,7 +353,10 @@ export function shiftCopy(v: Volume, t: readonly [number, number, number], outSh
         const iy = y + t[1];
         if (iy < 0 || iy >= ny) continue;
         const ib = c * nIn + (iz * ny + iy) * nx + x0 + t[0];
-        (out as Float64Array).set(src.subarray(ib, ib + (x1 - x0)) as unknown as Float64Array, c * nOut + (z * oy + y) * ox + x0);
+        (out as Float64Array).set(
+          src.subarray(ib, ib + (x1 - x0)) as unknown as Float64Array,
+          c * nOut + (z * oy + y) * ox + x0,
+        );
       }
     }
   }

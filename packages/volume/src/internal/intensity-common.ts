@@ -12,14 +12,23 @@ export function allocFloatLike(v: Volume): FloatArray {
 
 export function checkImage(v: Volume, where: string): void {
   if (v.kind !== 'image') {
-    throw new InvalidArgumentError(`${where}: volume is a label map, expected kind 'image' (intensity functions never touch labels)`);
+    throw new InvalidArgumentError(
+      `${where}: volume is a label map, expected kind 'image' (intensity functions never touch labels)`,
+    );
   }
 }
 
 /** Validates a mask on the same grid (shape; 1 channel or as many as the volume) and returns an accessor. */
-export function maskAccessor(v: Volume, mask: Volume | undefined, where: string): ((channel: number, i: number) => boolean) | undefined {
+export function maskAccessor(
+  v: Volume,
+  mask: Volume | undefined,
+  where: string,
+): ((channel: number, i: number) => boolean) | undefined {
   if (!mask) return undefined;
-  if (!mask.shape.every((n, i) => n === v.shape[i]) || (mask.channels !== 1 && mask.channels !== v.channels)) {
+  if (
+    !mask.shape.every((n, i) => n === v.shape[i]) ||
+    (mask.channels !== 1 && mask.channels !== v.channels)
+  ) {
     throw new ShapeMismatchError(
       `${where}: mask is ${mask.shape.join('×')}×${mask.channels}, expected ${v.shape.join('×')} with 1 or ${v.channels} channel(s)`,
     );
@@ -30,12 +39,20 @@ export function maskAccessor(v: Volume, mask: Volume | undefined, where: string)
 }
 
 export function finish(v: Volume, data: FloatArray): Volume {
-  return createVolume({ data: data as DTypeArrays['float32'], shape: v.shape, channels: v.channels, affine: v.affine, kind: v.kind });
+  return createVolume({
+    data: data as DTypeArrays['float32'],
+    shape: v.shape,
+    channels: v.channels,
+    affine: v.affine,
+    kind: v.kind,
+  });
 }
 
 /** Voxel groups over which statistics are taken: each channel separately, or all channels at once. */
 export function groups(v: Volume, perChannel: boolean): number[][] {
-  return perChannel ? Array.from({ length: v.channels }, (_, c) => [c]) : [Array.from({ length: v.channels }, (_, c) => c)];
+  return perChannel
+    ? Array.from({ length: v.channels }, (_, c) => [c])
+    : [Array.from({ length: v.channels }, (_, c) => c)];
 }
 
 /** k-th smallest (0-based) of a[0..n) by in-place quickselect (median of three). */

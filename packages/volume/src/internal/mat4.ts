@@ -28,7 +28,18 @@ export function mul4(a: ArrayLike<number>, b: ArrayLike<number>): Mat4 {
 /** Inverse of an affine 4×4 (last row 0 0 0 1) via the 3×3 inverse; exact for permutation/flip matrices. */
 export function invertAffine(a: ArrayLike<number>): Mat4 {
   const [m00, m01, m02, t0, m10, m11, m12, t1, m20, m21, m22, t2] = [
-    a[0]!, a[1]!, a[2]!, a[3]!, a[4]!, a[5]!, a[6]!, a[7]!, a[8]!, a[9]!, a[10]!, a[11]!,
+    a[0]!,
+    a[1]!,
+    a[2]!,
+    a[3]!,
+    a[4]!,
+    a[5]!,
+    a[6]!,
+    a[7]!,
+    a[8]!,
+    a[9]!,
+    a[10]!,
+    a[11]!,
   ];
   const c00 = m11 * m22 - m12 * m21;
   const c01 = m02 * m21 - m01 * m22;
@@ -63,7 +74,10 @@ export function det3(a: ArrayLike<number>): number {
 }
 
 /** Applies an affine to a point. */
-export function applyAffine(a: ArrayLike<number>, p: readonly [number, number, number]): [number, number, number] {
+export function applyAffine(
+  a: ArrayLike<number>,
+  p: readonly [number, number, number],
+): [number, number, number] {
   return [
     a[0]! * p[0] + a[1]! * p[1] + a[2]! * p[2] + a[3]!,
     a[4]! * p[0] + a[5]! * p[1] + a[6]! * p[2] + a[7]!,
@@ -81,7 +95,8 @@ export function columnNorms(a: ArrayLike<number>): [number, number, number] {
 export function mul3(a: ArrayLike<number>, b: ArrayLike<number>): Float64Array {
   const o = new Float64Array(9);
   for (let i = 0; i < 3; i++) {
-    for (let j = 0; j < 3; j++) o[i * 3 + j] = a[i * 3]! * b[j]! + a[i * 3 + 1]! * b[3 + j]! + a[i * 3 + 2]! * b[6 + j]!;
+    for (let j = 0; j < 3; j++)
+      o[i * 3 + j] = a[i * 3]! * b[j]! + a[i * 3 + 1]! * b[3 + j]! + a[i * 3 + 2]! * b[6 + j]!;
   }
   return o;
 }
@@ -95,7 +110,17 @@ export function inv3(a: ArrayLike<number>): Float64Array {
   for (let i = 0; i < 3; i++) for (let j = 0; j < 3; j++) m[i * 4 + j] = a[i * 3 + j]!;
   m[15] = 1;
   const inv = invertAffine(m);
-  return Float64Array.from([inv[0]!, inv[1]!, inv[2]!, inv[4]!, inv[5]!, inv[6]!, inv[8]!, inv[9]!, inv[10]!]);
+  return Float64Array.from([
+    inv[0]!,
+    inv[1]!,
+    inv[2]!,
+    inv[4]!,
+    inv[5]!,
+    inv[6]!,
+    inv[8]!,
+    inv[9]!,
+    inv[10]!,
+  ]);
 }
 
 /**

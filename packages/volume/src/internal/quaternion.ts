@@ -43,9 +43,15 @@ export function quatToMat(q: readonly [number, number, number, number]): Float64
   const yZ = y * Z;
   const zZ = z * Z;
   return Float64Array.from([
-    1.0 - (yY + zZ), xY - wZ, xZ + wY,
-    xY + wZ, 1.0 - (xX + zZ), yZ - wX,
-    xZ - wY, yZ + wX, 1.0 - (xX + yY),
+    1.0 - (yY + zZ),
+    xY - wZ,
+    xZ + wY,
+    xY + wZ,
+    1.0 - (xX + zZ),
+    yZ - wX,
+    xZ - wY,
+    yZ + wX,
+    1.0 - (xX + yY),
   ]);
 }
 
@@ -98,13 +104,33 @@ function largestEigenvector4(a: Float64Array): Float64Array {
 /** Quaternion [w, x, y, z] (w ≥ 0) of a rotation matrix (nibabel `mat2quat`, Bar-Itzhack's method). */
 export function matToQuat(M: ArrayLike<number>): [number, number, number, number] {
   const [Qxx, Qyx, Qzx, Qxy, Qyy, Qzy, Qxz, Qyz, Qzz] = Array.from({ length: 9 }, (_, i) => M[i]!) as [
-    number, number, number, number, number, number, number, number, number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
   ];
   const K = Float64Array.from([
-    Qxx - Qyy - Qzz, Qyx + Qxy, Qzx + Qxz, Qyz - Qzy,
-    Qyx + Qxy, Qyy - Qxx - Qzz, Qzy + Qyz, Qzx - Qxz,
-    Qzx + Qxz, Qzy + Qyz, Qzz - Qxx - Qyy, Qxy - Qyx,
-    Qyz - Qzy, Qzx - Qxz, Qxy - Qyx, Qxx + Qyy + Qzz,
+    Qxx - Qyy - Qzz,
+    Qyx + Qxy,
+    Qzx + Qxz,
+    Qyz - Qzy,
+    Qyx + Qxy,
+    Qyy - Qxx - Qzz,
+    Qzy + Qyz,
+    Qzx - Qxz,
+    Qzx + Qxz,
+    Qzy + Qyz,
+    Qzz - Qxx - Qyy,
+    Qxy - Qyx,
+    Qyz - Qzy,
+    Qzx - Qxz,
+    Qxy - Qyx,
+    Qxx + Qyy + Qzz,
   ]).map((x) => x / 3);
   const e = largestEigenvector4(K);
   let q: [number, number, number, number] = [e[3]!, e[0]!, e[1]!, e[2]!];
@@ -124,7 +150,9 @@ export interface QformParams {
 
 export function affineToQform(a: ArrayLike<number>): QformParams {
   const zooms: [number, number, number] = [0, 1, 2].map((j) => Math.hypot(a[j]!, a[4 + j]!, a[8 + j]!)) as [
-    number, number, number,
+    number,
+    number,
+    number,
   ];
   const R = new Float64Array(9);
   for (let i = 0; i < 3; i++) for (let j = 0; j < 3; j++) R[i * 3 + j] = a[i * 4 + j]! / zooms[j]!;

@@ -27,7 +27,11 @@ export function randomVolume(opts: {
  * For every voxel of `out` whose world position is a voxel centre of `input` (integer grid ops), checks
  * the values agree across channels; returns the number of voxels compared and the number that differ.
  */
-export function compareAtWorldPoints(input: Volume, out: Volume, fill = 0): { compared: number; mismatches: number; outside: number } {
+export function compareAtWorldPoints(
+  input: Volume,
+  out: Volume,
+  fill = 0,
+): { compared: number; mismatches: number; outside: number } {
   const inv = invertAffine(input.affine);
   const [nx, ny, nz] = input.shape;
   const [ox, oy, oz] = out.shape;
@@ -39,7 +43,11 @@ export function compareAtWorldPoints(input: Volume, out: Volume, fill = 0): { co
     for (let y = 0; y < oy; y++) {
       for (let x = 0; x < ox; x++) {
         const w = [0, 1, 2].map((r) => a[r * 4]! * x + a[r * 4 + 1]! * y + a[r * 4 + 2]! * z + a[r * 4 + 3]!);
-        const v = [0, 1, 2].map((r) => Math.round(inv[r * 4]! * w[0]! + inv[r * 4 + 1]! * w[1]! + inv[r * 4 + 2]! * w[2]! + inv[r * 4 + 3]!));
+        const v = [0, 1, 2].map((r) =>
+          Math.round(
+            inv[r * 4]! * w[0]! + inv[r * 4 + 1]! * w[1]! + inv[r * 4 + 2]! * w[2]! + inv[r * 4 + 3]!,
+          ),
+        );
         const inside = v[0]! >= 0 && v[0]! < nx && v[1]! >= 0 && v[1]! < ny && v[2]! >= 0 && v[2]! < nz;
         for (let c = 0; c < out.channels; c++) {
           const got = out.data[c * ox * oy * oz + (z * oy + y) * ox + x]!;
