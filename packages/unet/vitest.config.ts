@@ -1,1 +1,4 @@
-export { default } from '../../vitest.config';
+import { mergeConfig } from 'vitest/config';
+import base from '../../vitest.config';
+
+export default mergeConfig(base, { test: { setupFiles: ['@voxnas/testing/setup-tf'] } });
