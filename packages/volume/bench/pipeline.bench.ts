@@ -50,7 +50,14 @@ print(json.dumps(n / (time.perf_counter() - t)))
 
 async function main(): Promise<void> {
   await withTempDir(async (dir) => {
-    await generatePhantomDataset({ dir, cases: 2, shape: SHAPE, spacingMm: [1, 1, 1], modalities: 1, seed: 1 });
+    await generatePhantomDataset({
+      dir,
+      cases: 2,
+      shape: SHAPE,
+      spacingMm: [1, 1, 1],
+      modalities: 1,
+      seed: 1,
+    });
     const opts: LoaderOptions = {
       dataset: dir,
       patchShape: PATCH,
@@ -58,7 +65,14 @@ async function main(): Promise<void> {
       seed: 0,
       sampler: { type: 'foreground', fraction: 0.33 },
       transforms: [
-        { type: 'spatial', options: { rotationDeg: [15, 15, 15], scale: [0.85, 1.25], elastic: { sigmaMm: 3, controlPoints: 5 } } },
+        {
+          type: 'spatial',
+          options: {
+            rotationDeg: [15, 15, 15],
+            scale: [0.85, 1.25],
+            elastic: { sigmaMm: 3, controlPoints: 5 },
+          },
+        },
         { type: 'gamma' },
         { type: 'brightness-contrast' },
         { type: 'noise' },
@@ -73,7 +87,10 @@ async function main(): Promise<void> {
       for (let b = 0; b < BATCHES; b++) await loader.next();
       const s = (performance.now() - t0) / 1000;
       await loader.close();
-      rows.push({ name: workers === 0 ? 'voxnas, in-thread' : `voxnas, ${workers} worker${workers > 1 ? 's' : ''}`, pps: (BATCHES * BATCH) / s });
+      rows.push({
+        name: workers === 0 ? 'voxnas, in-thread' : `voxnas, ${workers} worker${workers > 1 ? 's' : ''}`,
+        pps: (BATCHES * BATCH) / s,
+      });
     }
     const peer = runPythonReference<number>(PEER, {
       image: join(dir, 'imagesTr', 'phantom_000.nii.gz'),
@@ -81,8 +98,14 @@ async function main(): Promise<void> {
       patch: PATCH,
       n: BATCHES * BATCH,
     });
-    console.log(`\nload average ${loadavg().map((x) => x.toFixed(1)).join(' ')} on ${navigator.hardwareConcurrency} cores (results scale with free cores)`);
-    console.log(`pipeline: 128³ volume → affine+elastic → gamma, brightness/contrast, noise → 64³ patches (${BATCHES}×${BATCH} patches)\n`);
+    console.log(
+      `\nload average ${loadavg()
+        .map((x) => x.toFixed(1))
+        .join(' ')} on ${navigator.hardwareConcurrency} cores (results scale with free cores)`,
+    );
+    console.log(
+      `pipeline: 128³ volume → affine+elastic → gamma, brightness/contrast, noise → 64³ patches (${BATCHES}×${BATCH} patches)\n`,
+    );
     console.log('| loader | patches/s | vs scipy (1 process) |');
     console.log('|---|---:|---:|');
     for (const r of rows) console.log(`| ${r.name} | ${r.pps.toFixed(2)} | ${(r.pps / peer).toFixed(2)}× |`);

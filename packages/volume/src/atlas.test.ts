@@ -33,25 +33,35 @@ const tasks = [
 ];
 
 describe.runIf(existsSync(`${MRICRON_TEMPLATES}/aal.nii.gz`))('buildAtlasTask on Debian mricron-data', () => {
-  it.each(tasks)('$spec.task: two hemisphere cases, exact geometry, mirror Dice in the published range', async ({ spec, range }) => {
-    await withTempDir(async (dir) => {
-      const r = await buildAtlasTask({ spec, outDir: dir });
-      const ds = await openDataset(r.dir);
-      expect(ds.caseIds).toEqual([`${spec.task}_left`, `${spec.task}_right`]);
-      expect([...ds.labels.values()]).toEqual(['background', ...spec.classes.map((c) => c.name)]);
-      for (const name of Object.keys(r.mirrorDice)) {
-        expect(r.mirrorDice[name]).toBeGreaterThanOrEqual(range[0]! - 0.03);
-        expect(r.mirrorDice[name]).toBeLessThanOrEqual(range[1]! + 0.03);
-      }
-      const check = runPythonReference<{ worldSign: number[]; maxErr: number; labelsOk: boolean }>(NIB_CHECK, {
-        t1: `${MRICRON_TEMPLATES}/${spec.image}`,
-        atlas: `${MRICRON_TEMPLATES}/${spec.labels}`,
-        cases: ['left', 'right'].map((side, k) => [side, `${r.dir}/imagesTr/${r.caseIds[k]}.nii.gz`, `${r.dir}/labelsTr/${r.caseIds[k]}.nii.gz`]),
-        ids: { left: spec.classes.map((c) => c.left), right: spec.classes.map((c) => c.right) },
+  it.each(tasks)(
+    '$spec.task: two hemisphere cases, exact geometry, mirror Dice in the published range',
+    async ({ spec, range }) => {
+      await withTempDir(async (dir) => {
+        const r = await buildAtlasTask({ spec, outDir: dir });
+        const ds = await openDataset(r.dir);
+        expect(ds.caseIds).toEqual([`${spec.task}_left`, `${spec.task}_right`]);
+        expect([...ds.labels.values()]).toEqual(['background', ...spec.classes.map((c) => c.name)]);
+        for (const name of Object.keys(r.mirrorDice)) {
+          expect(r.mirrorDice[name]).toBeGreaterThanOrEqual(range[0]! - 0.03);
+          expect(r.mirrorDice[name]).toBeLessThanOrEqual(range[1]! + 0.03);
+        }
+        const check = runPythonReference<{ worldSign: number[]; maxErr: number; labelsOk: boolean }>(
+          NIB_CHECK,
+          {
+            t1: `${MRICRON_TEMPLATES}/${spec.image}`,
+            atlas: `${MRICRON_TEMPLATES}/${spec.labels}`,
+            cases: ['left', 'right'].map((side, k) => [
+              side,
+              `${r.dir}/imagesTr/${r.caseIds[k]}.nii.gz`,
+              `${r.dir}/labelsTr/${r.caseIds[k]}.nii.gz`,
+            ]),
+            ids: { left: spec.classes.map((c) => c.left), right: spec.classes.map((c) => c.right) },
+          },
+        );
+        expect(check.maxErr).toBe(0);
+        expect(check.labelsOk).toBe(true);
+        expect(check.worldSign).toEqual([-1, 1]); // left case entirely at world x < 0, right at x > 0: midline dropped
       });
-      expect(check.maxErr).toBe(0);
-      expect(check.labelsOk).toBe(true);
-      expect(check.worldSign).toEqual([-1, 1]); // left case entirely at world x < 0, right at x > 0: midline dropped
-    });
-  });
+    },
+  );
 });

@@ -98,13 +98,23 @@ export async function buildAtlasTask(o: {
   const dir = o.templatesDir ?? MRICRON_TEMPLATES;
   const margin = o.marginVoxels ?? 4;
   const where = `buildAtlasTask(${spec.task})`;
-  const [t1, atlas] = await Promise.all([readNifti(join(dir, spec.image)), readNifti(join(dir, spec.labels), { kind: 'label' })]);
-  if (!t1.shape.every((n, i) => n === atlas.shape[i]) || t1.affine.some((v, i) => Math.abs(v - atlas.affine[i]!) > 1e-3)) {
-    throw datasetError(where, [{ caseId: spec.task, problem: `${spec.image} and ${spec.labels} are not on the same grid` }]);
+  const [t1, atlas] = await Promise.all([
+    readNifti(join(dir, spec.image)),
+    readNifti(join(dir, spec.labels), { kind: 'label' }),
+  ]);
+  if (
+    !t1.shape.every((n, i) => n === atlas.shape[i]) ||
+    t1.affine.some((v, i) => Math.abs(v - atlas.affine[i]!) > 1e-3)
+  ) {
+    throw datasetError(where, [
+      { caseId: spec.task, problem: `${spec.image} and ${spec.labels} are not on the same grid` },
+    ]);
   }
   const A = t1.affine;
   if (Math.abs(A[1]!) + Math.abs(A[2]!) + Math.abs(A[4]!) + Math.abs(A[8]!) > 1e-6 || !(A[0]! > 0)) {
-    throw new InvalidArgumentError(`${where}: expected an axis-aligned affine with +x to the right, got first row [${Array.from(A.subarray(0, 4)).join(', ')}]`);
+    throw new InvalidArgumentError(
+      `${where}: expected an axis-aligned affine with +x to the right, got first row [${Array.from(A.subarray(0, 4)).join(', ')}]`,
+    );
   }
   const m = Math.round(-A[3]! / A[0]!);
   const [nx, ny, nz] = atlas.shape;
@@ -114,9 +124,14 @@ export async function buildAtlasTask(o: {
     spec.classes.forEach((c, k) => c[side].forEach((id) => map.set(id, k + 1)));
     return map;
   };
-  const L = lut('left'), R = lut('right');
+  const L = lut('left'),
+    R = lut('right');
   const counts = spec.classes.map(() => [0, 0]);
-  let x1 = 0, y0 = ny, y1 = -1, z0 = nz, z1 = -1;
+  let x1 = 0,
+    y0 = ny,
+    y1 = -1,
+    z0 = nz,
+    z1 = -1;
   const lab = atlas.data;
   for (let z = 0, i = 0; z < nz; z++)
     for (let y = 0; y < ny; y++)
@@ -126,16 +141,26 @@ export async function buildAtlasTask(o: {
         if (k === undefined) continue;
         counts[k - 1]![L.has(v) ? 0 : 1]!++;
         x1 = Math.max(x1, Math.abs(x - m));
-        y0 = Math.min(y0, y); y1 = Math.max(y1, y);
-        z0 = Math.min(z0, z); z1 = Math.max(z1, z);
+        y0 = Math.min(y0, y);
+        y1 = Math.max(y1, y);
+        z0 = Math.min(z0, z);
+        z1 = Math.max(z1, z);
       }
   const missing = spec.classes.filter((_, k) => counts[k]![0] === 0 || counts[k]![1] === 0);
   if (missing.length) {
-    throw datasetError(where, missing.map((c) => ({ caseId: spec.task, problem: `class '${c.name}' (ids ${[...c.left, ...c.right].join(', ')}) is missing from one hemisphere of ${spec.labels}` })));
+    throw datasetError(
+      where,
+      missing.map((c) => ({
+        caseId: spec.task,
+        problem: `class '${c.name}' (ids ${[...c.left, ...c.right].join(', ')}) is missing from one hemisphere of ${spec.labels}`,
+      })),
+    );
   }
   const W = Math.min(x1 + margin, m, nx - 1 - m);
-  y0 = Math.max(0, y0 - margin); y1 = Math.min(ny - 1, y1 + margin);
-  z0 = Math.max(0, z0 - margin); z1 = Math.min(nz - 1, z1 + margin);
+  y0 = Math.max(0, y0 - margin);
+  y1 = Math.min(ny - 1, y1 + margin);
+  z0 = Math.max(0, z0 - margin);
+  z1 = Math.min(nz - 1, z1 + margin);
   const shape: [number, number, number] = [W, y1 - y0 + 1, z1 - z0 + 1];
   const cut = (v: Volume, side: 'left' | 'right', map?: Map<number, number>): Volume => {
     const n = shape[0] * shape[1] * shape[2];
@@ -151,7 +176,8 @@ export async function buildAtlasTask(o: {
     const a = Float64Array.from(A);
     const xs = side === 'left' ? m - W : m + W;
     if (side === 'right') for (const r of [0, 4, 8]) a[r] = -A[r]!;
-    for (let r = 0; r < 3; r++) a[r * 4 + 3] = A[r * 4 + 3]! + A[r * 4]! * xs + A[r * 4 + 1]! * y0 + A[r * 4 + 2]! * z0;
+    for (let r = 0; r < 3; r++)
+      a[r * 4 + 3] = A[r * 4 + 3]! + A[r * 4]! * xs + A[r * 4 + 1]! * y0 + A[r * 4 + 2]! * z0;
     return createVolume({ data: out, shape, affine: a, kind: map ? 'label' : 'image' });
   };
   const root = join(o.outDir, spec.task);
@@ -159,7 +185,10 @@ export async function buildAtlasTask(o: {
   await mkdir(join(root, 'labelsTr'), { recursive: true });
   const ids: [string, string] = [`${spec.task}_left`, `${spec.task}_right`];
   const labels: Volume[] = [];
-  for (const [side, id] of [['left', ids[0]], ['right', ids[1]]] as const) {
+  for (const [side, id] of [
+    ['left', ids[0]],
+    ['right', ids[1]],
+  ] as const) {
     const lv = cut(atlas, side, side === 'left' ? L : R);
     labels.push(lv);
     await writeNifti(cut(t1, side), join(root, 'imagesTr', `${id}.nii.gz`));
@@ -167,10 +196,14 @@ export async function buildAtlasTask(o: {
   }
   const mirrorDice: Record<string, number> = {};
   spec.classes.forEach((c, k) => {
-    let a = 0, b = 0, both = 0;
-    const la = labels[0]!.data, lb = labels[1]!.data;
+    let a = 0,
+      b = 0,
+      both = 0;
+    const la = labels[0]!.data,
+      lb = labels[1]!.data;
     for (let i = 0; i < la.length; i++) {
-      const p = la[i] === k + 1, q = lb[i] === k + 1;
+      const p = la[i] === k + 1,
+        q = lb[i] === k + 1;
       if (p) a++;
       if (q) b++;
       if (p && q) both++;

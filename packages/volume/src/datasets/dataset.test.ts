@@ -31,7 +31,12 @@ describe('openDataset', () => {
       expect(ds.caseIds).toEqual(['phantom_000', 'phantom_001', 'phantom_002']);
       expect(ds.test.map((c) => c.id)).toEqual(['phantom_003']);
       expect(ds.modalities).toEqual(['contrast0', 'contrast1']);
-      expect([...ds.labels]).toEqual([[0, 'background'], [1, 'ellipsoid'], [2, 'box'], [3, 'tube']]);
+      expect([...ds.labels]).toEqual([
+        [0, 'background'],
+        [1, 'ellipsoid'],
+        [2, 'box'],
+        [3, 'tube'],
+      ]);
       const c = await ds.loadCase('phantom_001');
       expect(c.image.channels).toBe(2);
       expect(c.image.shape).toEqual(SHAPE);
@@ -48,7 +53,9 @@ describe('openDataset', () => {
       await generatePhantomDataset({ dir: join(dir, 'a'), cases: 1, shape: SHAPE, seed: 5 });
       await generatePhantomDataset({ dir: join(dir, 'b'), cases: 1, shape: SHAPE, seed: 5 });
       await generatePhantomDataset({ dir: join(dir, 'c'), cases: 1, shape: SHAPE, seed: 6 });
-      const [a, b, c] = await Promise.all(['a', 'b', 'c'].map((d) => readNifti(join(dir, d, 'imagesTr', 'phantom_000.nii.gz'))));
+      const [a, b, c] = await Promise.all(
+        ['a', 'b', 'c'].map((d) => readNifti(join(dir, d, 'imagesTr', 'phantom_000.nii.gz'))),
+      );
       expect(Array.from(b!.data)).toEqual(Array.from(a!.data));
       expect(Array.from(c!.data)).not.toEqual(Array.from(a!.data));
     });
@@ -98,9 +105,15 @@ describe('openDataset', () => {
       const lab = await readNifti(join(dir, 'labelsTr', 'phantom_000.nii.gz'), { kind: 'label' });
       const shifted = Float64Array.from(lab.affine);
       shifted[3] = shifted[3]! + 2;
-      await writeNifti(createVolume({ data: lab.data, shape: lab.shape, affine: shifted, kind: 'label' }), join(dir, 'labelsTr', 'phantom_000.nii.gz'));
+      await writeNifti(
+        createVolume({ data: lab.data, shape: lab.shape, affine: shifted, kind: 'label' }),
+        join(dir, 'labelsTr', 'phantom_000.nii.gz'),
+      );
       const bad = Uint8Array.from(lab.data, (v) => (v === 3 ? 7 : v));
-      await writeNifti(createVolume({ data: bad, shape: lab.shape, affine: lab.affine, kind: 'label' }), join(dir, 'labelsTr', 'phantom_001.nii.gz'));
+      await writeNifti(
+        createVolume({ data: bad, shape: lab.shape, affine: lab.affine, kind: 'label' }),
+        join(dir, 'labelsTr', 'phantom_001.nii.gz'),
+      );
       const bytes = await readFile(join(dir, 'imagesTr', 'phantom_002.nii.gz'));
       await writeFile(join(dir, 'imagesTr', 'phantom_002.nii.gz'), bytes.subarray(0, bytes.length >> 1));
       const msg = await expectDatasetError(openDataset(dir), dir);

@@ -3,7 +3,14 @@ import { relative } from 'node:path';
 import { readNifti } from '../read-nifti.js';
 import { createVolume, type Volume } from '../volume.js';
 import { datasetError, type DatasetProblem } from './dataset-error.js';
-import { describeFolders, describeMsd, describeNnunet, detectLayout, type CaseFiles, type DatasetDescription } from './layouts.js';
+import {
+  describeFolders,
+  describeMsd,
+  describeNnunet,
+  detectLayout,
+  type CaseFiles,
+  type DatasetDescription,
+} from './layouts.js';
 
 /** A loaded case: the image (channels = modalities, float32 or the file dtype) and its label. */
 export interface LoadedCase {
@@ -41,7 +48,12 @@ async function readCase(d: DatasetDescription, c: CaseFiles): Promise<LoadedCase
     const data = new Float32Array(n * parts.length);
     parts.forEach((p, k) => {
       if (!sameGrid(p, image) || p.channels !== 1) {
-        throw datasetError(`loadCase(${c.id})`, [{ caseId: c.id, problem: `channel ${k} (${relative(d.root, c.images[k]!)}) is on grid [${p.shape.join(', ')}]×${p.channels}, expected [${image.shape.join(', ')}]×1 like channel 0` }]);
+        throw datasetError(`loadCase(${c.id})`, [
+          {
+            caseId: c.id,
+            problem: `channel ${k} (${relative(d.root, c.images[k]!)}) is on grid [${p.shape.join(', ')}]×${p.channels}, expected [${image.shape.join(', ')}]×1 like channel 0`,
+          },
+        ]);
       }
       for (let i = 0; i < n; i++) data[k * n + i] = p.data[i]!;
     });
@@ -58,10 +70,16 @@ function sameGrid(a: Volume, b: Volume): boolean {
 }
 
 /** Checks one loaded case against the description; returns its problems. */
-export function checkCase(d: Pick<DatasetDescription, 'modalities' | 'labels'>, c: LoadedCase): DatasetProblem[] {
+export function checkCase(
+  d: Pick<DatasetDescription, 'modalities' | 'labels'>,
+  c: LoadedCase,
+): DatasetProblem[] {
   const out: DatasetProblem[] = [];
   const p = (problem: string) => out.push({ caseId: c.id, problem });
-  if (c.image.channels !== d.modalities.length) p(`image has ${c.image.channels} channel(s), expected ${d.modalities.length} (${d.modalities.join(', ')})`);
+  if (c.image.channels !== d.modalities.length)
+    p(
+      `image has ${c.image.channels} channel(s), expected ${d.modalities.length} (${d.modalities.join(', ')})`,
+    );
   const img = c.image.data;
   for (let i = 0; i < img.length; i++) {
     if (!Number.isFinite(img[i]!)) {
@@ -76,13 +94,18 @@ export function checkCase(d: Pick<DatasetDescription, 'modalities' | 'labels'>, 
     } else if (!sameGrid(c.image, c.label)) {
       let d = 0;
       for (let i = 0; i < 16; i++) d = Math.max(d, Math.abs(c.image.affine[i]! - c.label.affine[i]!));
-      p(`label affine differs from the image affine by up to ${+d.toPrecision(4)} (tolerance ${AFFINE_TOL} mm): not on the same grid`);
+      p(
+        `label affine differs from the image affine by up to ${+d.toPrecision(4)} (tolerance ${AFFINE_TOL} mm): not on the same grid`,
+      );
     }
     if (d.labels.size > 0) {
       const bad = new Set<number>();
       const lab = c.label.data;
       for (let i = 0; i < lab.length; i++) if (!d.labels.has(lab[i]!)) bad.add(lab[i]!);
-      if (bad.size) p(`label values [${[...bad].sort((a, b) => a - b).join(', ')}] are not declared (declared: ${[...d.labels.keys()].join(', ')})`);
+      if (bad.size)
+        p(
+          `label values [${[...bad].sort((a, b) => a - b).join(', ')}] are not declared (declared: ${[...d.labels.keys()].join(', ')})`,
+        );
     }
   }
   return out;
@@ -102,12 +125,20 @@ export function checkCase(d: Pick<DatasetDescription, 'modalities' | 'labels'>, 
 export async function openDataset(root: string, options: OpenDatasetOptions = {}): Promise<Dataset> {
   const layout = options.layout ?? (await detectLayout(root));
   let desc =
-    layout === 'msd' ? await describeMsd(root) : layout === 'nnunet' ? await describeNnunet(root) : await describeFolders(root, options.labels);
+    layout === 'msd'
+      ? await describeMsd(root)
+      : layout === 'nnunet'
+        ? await describeNnunet(root)
+        : await describeFolders(root, options.labels);
   const all = [...desc.training, ...desc.test];
   const byId = new Map(all.map((c) => [c.id, c]));
   const where = `openDataset(${root}) [${layout}]`;
   const dup = all.map((c) => c.id).filter((id, i, a) => a.indexOf(id) !== i);
-  if (dup.length) throw datasetError(where, dup.map((id) => ({ caseId: id, problem: 'duplicate case id' })));
+  if (dup.length)
+    throw datasetError(
+      where,
+      dup.map((id) => ({ caseId: id, problem: 'duplicate case id' })),
+    );
   const validate = options.validate ?? 'full';
   if (validate) {
     const problems: DatasetProblem[] = [];
@@ -132,11 +163,17 @@ export async function openDataset(root: string, options: OpenDatasetOptions = {}
           continue;
         }
         problems.push(...checkCase(desc, loaded));
-        if (layout === 'folders' && !options.labels && loaded.label) for (const v of loaded.label.data) found.add(v);
+        if (layout === 'folders' && !options.labels && loaded.label)
+          for (const v of loaded.label.data) found.add(v);
       }
       if (problems.length) throw datasetError(where, problems);
       if (layout === 'folders' && !options.labels) {
-        desc = { ...desc, labels: new Map([...found].sort((a, b) => a - b).map((v) => [v, v === 0 ? 'background' : `class_${v}`])) };
+        desc = {
+          ...desc,
+          labels: new Map(
+            [...found].sort((a, b) => a - b).map((v) => [v, v === 0 ? 'background' : `class_${v}`]),
+          ),
+        };
       }
     }
   }
@@ -146,7 +183,13 @@ export async function openDataset(root: string, options: OpenDatasetOptions = {}
     caseIds: d.training.map((c) => c.id),
     async loadCase(id) {
       const c = byId.get(id);
-      if (!c) throw datasetError(`loadCase(${id})`, [{ caseId: id, problem: `unknown case id; known: ${[...byId.keys()].slice(0, 10).join(', ')}${byId.size > 10 ? ', …' : ''}` }]);
+      if (!c)
+        throw datasetError(`loadCase(${id})`, [
+          {
+            caseId: id,
+            problem: `unknown case id; known: ${[...byId.keys()].slice(0, 10).join(', ')}${byId.size > 10 ? ', …' : ''}`,
+          },
+        ]);
       return readCase(d, c);
     },
   };

@@ -37,7 +37,8 @@ describe('k-fold splits', () => {
       await writeFile(p, JSON.stringify(j));
       const e = await readSplits(p).catch((x: unknown) => x);
       expect(e).toBeInstanceOf(DatasetError);
-      expect((e as Error).message.replace(dir, '<dir>').replace(/[0-9a-f]{12}…/g, 'H…')).toMatchInlineSnapshot(`
+      expect((e as Error).message.replace(dir, '<dir>').replace(/[0-9a-f]{12}…/g, 'H…'))
+        .toMatchInlineSnapshot(`
         "readSplits(<dir>/splits.json): 1 problem(s)
           - <splits>: content hash H… differs from recorded H…: the file was edited or corrupted"
       `);

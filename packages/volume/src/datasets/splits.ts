@@ -14,7 +14,9 @@ export interface Splits {
 }
 
 function contentHash(s: Omit<Splits, 'hash'>): string {
-  return createHash('sha256').update(JSON.stringify({ schema: s.schema, seed: s.seed, folds: s.folds })).digest('hex');
+  return createHash('sha256')
+    .update(JSON.stringify({ schema: s.schema, seed: s.seed, folds: s.folds }))
+    .digest('hex');
 }
 
 /**
@@ -30,9 +32,12 @@ export function createSplits(o: { caseIds: readonly string[]; folds?: number; se
   const k = o.folds ?? 5;
   const seed = o.seed ?? 0;
   const ids = [...new Set(o.caseIds)].sort();
-  if (ids.length !== o.caseIds.length) throw new InvalidArgumentError('createSplits: case ids must be unique');
+  if (ids.length !== o.caseIds.length)
+    throw new InvalidArgumentError('createSplits: case ids must be unique');
   if (!(Number.isInteger(k) && k >= 2 && k <= ids.length)) {
-    throw new InvalidArgumentError(`createSplits: folds must be an integer in [2, ${ids.length}] for ${ids.length} cases, got ${k}`);
+    throw new InvalidArgumentError(
+      `createSplits: folds must be an integer in [2, ${ids.length}] for ${ids.length} cases, got ${k}`,
+    );
   }
   const order = new Rng(seed).fork('splits').shuffle(ids);
   const val: string[][] = Array.from({ length: k }, () => []);
@@ -64,20 +69,36 @@ export async function readSplits(path: string, o: { caseIds?: readonly string[] 
   try {
     s = JSON.parse(await readFile(path, 'utf8')) as Splits;
   } catch (e) {
-    throw new DatasetError(`readSplits(${path}): not readable JSON`, [{ caseId: '<splits>', problem: 'unreadable' }], { cause: e });
+    throw new DatasetError(
+      `readSplits(${path}): not readable JSON`,
+      [{ caseId: '<splits>', problem: 'unreadable' }],
+      { cause: e },
+    );
   }
   if (s.schema !== 'voxnas/splits@1' || !Array.isArray(s.folds)) {
-    throw datasetError(`readSplits(${path})`, [{ caseId: '<splits>', problem: `schema is ${JSON.stringify(s.schema)}, expected "voxnas/splits@1"` }]);
+    throw datasetError(`readSplits(${path})`, [
+      { caseId: '<splits>', problem: `schema is ${JSON.stringify(s.schema)}, expected "voxnas/splits@1"` },
+    ]);
   }
   const h = contentHash(s);
-  if (h !== s.hash) throw datasetError(`readSplits(${path})`, [{ caseId: '<splits>', problem: `content hash ${h.slice(0, 12)}… differs from recorded ${String(s.hash).slice(0, 12)}…: the file was edited or corrupted` }]);
+  if (h !== s.hash)
+    throw datasetError(`readSplits(${path})`, [
+      {
+        caseId: '<splits>',
+        problem: `content hash ${h.slice(0, 12)}… differs from recorded ${String(s.hash).slice(0, 12)}…: the file was edited or corrupted`,
+      },
+    ]);
   if (o.caseIds) {
     const known = new Set(o.caseIds);
     const seen = new Map<string, number>();
     for (const f of s.folds) for (const id of f.val) seen.set(id, (seen.get(id) ?? 0) + 1);
     const problems = [
-      ...[...seen.keys()].filter((id) => !known.has(id)).map((id) => ({ caseId: id, problem: 'in splits.json but not in the dataset' })),
-      ...o.caseIds.filter((id) => seen.get(id) !== 1).map((id) => ({ caseId: id, problem: `validated ${seen.get(id) ?? 0} times, expected once` })),
+      ...[...seen.keys()]
+        .filter((id) => !known.has(id))
+        .map((id) => ({ caseId: id, problem: 'in splits.json but not in the dataset' })),
+      ...o.caseIds
+        .filter((id) => seen.get(id) !== 1)
+        .map((id) => ({ caseId: id, problem: `validated ${seen.get(id) ?? 0} times, expected once` })),
     ];
     if (problems.length) throw datasetError(`readSplits(${path})`, problems);
   }

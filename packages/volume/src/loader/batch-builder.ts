@@ -20,7 +20,13 @@ import { randomLowResolution } from '../transforms/low-resolution.js';
 import { randomNoise } from '../transforms/noise.js';
 import { randomRot90 } from '../transforms/rot90.js';
 import { randomSpatial, type RandomSpatialOptions } from '../transforms/spatial.js';
-import { compose, createSubject, type Subject, type Transform, type TransformStep } from '../transforms/subject.js';
+import {
+  compose,
+  createSubject,
+  type Subject,
+  type Transform,
+  type TransformStep,
+} from '../transforms/subject.js';
 
 type Vec3 = [number, number, number];
 
@@ -96,13 +102,18 @@ function makeTransform(spec: TransformSpec, outShape: Vec3, centreVoxel: Vec3): 
 
 /** Validates a plan's plain-data fields (cheap; the dataset is validated by openDataset). */
 export function checkPlan(p: BatchPlan): void {
-  if (!(Number.isInteger(p.batchSize) && p.batchSize > 0)) throw new InvalidArgumentError(`createLoader: batchSize must be a positive integer, got ${p.batchSize}`);
+  if (!(Number.isInteger(p.batchSize) && p.batchSize > 0))
+    throw new InvalidArgumentError(`createLoader: batchSize must be a positive integer, got ${p.batchSize}`);
   if (p.patchShape.length !== 3 || !p.patchShape.every((n) => Number.isInteger(n) && n > 0)) {
-    throw new InvalidArgumentError(`createLoader: patchShape must be 3 positive integers, got [${p.patchShape.join(', ')}]`);
+    throw new InvalidArgumentError(
+      `createLoader: patchShape must be 3 positive integers, got [${p.patchShape.join(', ')}]`,
+    );
   }
-  if (!Number.isInteger(p.seed)) throw new InvalidArgumentError(`createLoader: seed must be an integer, got ${p.seed}`);
+  if (!Number.isInteger(p.seed))
+    throw new InvalidArgumentError(`createLoader: seed must be an integer, got ${p.seed}`);
   const s = p.sampler;
-  if (s && s.type === 'foreground' && !(s.fraction >= 0 && s.fraction <= 1)) throw new InvalidArgumentError(`createLoader: foreground fraction must be in [0, 1], got ${s.fraction}`);
+  if (s && s.type === 'foreground' && !(s.fraction >= 0 && s.fraction <= 1))
+    throw new InvalidArgumentError(`createLoader: foreground fraction must be in [0, 1], got ${s.fraction}`);
   for (const t of p.transforms ?? []) makeTransform(t, p.patchShape, [0, 0, 0]);
 }
 
@@ -126,7 +137,10 @@ export class BatchBuilder {
     const ids = this.plan.caseIds ?? [...this.dataset.caseIds];
     const known = new Set(this.dataset.caseIds);
     const unknown = ids.filter((id) => !known.has(id));
-    if (unknown.length) throw new InvalidArgumentError(`createLoader: case ids not in the dataset's training set: ${unknown.join(', ')}`);
+    if (unknown.length)
+      throw new InvalidArgumentError(
+        `createLoader: case ids not in the dataset's training set: ${unknown.join(', ')}`,
+      );
     if (ids.length === 0) throw new InvalidArgumentError('createLoader: no cases to load');
     this.ids = ids;
     return this.dataset;
@@ -164,7 +178,10 @@ export class BatchBuilder {
     const loaded = await Promise.all(caseIds.map((id) => this.load(id)));
     const sampler = this.plan.sampler ?? { type: 'uniform' };
     const flags = sampler.type === 'foreground' ? foregroundFlags(B, sampler.fraction) : null;
-    const classes = sampler.type === 'class-balanced' ? allocateClasses(samplerRng, { ratios: sampler.ratios, count: B }) : null;
+    const classes =
+      sampler.type === 'class-balanced'
+        ? allocateClasses(samplerRng, { ratios: sampler.ratios, count: B })
+        : null;
     const C = loaded[0]!.c.image.channels;
     const images = new Float32Array(B * pn * C);
     const labels = new Int32Array(B * pn);
@@ -172,22 +189,30 @@ export class BatchBuilder {
     const history: TransformStep[][] = [];
     for (let i = 0; i < B; i++) {
       const { c, index } = loaded[i]!;
-      if (c.image.channels !== C) throw new InvalidArgumentError(`loader: case ${c.id} has ${c.image.channels} channels, expected ${C}`);
+      if (c.image.channels !== C)
+        throw new InvalidArgumentError(
+          `loader: case ${c.id} has ${c.image.channels} channels, expected ${C}`,
+        );
       const shape = c.image.shape;
       let draw: PatchDraw;
       if (flags && index) draw = sampleForegroundPatch(samplerRng, { index, patchShape, force: flags[i]! });
-      else if (classes && index) draw = samplePatchContaining(samplerRng, { index, patchShape, cls: classes[i]! });
+      else if (classes && index)
+        draw = samplePatchContaining(samplerRng, { index, patchShape, cls: classes[i]! });
       else draw = sampleUniformPatch(samplerRng, { shape, patchShape });
       draws.push(draw);
       const centre = draw.start.map((s, a) => s + (patchShape[a]! - 1) / 2) as Vec3;
       const specs = this.plan.transforms ?? [];
       let subject: Subject;
-      const volumes: Record<string, Volume> = c.label ? { image: c.image, label: c.label } : { image: c.image };
+      const volumes: Record<string, Volume> = c.label
+        ? { image: c.image, label: c.label }
+        : { image: c.image };
       if (specs.some((s) => s.type === 'spatial')) {
         subject = createSubject(volumes);
       } else {
         // No spatial augmentation: an exact integer crop (same values as an identity resampling).
-        const crop = Object.fromEntries(Object.entries(volumes).map(([k, v]) => [k, extractPatch(v, { start: draw.start, patchShape })]));
+        const crop = Object.fromEntries(
+          Object.entries(volumes).map(([k, v]) => [k, extractPatch(v, { start: draw.start, patchShape })]),
+        );
         subject = createSubject(crop);
       }
       const augment = compose(specs.map((s) => makeTransform(s, patchShape, centre)));
@@ -195,13 +220,17 @@ export class BatchBuilder {
       history.push(out.history as TransformStep[]);
       const img = out.volumes.image!;
       if (!img.shape.every((n, a) => n === patchShape[a])) {
-        throw new InvalidArgumentError(`loader: augmentation changed the patch shape to [${img.shape.join(', ')}], expected [${patchShape.join(', ')}] (rot90 needs a plane of equal patch sides)`);
+        throw new InvalidArgumentError(
+          `loader: augmentation changed the patch shape to [${img.shape.join(', ')}], expected [${patchShape.join(', ')}] (rot90 needs a plane of equal patch sides)`,
+        );
       }
       // Planar (x fastest per channel) → NDHWC (channel fastest).
       const src = img.data;
       const base = i * pn * C;
       if (C === 1) for (let v = 0; v < pn; v++) images[base + v] = src[v]!;
-      else for (let ch = 0; ch < C; ch++) for (let v = 0; v < pn; v++) images[base + v * C + ch] = src[ch * pn + v]!;
+      else
+        for (let ch = 0; ch < C; ch++)
+          for (let v = 0; v < pn; v++) images[base + v * C + ch] = src[ch * pn + v]!;
       const lab = out.volumes.label?.data;
       if (lab) for (let v = 0; v < pn; v++) labels[i * pn + v] = lab[v]!;
     }

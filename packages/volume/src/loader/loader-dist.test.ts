@@ -27,10 +27,22 @@ const body = (dir: string) => `
 
 describe('loader workers from the built package', () => {
   it.each([
-    ['CommonJS', (dir: string) => `const v = require(${JSON.stringify(`${dist}index.cjs`)}); (async () => {${body(dir)}})().catch((e) => { console.error(e); process.exit(1); });`, ['-e']],
-    ['ESM', (dir: string) => `const v = await import(${JSON.stringify(`${dist}index.js`)}); ${body(dir)}`, ['--input-type=module', '-e']],
+    [
+      'CommonJS',
+      (dir: string) =>
+        `const v = require(${JSON.stringify(`${dist}index.cjs`)}); (async () => {${body(dir)}})().catch((e) => { console.error(e); process.exit(1); });`,
+      ['-e'],
+    ],
+    [
+      'ESM',
+      (dir: string) => `const v = await import(${JSON.stringify(`${dist}index.js`)}); ${body(dir)}`,
+      ['--input-type=module', '-e'],
+    ],
   ] as const)('%s: 2 workers give the in-thread batches', async (_name, script, flags) => {
-    expect(existsSync(`${dist}index.cjs`) && existsSync(`${dist}index.js`), 'run `pnpm build` in packages/volume').toBe(true);
+    expect(
+      existsSync(`${dist}index.cjs`) && existsSync(`${dist}index.js`),
+      'run `pnpm build` in packages/volume',
+    ).toBe(true);
     await withTempDir(async (dir) => {
       const out = execFileSync(process.execPath, [...flags, script(dir)], { encoding: 'utf8', cwd: dir });
       expect(JSON.parse(out)).toEqual({ same: true, shape: [2, 5, 6, 7, 2] });

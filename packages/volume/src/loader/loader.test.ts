@@ -44,7 +44,11 @@ describe('createLoader', () => {
   it('0, 1 and 2 workers give identical batches (RNG forked by batch index)', async () => {
     await withTempDir(async (dir) => {
       await generatePhantomDataset({ dir, cases: 3, shape: SHAPE, seed: 1 });
-      const [b0, b1, b2] = [await take({ ...plan(dir), workers: 0 }, 4), await take({ ...plan(dir), workers: 1 }, 4), await take({ ...plan(dir), workers: 2, prefetch: 3 }, 4)];
+      const [b0, b1, b2] = [
+        await take({ ...plan(dir), workers: 0 }, 4),
+        await take({ ...plan(dir), workers: 1 }, 4),
+        await take({ ...plan(dir), workers: 2, prefetch: 3 }, 4),
+      ];
       for (let i = 0; i < 4; i++) {
         expect(b1[i]!.index).toBe(i);
         expect(Buffer.from(b1[i]!.images.buffer).equals(Buffer.from(b0[i]!.images.buffer))).toBe(true);
@@ -75,15 +79,28 @@ describe('createLoader', () => {
       const again = replay(createSubject({ image: c.image, label: c.label! }), b!.history[i]!);
       const n = 7 * 6 * 5;
       const img = again.volumes.image!.data;
-      for (let v = 0; v < n; v += 17) for (let ch = 0; ch < 2; ch++) expect(b!.images[(i * n + v) * 2 + ch]).toBe(img[ch * n + v]);
-      expect(Array.from(b!.labels.subarray(i * n, (i + 1) * n))).toEqual(Array.from(again.volumes.label!.data));
+      for (let v = 0; v < n; v += 17)
+        for (let ch = 0; ch < 2; ch++) expect(b!.images[(i * n + v) * 2 + ch]).toBe(img[ch * n + v]);
+      expect(Array.from(b!.labels.subarray(i * n, (i + 1) * n))).toEqual(
+        Array.from(again.volumes.label!.data),
+      );
     });
   });
 
   it('without spatial augmentation a batch item is the exact crop of its case (nnU-Net layout, class-balanced)', async () => {
     await withTempDir(async (dir) => {
       await writeNnunetFixture(dir, 3);
-      const [b] = await take({ dataset: dir, patchShape: PATCH, batchSize: 4, seed: 3, sampler: { type: 'class-balanced', ratios: { 1: 1, 2: 1, 3: 1, 0: 1 } }, workers: 1 }, 1);
+      const [b] = await take(
+        {
+          dataset: dir,
+          patchShape: PATCH,
+          batchSize: 4,
+          seed: 3,
+          sampler: { type: 'class-balanced', ratios: { 1: 1, 2: 1, 3: 1, 0: 1 } },
+          workers: 1,
+        },
+        1,
+      );
       expect(b!.draws.map((d) => d.forcedClass).sort()).toEqual([0, 1, 2, 3]);
       const ds = await openDataset(dir);
       const n = 7 * 6 * 5;
@@ -99,7 +116,10 @@ describe('createLoader', () => {
   it('works on folder datasets', async () => {
     await withTempDir(async (dir) => {
       await writeFoldersFixture(dir, 2);
-      const [b] = await take({ dataset: dir, patchShape: PATCH, batchSize: 2, seed: 1, transforms: [{ type: 'blur' }] }, 1);
+      const [b] = await take(
+        { dataset: dir, patchShape: PATCH, batchSize: 2, seed: 1, transforms: [{ type: 'blur' }] },
+        1,
+      );
       expect(b!.imageShape).toEqual([2, 5, 6, 7, 1]);
     });
   });
@@ -113,7 +133,9 @@ describe('createLoader', () => {
   });
 
   it('rejects bad options', async () => {
-    await expect(createLoader({ ...plan('/nonexistent'), batchSize: 0 })).rejects.toThrowErrorMatchingInlineSnapshot(
+    await expect(
+      createLoader({ ...plan('/nonexistent'), batchSize: 0 }),
+    ).rejects.toThrowErrorMatchingInlineSnapshot(
       `[InvalidArgumentError: createLoader: batchSize must be a positive integer, got 0]`,
     );
     await expect(createLoader({ ...plan('/x'), workers: -1 })).rejects.toThrow(InvalidArgumentError);

@@ -70,9 +70,11 @@ interface Pending {
  */
 export async function createLoader(options: LoaderOptions): Promise<Loader> {
   const workers = options.workers ?? 0;
-  if (!(Number.isInteger(workers) && workers >= 0)) throw new InvalidArgumentError(`createLoader: workers must be an integer ≥ 0, got ${workers}`);
+  if (!(Number.isInteger(workers) && workers >= 0))
+    throw new InvalidArgumentError(`createLoader: workers must be an integer ≥ 0, got ${workers}`);
   const prefetch = options.prefetch ?? Math.max(2, 2 * workers);
-  if (!(Number.isInteger(prefetch) && prefetch >= 1)) throw new InvalidArgumentError(`createLoader: prefetch must be an integer ≥ 1, got ${prefetch}`);
+  if (!(Number.isInteger(prefetch) && prefetch >= 1))
+    throw new InvalidArgumentError(`createLoader: prefetch must be an integer ≥ 1, got ${prefetch}`);
   const plan: BatchPlan = {
     dataset: options.dataset,
     patchShape: options.patchShape,
@@ -96,7 +98,13 @@ export async function createLoader(options: LoaderOptions): Promise<Loader> {
     build = (b) => local.build(b);
   } else {
     const entry = selfUrl();
-    const tsx = /\.(c|m)?ts$/.test(new URL(entry).pathname) ? pathToFileURL(createRequire(fileURLToPath(entry)).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs')).href : null;
+    const tsx = /\.(c|m)?ts$/.test(new URL(entry).pathname)
+      ? pathToFileURL(
+          createRequire(fileURLToPath(entry))
+            .resolve('tsx/esm/api')
+            .replace(/\.cjs$/, '.mjs'),
+        ).href
+      : null;
     const pool: { w: Worker; busy: boolean; current: number | null }[] = [];
     const waiting: number[] = [];
     const pending = new Map<number, Pending>();
@@ -116,7 +124,10 @@ export async function createLoader(options: LoaderOptions): Promise<Loader> {
       }
     };
     for (let k = 0; k < workers; k++) {
-      const w = new Worker(WORKER_SCRIPT, { eval: true, workerData: { entry, tsx, [WORKER_FLAG]: true, plan } });
+      const w = new Worker(WORKER_SCRIPT, {
+        eval: true,
+        workerData: { entry, tsx, [WORKER_FLAG]: true, plan },
+      });
       const slot = { w, busy: false, current: null as number | null };
       w.on('message', (m: { type: string; index?: number; batch?: Batch; message?: string }) => {
         if (m.type === 'batch' || m.type === 'error') {
@@ -131,7 +142,9 @@ export async function createLoader(options: LoaderOptions): Promise<Loader> {
           failAll(new LoaderError(`loader worker ${k} failed to start: ${m.message}`));
         }
       });
-      w.on('error', (e) => failAll(new LoaderError(`loader worker ${k} crashed: ${e.message}`, { cause: e })));
+      w.on('error', (e) =>
+        failAll(new LoaderError(`loader worker ${k} crashed: ${e.message}`, { cause: e })),
+      );
       w.on('exit', (code) => {
         if (!closed && code !== 0) failAll(new LoaderError(`loader worker ${k} exited with code ${code}`));
       });
@@ -196,9 +209,16 @@ async function workerMain(plan: BatchPlan): Promise<void> {
       ready ??= builder.init(false);
       await ready;
       const batch = await builder.build(m.index);
-      port.postMessage({ type: 'batch', index: m.index, batch }, [batch.images.buffer as ArrayBuffer, batch.labels.buffer as ArrayBuffer]);
+      port.postMessage({ type: 'batch', index: m.index, batch }, [
+        batch.images.buffer as ArrayBuffer,
+        batch.labels.buffer as ArrayBuffer,
+      ]);
     } catch (e) {
-      port.postMessage({ type: 'error', index: m.index, message: e instanceof Error ? e.message : String(e) });
+      port.postMessage({
+        type: 'error',
+        index: m.index,
+        message: e instanceof Error ? e.message : String(e),
+      });
     }
   });
 }

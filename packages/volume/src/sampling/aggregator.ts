@@ -27,8 +27,11 @@ export function gaussianWeights(patchShape: readonly number[], sigmaScale = 1 / 
     }),
   );
   const w = new Float32Array(px * py * pz);
-  let i = 0, max = 0;
-  for (let z = 0; z < pz; z++) for (let y = 0; y < py; y++) for (let x = 0; x < px; x++, i++) max = Math.max(max, (w[i] = g[0]![x]! * g[1]![y]! * g[2]![z]!));
+  let i = 0,
+    max = 0;
+  for (let z = 0; z < pz; z++)
+    for (let y = 0; y < py; y++)
+      for (let x = 0; x < px; x++, i++) max = Math.max(max, (w[i] = g[0]![x]! * g[1]![y]! * g[2]![z]!));
   let minPos = Infinity;
   for (let j = 0; j < w.length; j++) {
     w[j] = w[j]! / max;
@@ -56,15 +59,19 @@ export function createPatchAggregator(o: {
   const [nx, ny, nz] = o.shape as Vec3;
   const [px, py, pz] = o.patchShape as Vec3;
   const C = o.channels ?? 1;
-  if (!(Number.isInteger(C) && C > 0)) throw new InvalidArgumentError(`createPatchAggregator: channels must be a positive integer, got ${C}`);
-  const n = nx * ny * nz, pn = px * py * pz;
+  if (!(Number.isInteger(C) && C > 0))
+    throw new InvalidArgumentError(`createPatchAggregator: channels must be a positive integer, got ${C}`);
+  const n = nx * ny * nz,
+    pn = px * py * pz;
   const w = gaussianWeights(o.patchShape, o.sigmaScale);
   const sum = new Float64Array(n * C);
   const wsum = new Float64Array(n);
   return {
     add(start, data) {
       if (data.length !== pn * C) {
-        throw new ShapeMismatchError(`PatchAggregator.add: patch has ${data.length} values, expected ${pn * C} (${C} × [${px}, ${py}, ${pz}])`);
+        throw new ShapeMismatchError(
+          `PatchAggregator.add: patch has ${data.length} values, expected ${pn * C} (${C} × [${px}, ${py}, ${pz}])`,
+        );
       }
       const [sx, sy, sz] = start as Vec3;
       for (let z = Math.max(0, -sz); z < Math.min(pz, nz - sz); z++)
@@ -79,7 +86,8 @@ export function createPatchAggregator(o: {
     },
     result() {
       const out = new Float32Array(n * C);
-      for (let c = 0; c < C; c++) for (let i = 0; i < n; i++) out[c * n + i] = wsum[i]! > 0 ? sum[c * n + i]! / wsum[i]! : 0;
+      for (let c = 0; c < C; c++)
+        for (let i = 0; i < n; i++) out[c * n + i] = wsum[i]! > 0 ? sum[c * n + i]! / wsum[i]! : 0;
       return out;
     },
   };

@@ -35,21 +35,26 @@ describe('grid sampler and Gaussian aggregator', () => {
     { shape: [11, 9, 7], patch: [5, 4, 3], overlap: 0.5 },
     { shape: [13, 6, 5], patch: [6, 6, 3], overlap: 0.25 },
     { shape: [7, 9, 5], patch: [9, 4, 2], overlap: 0.5 },
-  ])('shape $shape patch $patch overlap $overlap: patches cover and aggregation reproduces the volume exactly', ({ shape, patch, overlap }) => {
-    const v = volume(shape as [number, number, number], 2);
-    const starts = gridPatchStarts({ shape, patchShape: patch, overlap });
-    const agg = createPatchAggregator({ shape, patchShape: patch, channels: 2 });
-    for (const s of starts) {
-      for (let a = 0; a < 3; a++) if (patch[a]! < shape[a]!) expect(s[a]! + patch[a]!).toBeLessThanOrEqual(shape[a]!);
-      agg.add(s, extractPatch(v, { start: s, patchShape: patch }).data);
-    }
-    expect(Array.from(agg.result())).toEqual(Array.from(v.data));
-    // Step never exceeds p·(1 − overlap) on axes where the patch fits.
-    for (let a = 0; a < 3; a++) {
-      const xs = [...new Set(starts.map((s) => s[a]!))].sort((p, q) => p - q);
-      for (let i = 1; i < xs.length; i++) expect(xs[i]! - xs[i - 1]!).toBeLessThanOrEqual(Math.max(1, Math.floor(patch[a]! * (1 - overlap))));
-    }
-  });
+  ])(
+    'shape $shape patch $patch overlap $overlap: patches cover and aggregation reproduces the volume exactly',
+    ({ shape, patch, overlap }) => {
+      const v = volume(shape as [number, number, number], 2);
+      const starts = gridPatchStarts({ shape, patchShape: patch, overlap });
+      const agg = createPatchAggregator({ shape, patchShape: patch, channels: 2 });
+      for (const s of starts) {
+        for (let a = 0; a < 3; a++)
+          if (patch[a]! < shape[a]!) expect(s[a]! + patch[a]!).toBeLessThanOrEqual(shape[a]!);
+        agg.add(s, extractPatch(v, { start: s, patchShape: patch }).data);
+      }
+      expect(Array.from(agg.result())).toEqual(Array.from(v.data));
+      // Step never exceeds p·(1 − overlap) on axes where the patch fits.
+      for (let a = 0; a < 3; a++) {
+        const xs = [...new Set(starts.map((s) => s[a]!))].sort((p, q) => p - q);
+        for (let i = 1; i < xs.length; i++)
+          expect(xs[i]! - xs[i - 1]!).toBeLessThanOrEqual(Math.max(1, Math.floor(patch[a]! * (1 - overlap))));
+      }
+    },
+  );
 
   it('blending weighs patch centres more than borders', () => {
     const agg = createPatchAggregator({ shape: [9, 1, 1], patchShape: [5, 1, 1] });
@@ -66,18 +71,28 @@ describe('grid sampler and Gaussian aggregator', () => {
   let refs: number[][] = [];
   beforeAll(() => {
     const v = volume([11, 9, 7]);
-    refs = runPythonReference(NP_PATCH, STARTS.map((start) => ({ data: Array.from(v.data), shape: v.shape, patch: [5, 4, 3], start })));
+    refs = runPythonReference(
+      NP_PATCH,
+      STARTS.map((start) => ({ data: Array.from(v.data), shape: v.shape, patch: [5, 4, 3], start })),
+    );
   });
 
-  it.each(STARTS.map((start, i) => [start, i] as const))('extractPatch start=%j matches numpy slicing of a zero-padded array; affine moves to the corner', (start, i) => {
-    const v = volume([11, 9, 7]);
-    const patch = [5, 4, 3];
-    const p = extractPatch(v, { start, patchShape: patch });
-    const ref = refs[i]!;
-    expect(Array.from(p.data)).toEqual(ref.map((x) => Math.fround(x)));
-    const a = v.affine;
-    for (let i = 0; i < 3; i++) expect(p.affine[i * 4 + 3]).toBeCloseTo(a[i * 4 + 3]! + a[i * 4]! * start[0]! + a[i * 4 + 1]! * start[1]! + a[i * 4 + 2]! * start[2]!, 12);
-  });
+  it.each(STARTS.map((start, i) => [start, i] as const))(
+    'extractPatch start=%j matches numpy slicing of a zero-padded array; affine moves to the corner',
+    (start, i) => {
+      const v = volume([11, 9, 7]);
+      const patch = [5, 4, 3];
+      const p = extractPatch(v, { start, patchShape: patch });
+      const ref = refs[i]!;
+      expect(Array.from(p.data)).toEqual(ref.map((x) => Math.fround(x)));
+      const a = v.affine;
+      for (let i = 0; i < 3; i++)
+        expect(p.affine[i * 4 + 3]).toBeCloseTo(
+          a[i * 4 + 3]! + a[i * 4]! * start[0]! + a[i * 4 + 1]! * start[1]! + a[i * 4 + 2]! * start[2]!,
+          12,
+        );
+    },
+  );
 
   it('rejects a wrongly sized patch', () => {
     const agg = createPatchAggregator({ shape: [5, 5, 5], patchShape: [3, 3, 3], channels: 2 });

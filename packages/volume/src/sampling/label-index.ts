@@ -18,7 +18,10 @@ export interface LabelIndex {
  * index.classes; // e.g. [0, 1, 2, 3]
  */
 export function createLabelIndex(label: Volume): LabelIndex {
-  if (label.channels !== 1) throw new InvalidArgumentError(`createLabelIndex: expected a 1-channel label volume, got ${label.channels} channels`);
+  if (label.channels !== 1)
+    throw new InvalidArgumentError(
+      `createLabelIndex: expected a 1-channel label volume, got ${label.channels} channels`,
+    );
   const d = label.data;
   const counts = new Map<number, number>();
   for (let i = 0; i < d.length; i++) {

@@ -44,7 +44,8 @@ const key = (s: number[]) => s.join(',');
 function allStarts(): number[][] {
   const out: number[][] = [];
   for (let z = 0; z <= SHAPE[2] - PATCH[2]; z++)
-    for (let y = 0; y <= SHAPE[1] - PATCH[1]; y++) for (let x = 0; x <= SHAPE[0] - PATCH[0]; x++) out.push([x, y, z]);
+    for (let y = 0; y <= SHAPE[1] - PATCH[1]; y++)
+      for (let x = 0; x <= SHAPE[0] - PATCH[0]; x++) out.push([x, y, z]);
   return out;
 }
 
@@ -92,29 +93,43 @@ function collect(): Record<string, Stat> {
       const d = samplePatchContaining(rng, { index, patchShape: PATCH, cls });
       if (d.forcedClass !== cls) containedAll = false;
       counts.set(key(d.start), counts.get(key(d.start))! + 1);
-      if (i < 200 && !Array.from(extractPatch(lab, { start: d.start, patchShape: PATCH }).data).includes(cls)) containedAll = false;
+      if (i < 200 && !Array.from(extractPatch(lab, { start: d.start, patchShape: PATCH }).data).includes(cls))
+        containedAll = false;
     }
     const cells = starts.filter((st) => exp.get(key(st))! > 0);
     const outside = starts.reduce((t, st) => t + (exp.get(key(st))! > 0 ? 0 : counts.get(key(st))!), 0);
-    out[`class${cls}`] = { obs: cells.map((st) => counts.get(key(st))!), exp: cells.map((st) => exp.get(key(st))! * N), outsideSupport: outside, containedAll };
+    out[`class${cls}`] = {
+      obs: cells.map((st) => counts.get(key(st))!),
+      exp: cells.map((st) => exp.get(key(st))! * N),
+      outsideSupport: outside,
+      containedAll,
+    };
     if (cls === 1) {
       // The common biased alternative: start = clamp(voxel − ⌊p/2⌋, 0, n − p).
       const clamped = new Map(starts.map((st) => [key(st), 0]));
       for (let i = 0; i < N; i++) {
         const lin = vox[rng.int(0, vox.length)]!;
         const v = [lin % nx, Math.floor(lin / nx) % ny, Math.floor(lin / (nx * ny))];
-        const st = v.map((c, ax) => Math.min(Math.max(c - Math.floor(PATCH[ax]! / 2), 0), SHAPE[ax]! - PATCH[ax]!));
+        const st = v.map((c, ax) =>
+          Math.min(Math.max(c - Math.floor(PATCH[ax]! / 2), 0), SHAPE[ax]! - PATCH[ax]!),
+        );
         clamped.set(key(st), clamped.get(key(st))! + 1);
       }
       const off = starts.reduce((t, st) => t + (exp.get(key(st))! > 0 ? 0 : clamped.get(key(st))!), 0);
-      out.clamped1 = { obs: cells.map((st) => clamped.get(key(st))!), exp: cells.map((st) => exp.get(key(st))! * N), outsideSupport: off, containedAll: true };
+      out.clamped1 = {
+        obs: cells.map((st) => clamped.get(key(st))!),
+        exp: cells.map((st) => exp.get(key(st))! * N),
+        outsideSupport: off,
+        containedAll: true,
+      };
     }
   }
   {
     // 1:1:1:1 over batches of 2: over 4000 batches the classes are balanced.
     const rng = new Rng(5);
     const tally = [0, 0, 0, 0];
-    for (let b = 0; b < 4000; b++) for (const c of allocateClasses(rng, { ratios: { 0: 1, 1: 1, 2: 1, 3: 1 }, count: 2 })) tally[c]!++;
+    for (let b = 0; b < 4000; b++)
+      for (const c of allocateClasses(rng, { ratios: { 0: 1, 1: 1, 2: 1, 3: 1 }, count: 2 })) tally[c]!++;
     out.tally = { obs: tally, exp: [2000, 2000, 2000, 2000], outsideSupport: 0, containedAll: true };
   }
   return out;
@@ -126,7 +141,10 @@ describe('patch samplers', () => {
   beforeAll(() => {
     stats = collect();
     const names = Object.keys(stats);
-    const pv = runPythonReference<number[]>(CHI2, names.map((n) => ({ obs: stats[n]!.obs, exp: stats[n]!.exp })));
+    const pv = runPythonReference<number[]>(
+      CHI2,
+      names.map((n) => ({ obs: stats[n]!.obs, exp: stats[n]!.exp })),
+    );
     p = Object.fromEntries(names.map((n, i) => [n, pv[i]!]));
   });
 
@@ -135,12 +153,15 @@ describe('patch samplers', () => {
     expect(p.uniform).toBeGreaterThan(0.001);
   });
 
-  it.each([1, 2, 3])('containing class %i: every patch contains it and starts follow the exact unbiased law (chi-square)', (cls) => {
-    const st = stats[`class${cls}`]!;
-    expect(st.containedAll).toBe(true);
-    expect(st.outsideSupport).toBe(0); // never a start outside the support
-    expect(p[`class${cls}`]).toBeGreaterThan(0.001);
-  });
+  it.each([1, 2, 3])(
+    'containing class %i: every patch contains it and starts follow the exact unbiased law (chi-square)',
+    (cls) => {
+      const st = stats[`class${cls}`]!;
+      expect(st.containedAll).toBe(true);
+      expect(st.outsideSupport).toBe(0); // never a start outside the support
+      expect(p[`class${cls}`]).toBeGreaterThan(0.001);
+    },
+  );
 
   it('the test has power: centring on the voxel and clamping (the biased law) is rejected', () => {
     expect(stats.clamped1!.outsideSupport).toBe(0);
@@ -156,18 +177,27 @@ describe('patch samplers', () => {
       expect(cls.filter((c) => c === 2)).toHaveLength(4);
     }
     expect(p.tally).toBeGreaterThan(0.001);
-    const draws = sampleClassBalancedPatches(rng, { index, patchShape: PATCH, ratios: { 1: 1, 2: 1, 3: 1 }, count: 9 });
+    const draws = sampleClassBalancedPatches(rng, {
+      index,
+      patchShape: PATCH,
+      ratios: { 1: 1, 2: 1, 3: 1 },
+      count: 9,
+    });
     expect(draws.map((d) => d.forcedClass).sort()).toEqual([1, 1, 1, 2, 2, 2, 3, 3, 3]);
   });
 
   it('foreground oversampling: forced patches contain foreground, flags give the exact fraction', () => {
-    expect(foregroundFlags(8, 0.33)).toEqual([false, false, false, false, false, false, true, true, true].slice(1));
+    expect(foregroundFlags(8, 0.33)).toEqual(
+      [false, false, false, false, false, false, true, true, true].slice(1),
+    );
     const lab = label();
     const index = createLabelIndex(lab);
     const rng = new Rng(3);
     for (let i = 0; i < 300; i++) {
       const d = sampleForegroundPatch(rng, { index, patchShape: PATCH, force: true });
-      expect(Array.from(extractPatch(lab, { start: d.start, patchShape: PATCH }).data).some((v) => v > 0)).toBe(true);
+      expect(
+        Array.from(extractPatch(lab, { start: d.start, patchShape: PATCH }).data).some((v) => v > 0),
+      ).toBe(true);
     }
   });
 
@@ -182,7 +212,9 @@ describe('patch samplers', () => {
   });
 
   it('rejects a bad patch shape', () => {
-    expect(() => sampleUniformPatch(new Rng(1), { shape: SHAPE, patchShape: [4, 0, 2] })).toThrowErrorMatchingInlineSnapshot(
+    expect(() =>
+      sampleUniformPatch(new Rng(1), { shape: SHAPE, patchShape: [4, 0, 2] }),
+    ).toThrowErrorMatchingInlineSnapshot(
       `[InvalidArgumentError: sampleUniformPatch: patchShape must be 3 positive integers, got [4, 0, 2]]`,
     );
     expect(() => allocateClasses(new Rng(1), { ratios: {}, count: 2 })).toThrow(InvalidArgumentError);

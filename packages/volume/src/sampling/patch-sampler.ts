@@ -13,9 +13,12 @@ export interface PatchDraw {
 
 function checkShapes(shape: readonly number[], patchShape: readonly number[], where: string): void {
   if (patchShape.length !== 3 || !patchShape.every((p) => Number.isInteger(p) && p > 0)) {
-    throw new InvalidArgumentError(`${where}: patchShape must be 3 positive integers, got [${patchShape.join(', ')}]`);
+    throw new InvalidArgumentError(
+      `${where}: patchShape must be 3 positive integers, got [${patchShape.join(', ')}]`,
+    );
   }
-  if (shape.length !== 3) throw new InvalidArgumentError(`${where}: shape must have 3 entries, got ${shape.length}`);
+  if (shape.length !== 3)
+    throw new InvalidArgumentError(`${where}: shape must have 3 entries, got ${shape.length}`);
 }
 
 /** Valid start range on one axis: [min(0, n − p), max(0, n − p)] (a patch larger than the volume is centred by padding). */
@@ -29,7 +32,10 @@ function startRange(n: number, p: number): [number, number] {
  * @example
  * const { start } = sampleUniformPatch(rng, { shape: [48, 40, 32], patchShape: [32, 32, 16] });
  */
-export function sampleUniformPatch(rng: Rng, o: { shape: readonly number[]; patchShape: readonly number[] }): PatchDraw {
+export function sampleUniformPatch(
+  rng: Rng,
+  o: { shape: readonly number[]; patchShape: readonly number[] },
+): PatchDraw {
   checkShapes(o.shape, o.patchShape, 'sampleUniformPatch');
   const start = [0, 1, 2].map((a) => {
     const [lo, hi] = startRange(o.shape[a]!, o.patchShape[a]!);
@@ -83,8 +89,13 @@ export function sampleForegroundPatch(
 ): PatchDraw {
   const bg = o.background ?? 0;
   const fg = o.index.classes.filter((c) => c !== bg);
-  if (!o.force || fg.length === 0) return sampleUniformPatch(rng, { shape: o.index.shape, patchShape: o.patchShape });
-  return samplePatchContaining(rng, { index: o.index, patchShape: o.patchShape, cls: fg[rng.int(0, fg.length)]! });
+  if (!o.force || fg.length === 0)
+    return sampleUniformPatch(rng, { shape: o.index.shape, patchShape: o.patchShape });
+  return samplePatchContaining(rng, {
+    index: o.index,
+    patchShape: o.patchShape,
+    cls: fg[rng.int(0, fg.length)]!,
+  });
 }
 
 /**
@@ -95,7 +106,8 @@ export function sampleForegroundPatch(
  * foregroundFlags(4, 0.33); // [false, false, false, true]
  */
 export function foregroundFlags(batchSize: number, fraction: number): boolean[] {
-  if (!(fraction >= 0 && fraction <= 1)) throw new InvalidArgumentError(`foregroundFlags: fraction must be in [0, 1], got ${fraction}`);
+  if (!(fraction >= 0 && fraction <= 1))
+    throw new InvalidArgumentError(`foregroundFlags: fraction must be in [0, 1], got ${fraction}`);
   const k = Math.round(batchSize * fraction);
   return Array.from({ length: batchSize }, (_, i) => i >= batchSize - k);
 }
@@ -108,11 +120,16 @@ export function foregroundFlags(batchSize: number, fraction: number): boolean[] 
  * @example
  * allocateClasses(rng, { ratios: { 0: 1, 1: 1, 2: 2 }, count: 8 }); // two 0s, two 1s, four 2s, shuffled
  */
-export function allocateClasses(rng: Rng, o: { ratios: Readonly<Record<number, number>>; count: number }): number[] {
+export function allocateClasses(
+  rng: Rng,
+  o: { ratios: Readonly<Record<number, number>>; count: number },
+): number[] {
   const entries = Object.entries(o.ratios).map(([k, w]) => [Number(k), w] as const);
   const total = entries.reduce((s, [, w]) => s + w, 0);
   if (!(total > 0) || entries.some(([, w]) => !(w >= 0))) {
-    throw new InvalidArgumentError(`allocateClasses: ratios must be ≥ 0 with a positive sum, got ${JSON.stringify(o.ratios)}`);
+    throw new InvalidArgumentError(
+      `allocateClasses: ratios must be ≥ 0 with a positive sum, got ${JSON.stringify(o.ratios)}`,
+    );
   }
   const quota = entries.map(([c, w]) => ({ c, q: (o.count * w) / total, tie: rng.float() }));
   const out: number[] = [];
@@ -131,7 +148,14 @@ export function allocateClasses(rng: Rng, o: { ratios: Readonly<Record<number, n
  */
 export function sampleClassBalancedPatches(
   rng: Rng,
-  o: { index: LabelIndex; patchShape: readonly number[]; ratios: Readonly<Record<number, number>>; count: number },
+  o: {
+    index: LabelIndex;
+    patchShape: readonly number[];
+    ratios: Readonly<Record<number, number>>;
+    count: number;
+  },
 ): PatchDraw[] {
-  return allocateClasses(rng, o).map((cls) => samplePatchContaining(rng, { index: o.index, patchShape: o.patchShape, cls }));
+  return allocateClasses(rng, o).map((cls) =>
+    samplePatchContaining(rng, { index: o.index, patchShape: o.patchShape, cls }),
+  );
 }

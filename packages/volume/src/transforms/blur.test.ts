@@ -25,19 +25,25 @@ const SIGMAS = [
 let refs: number[][] = [];
 beforeAll(() => {
   const s = testSubject();
-  refs = runPythonReference(SCIPY_BLUR, SIGMAS.map((sigma) => ({ ...toPy(s.volumes.image!, 1), sigma })));
+  refs = runPythonReference(
+    SCIPY_BLUR,
+    SIGMAS.map((sigma) => ({ ...toPy(s.volumes.image!, 1), sigma })),
+  );
 });
 
 describe('randomBlur', () => {
   transformContract(() => randomBlur(), { spatial: false });
 
-  it.each(SIGMAS.map((sigma, i) => [sigma, i] as const))('sigmaVoxels=%j matches scipy gaussian_filter', (sigma, i) => {
-    const s = testSubject();
-    const out = compose([blur({ sigmaVoxels: sigma as [number, number, number] })])(s, new Rng(0));
-    const ref = refs[i]!;
-    const got = toPy(out.volumes.image!, 1).data;
-    for (let i = 0; i < got.length; i++) expect(Math.abs(got[i]! - ref[i]!)).toBeLessThan(1e-5);
-  });
+  it.each(SIGMAS.map((sigma, i) => [sigma, i] as const))(
+    'sigmaVoxels=%j matches scipy gaussian_filter',
+    (sigma, i) => {
+      const s = testSubject();
+      const out = compose([blur({ sigmaVoxels: sigma as [number, number, number] })])(s, new Rng(0));
+      const ref = refs[i]!;
+      const got = toPy(out.volumes.image!, 1).data;
+      for (let i = 0; i < got.length; i++) expect(Math.abs(got[i]! - ref[i]!)).toBeLessThan(1e-5);
+    },
+  );
 
   it('rejects a negative sigma', () => {
     expect(() => blur({ sigmaVoxels: [1, -1, 1] })).toThrowErrorMatchingInlineSnapshot(

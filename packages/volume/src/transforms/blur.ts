@@ -21,7 +21,10 @@ function applyBlur(subject: Subject, { sigmaVoxels }: BlurParams): Subject {
   return mapImageChannels(subject, (src, dst, off, n, shape) => {
     const init = new Float64Array(n);
     for (let i = 0; i < n; i++) init[i] = src[off + i]!;
-    let buf: { data: Float64Array; shape: [number, number, number] } = { data: init, shape: [...shape] as [number, number, number] };
+    let buf: { data: Float64Array; shape: [number, number, number] } = {
+      data: init,
+      shape: [...shape] as [number, number, number],
+    };
     for (const axis of [0, 1, 2] as const) {
       const k = kernels[axis];
       if (!k) continue;
@@ -52,7 +55,8 @@ const blurOps = { name: 'blur', kind: 'intensity' as const, apply: applyBlur };
  * const t = blur({ sigmaVoxels: [1, 1, 0.5] });
  */
 export function blur(params: BlurParams): Transform<BlurParams> {
-  if (!params.sigmaVoxels.every((s) => s >= 0)) throw new InvalidArgumentError(`blur: sigmaVoxels must be ≥ 0, got [${params.sigmaVoxels.join(', ')}]`);
+  if (!params.sigmaVoxels.every((s) => s >= 0))
+    throw new InvalidArgumentError(`blur: sigmaVoxels must be ≥ 0, got [${params.sigmaVoxels.join(', ')}]`);
   return { ...blurOps, sample: () => ({ sigmaVoxels: [...params.sigmaVoxels] as [number, number, number] }) };
 }
 
@@ -62,9 +66,12 @@ export function blur(params: BlurParams): Transform<BlurParams> {
  * @example
  * const t = randomBlur({ sigmaVoxels: [0.5, 1], p: 0.2 });
  */
-export function randomBlur(options: { sigmaVoxels?: [number, number]; p?: number } = {}): Transform<BlurParams> {
+export function randomBlur(
+  options: { sigmaVoxels?: [number, number]; p?: number } = {},
+): Transform<BlurParams> {
   const [lo, hi] = options.sigmaVoxels ?? [0.5, 1];
-  if (!(lo >= 0 && hi >= lo)) throw new InvalidArgumentError(`randomBlur: sigma range [${lo}, ${hi}] must satisfy 0 ≤ lo ≤ hi`);
+  if (!(lo >= 0 && hi >= lo))
+    throw new InvalidArgumentError(`randomBlur: sigma range [${lo}, ${hi}] must satisfy 0 ≤ lo ≤ hi`);
   return {
     ...blurOps,
     ...(options.p !== undefined ? { p: options.p } : {}),

@@ -21,7 +21,10 @@ const CASES = [
 let refs: number[][] = [];
 beforeAll(() => {
   const s = testSubject();
-  refs = runPythonReference(NP_BC, CASES.flatMap(([m, c]) => [0, 1].map((ch) => ({ data: toPy(s.volumes.image!, ch).data, m, c }))));
+  refs = runPythonReference(
+    NP_BC,
+    CASES.flatMap(([m, c]) => [0, 1].map((ch) => ({ data: toPy(s.volumes.image!, ch).data, m, c }))),
+  );
 });
 
 describe('randomBrightnessContrast', () => {
@@ -38,7 +41,9 @@ describe('randomBrightnessContrast', () => {
   });
 
   it('rejects non-finite factors', () => {
-    expect(() => brightnessContrast({ multiplier: Number.NaN, contrast: 1 })).toThrowErrorMatchingInlineSnapshot(
+    expect(() =>
+      brightnessContrast({ multiplier: Number.NaN, contrast: 1 }),
+    ).toThrowErrorMatchingInlineSnapshot(
       `[InvalidArgumentError: brightnessContrast: multiplier and contrast must be finite, got NaN, 1]`,
     );
   });

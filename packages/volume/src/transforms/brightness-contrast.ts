@@ -25,7 +25,9 @@ const bcOps = { name: 'brightness-contrast', kind: 'intensity' as const, apply: 
  */
 export function brightnessContrast(params: BrightnessContrastParams): Transform<BrightnessContrastParams> {
   if (!Number.isFinite(params.multiplier) || !Number.isFinite(params.contrast)) {
-    throw new InvalidArgumentError(`brightnessContrast: multiplier and contrast must be finite, got ${params.multiplier}, ${params.contrast}`);
+    throw new InvalidArgumentError(
+      `brightnessContrast: multiplier and contrast must be finite, got ${params.multiplier}, ${params.contrast}`,
+    );
   }
   return { ...bcOps, sample: () => ({ ...params }) };
 }
@@ -42,7 +44,8 @@ export function randomBrightnessContrast(
 ): Transform<BrightnessContrastParams> {
   const [ml, mh] = options.multiplier ?? [0.75, 1.25];
   const [cl, ch] = options.contrast ?? [0.75, 1.25];
-  if (!(mh >= ml && ch >= cl)) throw new InvalidArgumentError(`randomBrightnessContrast: ranges must satisfy lo ≤ hi`);
+  if (!(mh >= ml && ch >= cl))
+    throw new InvalidArgumentError(`randomBrightnessContrast: ranges must satisfy lo ≤ hi`);
   return {
     ...bcOps,
     ...(options.p !== undefined ? { p: options.p } : {}),

@@ -19,29 +19,39 @@ for a in json.load(sys.stdin):
 print(json.dumps(res))
 `;
 const CASES = [[0], [1], [2], [0, 2], [0, 1, 2]];
-const VOLS = [['image', 0], ['image', 1], ['label', 0]] as const;
+const VOLS = [
+  ['image', 0],
+  ['image', 1],
+  ['label', 0],
+] as const;
 let refs: number[][] = [];
 beforeAll(() => {
   const s = testSubject();
-  refs = runPythonReference<number[][]>(NP_FLIP, CASES.flatMap((axes) => VOLS.map(([k, c]) => ({ ...toPy(s.volumes[k]!, c), axes }))));
+  refs = runPythonReference<number[][]>(
+    NP_FLIP,
+    CASES.flatMap((axes) => VOLS.map(([k, c]) => ({ ...toPy(s.volumes[k]!, c), axes }))),
+  );
 });
 
 describe('randomFlip', () => {
   transformContract(() => randomFlip(), { spatial: true });
 
-  it.each(CASES.map((axes, i) => [axes, i] as const))('flip axes=%j matches numpy.flip; affine kept; self-inverse', (axes, ci) => {
-    const s = testSubject();
-    const out = compose([flip({ axes })])(s, new Rng(0));
-    VOLS.forEach(([k, c], j) => {
-      const v = out.volumes[k]!;
-      expect(Array.from(v.affine)).toEqual(Array.from(s.volumes[k]!.affine));
-      expect(v.dtype).toBe(s.volumes[k]!.dtype);
-      expect(toPy(v, c).data).toEqual(refs[ci * VOLS.length + j]);
-    });
-    const back = invert(out);
-    expect(Array.from(back.volumes.image!.data)).toEqual(Array.from(s.volumes.image!.data));
-    expect(Array.from(back.volumes.label!.data)).toEqual(Array.from(s.volumes.label!.data));
-  });
+  it.each(CASES.map((axes, i) => [axes, i] as const))(
+    'flip axes=%j matches numpy.flip; affine kept; self-inverse',
+    (axes, ci) => {
+      const s = testSubject();
+      const out = compose([flip({ axes })])(s, new Rng(0));
+      VOLS.forEach(([k, c], j) => {
+        const v = out.volumes[k]!;
+        expect(Array.from(v.affine)).toEqual(Array.from(s.volumes[k]!.affine));
+        expect(v.dtype).toBe(s.volumes[k]!.dtype);
+        expect(toPy(v, c).data).toEqual(refs[ci * VOLS.length + j]);
+      });
+      const back = invert(out);
+      expect(Array.from(back.volumes.image!.data)).toEqual(Array.from(s.volumes.image!.data));
+      expect(Array.from(back.volumes.label!.data)).toEqual(Array.from(s.volumes.label!.data));
+    },
+  );
 
   it('each axis flips with probability 1/2', () => {
     const counts = [0, 0, 0];
@@ -54,6 +64,8 @@ describe('randomFlip', () => {
 
   it('rejects a bad axis', () => {
     expect(() => flip({ axes: [3] })).toThrow(InvalidArgumentError);
-    expect(() => randomFlip({ axes: [-1] })).toThrowErrorMatchingInlineSnapshot(`[InvalidArgumentError: randomFlip: axis -1 is not 0, 1 or 2]`);
+    expect(() => randomFlip({ axes: [-1] })).toThrowErrorMatchingInlineSnapshot(
+      `[InvalidArgumentError: randomFlip: axis -1 is not 0, 1 or 2]`,
+    );
   });
 });

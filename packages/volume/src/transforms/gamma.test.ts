@@ -18,7 +18,10 @@ const GAMMAS = [0.5, 1.7];
 let refs: number[][] = [];
 beforeAll(() => {
   const s = testSubject();
-  refs = runPythonReference(NP_GAMMA, GAMMAS.flatMap((g) => [0, 1].map((c) => ({ data: toPy(s.volumes.image!, c).data, g }))));
+  refs = runPythonReference(
+    NP_GAMMA,
+    GAMMAS.flatMap((g) => [0, 1].map((c) => ({ data: toPy(s.volumes.image!, c).data, g }))),
+  );
 });
 
 describe('randomGamma', () => {
@@ -35,6 +38,8 @@ describe('randomGamma', () => {
   });
 
   it('rejects gamma ≤ 0', () => {
-    expect(() => gamma({ gamma: 0 })).toThrowErrorMatchingInlineSnapshot(`[InvalidArgumentError: gamma: gamma must be > 0, got 0]`);
+    expect(() => gamma({ gamma: 0 })).toThrowErrorMatchingInlineSnapshot(
+      `[InvalidArgumentError: gamma: gamma must be > 0, got 0]`,
+    );
   });
 });

@@ -11,7 +11,8 @@ function applyGamma(subject: Subject, { gamma }: GammaParams): Subject {
   return mapImageChannels(subject, (src, dst, off, n) => {
     const [lo, hi] = channelRange(src, off, n);
     const range = hi - lo;
-    for (let i = off; i < off + n; i++) dst[i] = range > 0 ? Math.pow((src[i]! - lo) / range, gamma) * range + lo : src[i]!;
+    for (let i = off; i < off + n; i++)
+      dst[i] = range > 0 ? Math.pow((src[i]! - lo) / range, gamma) * range + lo : src[i]!;
   });
 }
 
@@ -37,7 +38,8 @@ export function gamma(params: GammaParams): Transform<GammaParams> {
  */
 export function randomGamma(options: { range?: [number, number]; p?: number } = {}): Transform<GammaParams> {
   const [lo, hi] = options.range ?? [0.7, 1.5];
-  if (!(lo > 0 && hi >= lo)) throw new InvalidArgumentError(`randomGamma: range [${lo}, ${hi}] must satisfy 0 < lo ≤ hi`);
+  if (!(lo > 0 && hi >= lo))
+    throw new InvalidArgumentError(`randomGamma: range [${lo}, ${hi}] must satisfy 0 < lo ≤ hi`);
   return {
     ...gammaOps,
     ...(options.p !== undefined ? { p: options.p } : {}),

@@ -29,19 +29,25 @@ const FACTORS = [
 let refs: number[][] = [];
 beforeAll(() => {
   const s = testSubject();
-  refs = runPythonReference(SCIPY_LOWRES, FACTORS.map((factor) => ({ ...toPy(s.volumes.image!, 0), factor })));
+  refs = runPythonReference(
+    SCIPY_LOWRES,
+    FACTORS.map((factor) => ({ ...toPy(s.volumes.image!, 0), factor })),
+  );
 });
 
 describe('randomLowResolution', () => {
   transformContract(() => randomLowResolution(), { spatial: false });
 
-  it.each(FACTORS.map((factor, i) => [factor, i] as const))('factor=%j matches scipy zoom down+up', (factor, i) => {
-    const s = testSubject();
-    const out = compose([lowResolution({ factor: factor as [number, number, number] })])(s, new Rng(0));
-    const ref = refs[i]!;
-    const got = toPy(out.volumes.image!, 0).data;
-    for (let i = 0; i < got.length; i++) expect(Math.abs(got[i]! - ref[i]!)).toBeLessThan(1e-5);
-  });
+  it.each(FACTORS.map((factor, i) => [factor, i] as const))(
+    'factor=%j matches scipy zoom down+up',
+    (factor, i) => {
+      const s = testSubject();
+      const out = compose([lowResolution({ factor: factor as [number, number, number] })])(s, new Rng(0));
+      const ref = refs[i]!;
+      const got = toPy(out.volumes.image!, 0).data;
+      for (let i = 0; i < got.length; i++) expect(Math.abs(got[i]! - ref[i]!)).toBeLessThan(1e-5);
+    },
+  );
 
   it('rejects a factor below 1', () => {
     expect(() => lowResolution({ factor: [0.5, 1, 1] })).toThrowErrorMatchingInlineSnapshot(

@@ -9,7 +9,8 @@ export interface LowResolutionParams {
 
 /** Linear resize of a line with aligned voxel centres and clamped borders. */
 function resizeLine(line: Float64Array, out: Float64Array): void {
-  const n = line.length, m = out.length;
+  const n = line.length,
+    m = out.length;
   for (let i = 0; i < m; i++) {
     const x = Math.min(n - 1, Math.max(0, ((i + 0.5) * n) / m - 0.5));
     const x0 = Math.floor(x);
@@ -23,7 +24,10 @@ function applyLowRes(subject: Subject, { factor }: LowResolutionParams): Subject
   return mapImageChannels(subject, (src, dst, off, n, shape) => {
     const init = new Float64Array(n);
     for (let i = 0; i < n; i++) init[i] = src[off + i]!;
-    let buf: { data: Float64Array; shape: [number, number, number] } = { data: init, shape: [...shape] as [number, number, number] };
+    let buf: { data: Float64Array; shape: [number, number, number] } = {
+      data: init,
+      shape: [...shape] as [number, number, number],
+    };
     for (const axis of [0, 1, 2] as const) {
       if (factor[axis] === 1) continue;
       const m = Math.max(1, Math.round(shape[axis] / factor[axis]));
@@ -47,7 +51,10 @@ const lowResOps = { name: 'low-resolution', kind: 'intensity' as const, apply: a
  * const t = lowResolution({ factor: [2, 2, 1] });
  */
 export function lowResolution(params: LowResolutionParams): Transform<LowResolutionParams> {
-  if (!params.factor.every((f) => f >= 1)) throw new InvalidArgumentError(`lowResolution: factor must be ≥ 1 per axis, got [${params.factor.join(', ')}]`);
+  if (!params.factor.every((f) => f >= 1))
+    throw new InvalidArgumentError(
+      `lowResolution: factor must be ≥ 1 per axis, got [${params.factor.join(', ')}]`,
+    );
   return { ...lowResOps, sample: () => ({ factor: [...params.factor] as [number, number, number] }) };
 }
 
@@ -57,9 +64,14 @@ export function lowResolution(params: LowResolutionParams): Transform<LowResolut
  * @example
  * const t = randomLowResolution({ factor: [1, 2], p: 0.25 });
  */
-export function randomLowResolution(options: { factor?: [number, number]; p?: number } = {}): Transform<LowResolutionParams> {
+export function randomLowResolution(
+  options: { factor?: [number, number]; p?: number } = {},
+): Transform<LowResolutionParams> {
   const [lo, hi] = options.factor ?? [1, 2];
-  if (!(lo >= 1 && hi >= lo)) throw new InvalidArgumentError(`randomLowResolution: factor range [${lo}, ${hi}] must satisfy 1 ≤ lo ≤ hi`);
+  if (!(lo >= 1 && hi >= lo))
+    throw new InvalidArgumentError(
+      `randomLowResolution: factor range [${lo}, ${hi}] must satisfy 1 ≤ lo ≤ hi`,
+    );
   return {
     ...lowResOps,
     ...(options.p !== undefined ? { p: options.p } : {}),

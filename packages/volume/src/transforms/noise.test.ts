@@ -11,8 +11,10 @@ describe('randomNoise', () => {
   it('adds zero-mean noise with the requested std (both channels)', () => {
     const s = testSubject([15, 13, 11]);
     const out = compose([noise({ std: 0.5, seed: 3 })])(s, new Rng(0));
-    const a = out.volumes.image!.data, b = s.volumes.image!.data;
-    let m = 0, m2 = 0;
+    const a = out.volumes.image!.data,
+      b = s.volumes.image!.data;
+    let m = 0,
+      m2 = 0;
     for (let i = 0; i < a.length; i++) {
       const d = a[i]! - b[i]!;
       m += d;
@@ -24,6 +26,8 @@ describe('randomNoise', () => {
   });
 
   it('rejects a negative std', () => {
-    expect(() => noise({ std: -1, seed: 1 })).toThrowErrorMatchingInlineSnapshot(`[InvalidArgumentError: noise: std must be ≥ 0, got -1]`);
+    expect(() => noise({ std: -1, seed: 1 })).toThrowErrorMatchingInlineSnapshot(
+      `[InvalidArgumentError: noise: std must be ≥ 0, got -1]`,
+    );
   });
 });

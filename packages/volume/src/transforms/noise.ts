@@ -39,7 +39,8 @@ export function noise(params: NoiseParams): Transform<NoiseParams> {
  */
 export function randomNoise(options: { std?: [number, number]; p?: number } = {}): Transform<NoiseParams> {
   const [lo, hi] = options.std ?? [0, 0.1];
-  if (!(lo >= 0 && hi >= lo)) throw new InvalidArgumentError(`randomNoise: std range [${lo}, ${hi}] must satisfy 0 ≤ lo ≤ hi`);
+  if (!(lo >= 0 && hi >= lo))
+    throw new InvalidArgumentError(`randomNoise: std range [${lo}, ${hi}] must satisfy 0 ≤ lo ≤ hi`);
   return {
     ...noiseOps,
     ...(options.p !== undefined ? { p: options.p } : {}),

@@ -27,31 +27,41 @@ const CASES: [[number, number], number][] = [
   [[2, 0], 3],
   [[0, 2], -1],
 ];
-const VOLS = [['image', 0], ['image', 1], ['label', 0]] as const;
+const VOLS = [
+  ['image', 0],
+  ['image', 1],
+  ['label', 0],
+] as const;
 let refs: { data: number[]; shape: number[] }[] = [];
 beforeAll(() => {
   const s = testSubject();
-  refs = runPythonReference(NP_ROT, CASES.flatMap(([axes, k]) => VOLS.map(([key, c]) => ({ ...toPy(s.volumes[key]!, c), axes, k }))));
+  refs = runPythonReference(
+    NP_ROT,
+    CASES.flatMap(([axes, k]) => VOLS.map(([key, c]) => ({ ...toPy(s.volumes[key]!, c), axes, k }))),
+  );
 });
 
 describe('randomRot90', () => {
   transformContract(() => randomRot90({ axes: [0, 2] }), { spatial: true });
 
-  it.each(CASES.map(([axes, k], i) => [axes, k, i] as const))('rot90 axes=%j k=%i matches numpy.rot90; inverse restores', (axes, k, ci) => {
-    const s = testSubject();
-    const out = compose([rot90({ axes, k })])(s, new Rng(0));
-    VOLS.forEach(([key, c], j) => {
-      const v = out.volumes[key]!;
-      const ref = refs[ci * VOLS.length + j]!;
-      expect(Array.from(v.affine)).toEqual(Array.from(s.volumes[key]!.affine));
-      expect([...v.shape]).toEqual(ref.shape);
-      expect(toPy(v, c).data).toEqual(ref.data);
-    });
-    const back = invert(out);
-    expect(back.volumes.image!.shape).toEqual(s.volumes.image!.shape);
-    expect(Array.from(back.volumes.image!.data)).toEqual(Array.from(s.volumes.image!.data));
-    expect(Array.from(back.volumes.label!.data)).toEqual(Array.from(s.volumes.label!.data));
-  });
+  it.each(CASES.map(([axes, k], i) => [axes, k, i] as const))(
+    'rot90 axes=%j k=%i matches numpy.rot90; inverse restores',
+    (axes, k, ci) => {
+      const s = testSubject();
+      const out = compose([rot90({ axes, k })])(s, new Rng(0));
+      VOLS.forEach(([key, c], j) => {
+        const v = out.volumes[key]!;
+        const ref = refs[ci * VOLS.length + j]!;
+        expect(Array.from(v.affine)).toEqual(Array.from(s.volumes[key]!.affine));
+        expect([...v.shape]).toEqual(ref.shape);
+        expect(toPy(v, c).data).toEqual(ref.data);
+      });
+      const back = invert(out);
+      expect(back.volumes.image!.shape).toEqual(s.volumes.image!.shape);
+      expect(Array.from(back.volumes.image!.data)).toEqual(Array.from(s.volumes.image!.data));
+      expect(Array.from(back.volumes.label!.data)).toEqual(Array.from(s.volumes.label!.data));
+    },
+  );
 
   it('rejects a degenerate plane', () => {
     expect(() => rot90({ axes: [1, 1], k: 1 })).toThrowErrorMatchingInlineSnapshot(

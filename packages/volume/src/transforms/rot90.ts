@@ -49,7 +49,9 @@ const rotOps = {
 function checkPlane(axes: readonly number[], where: string): void {
   const [a, b] = axes;
   if (axes.length !== 2 || a === b || ![0, 1, 2].includes(a!) || ![0, 1, 2].includes(b!)) {
-    throw new InvalidArgumentError(`${where}: axes must be two different axes of 0, 1, 2, got [${axes.join(', ')}]`);
+    throw new InvalidArgumentError(
+      `${where}: axes must be two different axes of 0, 1, 2, got [${axes.join(', ')}]`,
+    );
   }
 }
 
@@ -63,7 +65,8 @@ function checkPlane(axes: readonly number[], where: string): void {
  */
 export function rot90(options: { axes: [number, number]; k: number }): Transform<Rot90Params> {
   checkPlane(options.axes, 'rot90');
-  if (!Number.isInteger(options.k)) throw new InvalidArgumentError(`rot90: k must be an integer, got ${options.k}`);
+  if (!Number.isInteger(options.k))
+    throw new InvalidArgumentError(`rot90: k must be an integer, got ${options.k}`);
   return { ...rotOps, sample: () => ({ axes: [...options.axes] as [number, number], k: options.k }) };
 }
 

@@ -60,41 +60,55 @@ function smoothSubject(shape: [number, number, number]) {
 }
 
 describe('randomSpatial', () => {
-  transformContract(() => randomSpatial({ outShape: [7, 6, 5], elastic: { sigmaMm: 2, controlPoints: 4 }, translationMm: 2 }), {
-    spatial: true,
-  });
+  transformContract(
+    () => randomSpatial({ outShape: [7, 6, 5], elastic: { sigmaMm: 2, controlPoints: 4 }, translationMm: 2 }),
+    {
+      spatial: true,
+    },
+  );
 
   let refs: { image: number[]; label: number[] }[] = [];
   beforeAll(() => {
     const s = testSubject([9, 7, 5]);
     refs = runPythonReference(
       SCIPY_WARP,
-      WARPS.map((w) => ({ affine: Array.from(testAffine()), ...w, image: toPy(s.volumes.image!, 1), label: toPy(s.volumes.label!) })),
+      WARPS.map((w) => ({
+        affine: Array.from(testAffine()),
+        ...w,
+        image: toPy(s.volumes.image!, 1),
+        label: toPy(s.volumes.label!),
+      })),
     );
   });
 
-  it.each(WARPS.map((w, i) => ({ ...w, i })))('rotation $rot scale $scale out $out matches scipy map_coordinates', ({ rot, scale, out, centre, i }) => {
-    const s = testSubject([9, 7, 5]);
-    const t = spatial({
-      rotationRad: rot as [number, number, number],
-      scale: scale as [number, number, number],
-      outShape: out as [number, number, number],
-      centreVoxel: centre as [number, number, number],
-    });
-    const r = compose([t])(s, new Rng(0));
-    const ref = refs[i]!;
-    const img = toPy(r.volumes.image!, 1).data;
-    for (let i = 0; i < img.length; i++) expect(Math.abs(img[i]! - ref.image[i]!)).toBeLessThan(1e-4);
-    expect(toPy(r.volumes.label!).data).toEqual(ref.label);
-    // Geometry: the input grid translated to the output window.
-    const a = r.volumes.image!.affine;
-    expect(spacingMm(r.volumes.image!)).toEqual(spacingMm(s.volumes.image!));
-    const corner = centre.map((c, i) => c - (out[i]! - 1) / 2);
-    const A = testAffine();
-    for (let i = 0; i < 3; i++) {
-      expect(a[i * 4 + 3]).toBeCloseTo(A[i * 4 + 3]! + A[i * 4]! * corner[0]! + A[i * 4 + 1]! * corner[1]! + A[i * 4 + 2]! * corner[2]!, 10);
-    }
-  });
+  it.each(WARPS.map((w, i) => ({ ...w, i })))(
+    'rotation $rot scale $scale out $out matches scipy map_coordinates',
+    ({ rot, scale, out, centre, i }) => {
+      const s = testSubject([9, 7, 5]);
+      const t = spatial({
+        rotationRad: rot as [number, number, number],
+        scale: scale as [number, number, number],
+        outShape: out as [number, number, number],
+        centreVoxel: centre as [number, number, number],
+      });
+      const r = compose([t])(s, new Rng(0));
+      const ref = refs[i]!;
+      const img = toPy(r.volumes.image!, 1).data;
+      for (let i = 0; i < img.length; i++) expect(Math.abs(img[i]! - ref.image[i]!)).toBeLessThan(1e-4);
+      expect(toPy(r.volumes.label!).data).toEqual(ref.label);
+      // Geometry: the input grid translated to the output window.
+      const a = r.volumes.image!.affine;
+      expect(spacingMm(r.volumes.image!)).toEqual(spacingMm(s.volumes.image!));
+      const corner = centre.map((c, i) => c - (out[i]! - 1) / 2);
+      const A = testAffine();
+      for (let i = 0; i < 3; i++) {
+        expect(a[i * 4 + 3]).toBeCloseTo(
+          A[i * 4 + 3]! + A[i * 4]! * corner[0]! + A[i * 4 + 1]! * corner[1]! + A[i * 4 + 2]! * corner[2]!,
+          10,
+        );
+      }
+    },
+  );
 
   it('identity params with an integer window is an exact crop', () => {
     const s = testSubject([9, 7, 5]);
@@ -104,7 +118,8 @@ describe('randomSpatial', () => {
     let i = 0;
     for (let z = 0; z < 2; z++)
       for (let y = 0; y < 4; y++)
-        for (let x = 0; x < 3; x++, i++) expect(r.volumes.image!.data[i]).toBe(src[2 + x + (1 + y) * nx + (1 + z) * nx * ny]);
+        for (let x = 0; x < 3; x++, i++)
+          expect(r.volumes.image!.data[i]).toBe(src[2 + x + (1 + y) * nx + (1 + z) * nx * ny]);
   });
 
   it('an elastic field with equal control displacements is a pure translation (B-spline partition of unity)', () => {
@@ -115,7 +130,8 @@ describe('randomSpatial', () => {
     const el = compose([spatial({ elastic: { grid: [4, 4, 4], displacementMm } })])(s, new Rng(0));
     // Same shift expressed as a moved centre (L⁻¹ d in voxels).
     const A = testAffine();
-    const t = 0.3, sp = [1.2, 0.9, 2.0];
+    const t = 0.3,
+      sp = [1.2, 0.9, 2.0];
     const Li = [
       [Math.cos(t) / sp[0]!, Math.sin(t) / sp[0]!, 0],
       [-Math.sin(t) / sp[1]!, Math.cos(t) / sp[1]!, 0],
@@ -125,20 +141,27 @@ describe('randomSpatial', () => {
     const dv = Li.map((row) => row[0]! * d[0]! + row[1]! * d[1]! + row[2]! * d[2]!);
     const centre = [6 + dv[0]!, 5 + dv[1]!, 4 + dv[2]!] as [number, number, number];
     const tr = compose([spatial({ centreVoxel: centre })])(s, new Rng(0));
-    const a = el.volumes.image!.data, b = tr.volumes.image!.data;
+    const a = el.volumes.image!.data,
+      b = tr.volumes.image!.data;
     for (let i = 0; i < a.length; i++) expect(Math.abs(a[i]! - b[i]!)).toBeLessThan(1e-4);
   });
 
   it('invert restores a smooth image and its labels (rotation + scale + elastic)', () => {
     const s = smoothSubject([15, 13, 9]);
-    const t = randomSpatial({ rotationDeg: [8, 8, 8], scale: [0.95, 1.05], elastic: { sigmaMm: 0.6, controlPoints: 5 } });
+    const t = randomSpatial({
+      rotationDeg: [8, 8, 8],
+      scale: [0.95, 1.05],
+      elastic: { sigmaMm: 0.6, controlPoints: 5 },
+    });
     const out = compose([t])(s, new Rng(21));
     const back = invert(out);
     expect(back.volumes.image!.shape).toEqual(s.volumes.image!.shape);
     expect(Array.from(back.volumes.image!.affine)).toEqual(Array.from(s.volumes.image!.affine));
     // Interior voxels (2 from the border) must come back: image within 0.08, labels ≥ 95 % equal.
     const [nx, ny, nz] = s.volumes.image!.shape;
-    let err = 0, cnt = 0, same = 0;
+    let err = 0,
+      cnt = 0,
+      same = 0;
     for (let z = 2; z < nz - 2; z++)
       for (let y = 2; y < ny - 2; y++)
         for (let x = 2; x < nx - 2; x++) {

@@ -56,7 +56,8 @@ function controlVoxels(a: ArrayLike<number>, e: NonNullable<SpatialParams['elast
   const out = new Float64Array(3 * g);
   for (let k = 0; k < g; k++) {
     const d = [e.displacementMm[k]!, e.displacementMm[g + k]!, e.displacementMm[2 * g + k]!];
-    for (let i = 0; i < 3; i++) out[i * g + k] = Li[i * 3]! * d[0]! + Li[i * 3 + 1]! * d[1]! + Li[i * 3 + 2]! * d[2]!;
+    for (let i = 0; i < 3; i++)
+      out[i * g + k] = Li[i * 3]! * d[0]! + Li[i * 3 + 1]! * d[1]! + Li[i * 3 + 2]! * d[2]!;
   }
   return out;
 }
@@ -66,8 +67,9 @@ function bspline(x: number, n: number, g: number, w: Float64Array): number {
   const t = n > 1 ? (x / (n - 1)) * (g - 3) : 0;
   const base = Math.min(Math.floor(t), g - 4);
   const u = t - base;
-  const u2 = u * u, u3 = u2 * u;
-  w[0] = (1 - u) * (1 - u) * (1 - u) / 6;
+  const u2 = u * u,
+    u3 = u2 * u;
+  w[0] = ((1 - u) * (1 - u) * (1 - u)) / 6;
   w[1] = (3 * u3 - 6 * u2 + 4) / 6;
   w[2] = (-3 * u3 + 3 * u2 + 3 * u + 1) / 6;
   w[3] = u3 / 6;
@@ -129,8 +131,16 @@ function denseField(ctrl: Float64Array, grid: readonly number[], shape: readonly
 }
 
 /** Displacement at one (continuous) output coordinate. */
-const wx = new Float64Array(4), wy = new Float64Array(4), wz = new Float64Array(4);
-function fieldAt(ctrl: Float64Array, grid: readonly number[], shape: readonly number[], p: ArrayLike<number>, out: Float64Array): void {
+const wx = new Float64Array(4),
+  wy = new Float64Array(4),
+  wz = new Float64Array(4);
+function fieldAt(
+  ctrl: Float64Array,
+  grid: readonly number[],
+  shape: readonly number[],
+  p: ArrayLike<number>,
+  out: Float64Array,
+): void {
   const clamp = (v: number, n: number) => Math.min(Math.max(v, 0), n - 1);
   const bx = bspline(clamp(p[0]!, shape[0]!), shape[0]!, grid[0]!, wx);
   const by = bspline(clamp(p[1]!, shape[1]!), shape[1]!, grid[1]!, wy);
@@ -141,14 +151,17 @@ function fieldAt(ctrl: Float64Array, grid: readonly number[], shape: readonly nu
     let s = 0;
     for (let k = 0; k < 4; k++)
       for (let j = 0; j < 4; j++)
-        for (let i = 0; i < 4; i++) s += wz[k]! * wy[j]! * wx[i]! * ctrl[c * g + ((bz + k) * gy + by + j) * gx + bx + i]!;
+        for (let i = 0; i < 4; i++)
+          s += wz[k]! * wy[j]! * wx[i]! * ctrl[c * g + ((bz + k) * gy + by + j) * gx + bx + i]!;
     out[c] = s;
   }
 }
 
 function checkGrid(v: Volume, shape: readonly number[], where: string): void {
   if (!v.shape.every((n, i) => n === shape[i])) {
-    throw new InvalidArgumentError(`${where}: volume shape [${v.shape.join(', ')}], expected [${shape.join(', ')}] recorded in params`);
+    throw new InvalidArgumentError(
+      `${where}: volume shape [${v.shape.join(', ')}], expected [${shape.join(', ')}] recorded in params`,
+    );
   }
 }
 
@@ -162,7 +175,13 @@ function applySpatial(subject: Subject, p: SpatialParams): Subject {
       field = denseField(controlVoxels(v.affine, p.elastic), p.elastic.grid, p.outShape);
       fieldAffine = v.affine;
     }
-    const data = warp({ src: v, outShape: p.outShape, map, field, mode: v.kind === 'label' ? 'nearest' : 'linear' });
+    const data = warp({
+      src: v,
+      outShape: p.outShape,
+      map,
+      field,
+      mode: v.kind === 'label' ? 'nearest' : 'linear',
+    });
     const corner = p.centreVoxel.map((c, i) => c - (p.outShape[i]! - 1) / 2);
     return createVolume({
       data,
@@ -178,7 +197,10 @@ function invertSpatial(subject: Subject, p: SpatialParams): Subject {
   return mapVolumes(subject, (v) => {
     checkGrid(v, p.outShape, 'spatial.invert');
     const corner = p.centreVoxel.map((c, i) => c - (p.outShape[i]! - 1) / 2);
-    const inAffine = translatedAffine(v.affine, corner.map((c) => -c));
+    const inAffine = translatedAffine(
+      v.affine,
+      corner.map((c) => -c),
+    );
     const m = voxelMap(inAffine, p); // out → in
     const lin = Float64Array.from([m[0]!, m[1]!, m[2]!, m[4]!, m[5]!, m[6]!, m[8]!, m[9]!, m[10]!]);
     const li = mat3Inv(lin);
@@ -206,11 +228,13 @@ function invertSpatial(subject: Subject, p: SpatialParams): Subject {
             q[0] = x - m[3]!;
             q[1] = yy - m[7]!;
             q[2] = z - m[11]!;
-            for (let r = 0; r < 3; r++) y[r] = li[r * 3]! * q[0]! + li[r * 3 + 1]! * q[1]! + li[r * 3 + 2]! * q[2]!;
+            for (let r = 0; r < 3; r++)
+              y[r] = li[r * 3]! * q[0]! + li[r * 3 + 1]! * q[1]! + li[r * 3 + 2]! * q[2]!;
             for (let it = 0; it < 20; it++) {
               fieldAt(ctrl, p.elastic.grid, p.outShape, y, d);
               for (let r = 0; r < 3; r++) e[r] = q[r]! - d[r]!;
-              for (let r = 0; r < 3; r++) y[r] = li[r * 3]! * e[0]! + li[r * 3 + 1]! * e[1]! + li[r * 3 + 2]! * e[2]!;
+              for (let r = 0; r < 3; r++)
+                y[r] = li[r * 3]! * e[0]! + li[r * 3 + 1]! * e[1]! + li[r * 3 + 2]! * e[2]!;
             }
             field[i] = y[0]!;
             field[N + i] = y[1]!;
@@ -218,7 +242,13 @@ function invertSpatial(subject: Subject, p: SpatialParams): Subject {
           }
       map = new Float64Array(12);
     }
-    const data = warp({ src: v, outShape: p.inShape, map, field, mode: v.kind === 'label' ? 'nearest' : 'linear' });
+    const data = warp({
+      src: v,
+      outShape: p.inShape,
+      map,
+      field,
+      mode: v.kind === 'label' ? 'nearest' : 'linear',
+    });
     return createVolume({ data, shape: p.inShape, channels: v.channels, affine: inAffine, kind: v.kind });
   });
 }
@@ -309,17 +339,20 @@ export interface RandomSpatialOptions extends SpatialGridOptions {
 export function randomSpatial(options: RandomSpatialOptions = {}): Transform<SpatialParams> {
   const rot = options.rotationDeg ?? [15, 15, 15];
   const [slo, shi] = options.scale ?? [0.85, 1.25];
-  if (!(slo > 0 && shi >= slo)) throw new InvalidArgumentError(`randomSpatial: scale range [${slo}, ${shi}] must satisfy 0 < lo ≤ hi`);
+  if (!(slo > 0 && shi >= slo))
+    throw new InvalidArgumentError(`randomSpatial: scale range [${slo}, ${shi}] must satisfy 0 < lo ≤ hi`);
   const el = options.elastic === false || options.elastic === undefined ? null : options.elastic;
   const cp = el?.controlPoints ?? 5;
-  if (el && !(Number.isInteger(cp) && cp >= 4)) throw new InvalidArgumentError(`randomSpatial: elastic.controlPoints must be an integer ≥ 4, got ${cp}`);
+  if (el && !(Number.isInteger(cp) && cp >= 4))
+    throw new InvalidArgumentError(`randomSpatial: elastic.controlPoints must be an integer ≥ 4, got ${cp}`);
   return {
     ...spatialOps,
     ...(options.p !== undefined ? { p: options.p } : {}),
     sample: (rng: Rng, subject) => {
       const g = gridOf(subject, options);
       const rotationRad: Vec3 = [0, 0, 0];
-      if (rng.float() < (options.pRotation ?? 1)) for (let i = 0; i < 3; i++) rotationRad[i] = (rng.uniform(-1, 1) * rot[i]! * Math.PI) / 180;
+      if (rng.float() < (options.pRotation ?? 1))
+        for (let i = 0; i < 3; i++) rotationRad[i] = (rng.uniform(-1, 1) * rot[i]! * Math.PI) / 180;
       let scale: Vec3 = [1, 1, 1];
       if (rng.float() < (options.pScale ?? 1)) {
         const s = rng.uniform(slo, shi);
@@ -329,7 +362,8 @@ export function randomSpatial(options: RandomSpatialOptions = {}): Transform<Spa
       if (t > 0) {
         const Li = mat3Inv(linearPart(g.v.affine));
         const d = [rng.uniform(-t, t), rng.uniform(-t, t), rng.uniform(-t, t)];
-        for (let i = 0; i < 3; i++) g.centreVoxel[i]! += Li[i * 3]! * d[0]! + Li[i * 3 + 1]! * d[1]! + Li[i * 3 + 2]! * d[2]!;
+        for (let i = 0; i < 3; i++)
+          g.centreVoxel[i]! += Li[i * 3]! * d[0]! + Li[i * 3 + 1]! * d[1]! + Li[i * 3 + 2]! * d[2]!;
       }
       let elastic: SpatialParams['elastic'] = null;
       if (el && rng.float() < (el.p ?? 1)) {
@@ -337,7 +371,14 @@ export function randomSpatial(options: RandomSpatialOptions = {}): Transform<Spa
         const displacementMm = Array.from({ length: 3 * cp * cp * cp }, () => rng.normal() * sigma);
         elastic = { grid: [cp, cp, cp], displacementMm };
       }
-      return { inShape: g.inShape, outShape: g.outShape, centreVoxel: g.centreVoxel, rotationRad, scale, elastic };
+      return {
+        inShape: g.inShape,
+        outShape: g.outShape,
+        centreVoxel: g.centreVoxel,
+        rotationRad,
+        scale,
+        elastic,
+      };
     },
   };
 }

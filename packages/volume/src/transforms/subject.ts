@@ -39,7 +39,8 @@ export interface Transform<P = unknown> {
  */
 export function createSubject(volumes: Record<string, Volume>): Subject {
   const names = Object.keys(volumes);
-  if (names.length === 0) throw new InvalidArgumentError('createSubject: expected at least one volume, got none');
+  if (names.length === 0)
+    throw new InvalidArgumentError('createSubject: expected at least one volume, got none');
   const first = volumes[names[0]!]!;
   for (const n of names.slice(1)) {
     const v = volumes[n]!;
@@ -87,7 +88,9 @@ export function compose(transforms: readonly Transform<unknown>[]): (subject: Su
   const list = transforms;
   for (const t of list) {
     if (t.p !== undefined && !(t.p >= 0 && t.p <= 1)) {
-      throw new InvalidArgumentError(`compose: transform '${t.name}' has p=${t.p}, expected a probability in [0, 1]`);
+      throw new InvalidArgumentError(
+        `compose: transform '${t.name}' has p=${t.p}, expected a probability in [0, 1]`,
+      );
     }
   }
   return (subject, rng) => {
@@ -104,4 +107,3 @@ export function compose(transforms: readonly Transform<unknown>[]): (subject: Su
     return s;
   };
 }
-

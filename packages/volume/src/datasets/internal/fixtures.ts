@@ -15,14 +15,23 @@ export async function writeNnunetFixture(dir: string, cases = 3): Promise<void> 
     const { image, label } = generatePhantomCase(new Rng(k), { shape: SHAPE });
     const n = SHAPE[0] * SHAPE[1] * SHAPE[2];
     for (let c = 0; c < 2; c++) {
-      const ch = createVolume({ data: image.data.slice(c * n, (c + 1) * n), shape: SHAPE, affine: image.affine });
+      const ch = createVolume({
+        data: image.data.slice(c * n, (c + 1) * n),
+        shape: SHAPE,
+        affine: image.affine,
+      });
       await writeNifti(ch, join(dir, 'imagesTr', `${id}_${String(c).padStart(4, '0')}.nii.gz`));
     }
     await writeNifti(label, join(dir, 'labelsTr', `${id}.nii.gz`));
   }
   await writeFile(
     join(dir, 'dataset.json'),
-    JSON.stringify({ channel_names: { 0: 'T1', 1: 'T2' }, labels: { background: 0, ellipsoid: 1, box: 2, tube: 3 }, numTraining: cases, file_ending: '.nii.gz' }),
+    JSON.stringify({
+      channel_names: { 0: 'T1', 1: 'T2' },
+      labels: { background: 0, ellipsoid: 1, box: 2, tube: 3 },
+      numTraining: cases,
+      file_ending: '.nii.gz',
+    }),
   );
 }
 

@@ -28,7 +28,9 @@ export function transformContract(make: () => Transform<unknown>, opts: { spatia
       const again = replay(testSubject(), log);
       for (const k of ['image', 'label']) {
         expect(again.volumes[k]!.shape).toEqual(out.volumes[k]!.shape);
-        expect(Buffer.from(again.volumes[k]!.data.buffer).equals(Buffer.from(out.volumes[k]!.data.buffer))).toBe(true);
+        expect(
+          Buffer.from(again.volumes[k]!.data.buffer).equals(Buffer.from(out.volumes[k]!.data.buffer)),
+        ).toBe(true);
         expect(Array.from(again.volumes[k]!.affine)).toEqual(Array.from(out.volumes[k]!.affine));
       }
       expect(again.history).toEqual(out.history);

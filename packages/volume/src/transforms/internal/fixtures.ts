@@ -7,10 +7,22 @@ export function testAffine(): Float64Array {
   const t = 0.3;
   const s = [1.2, 0.9, 2.0];
   return Float64Array.from([
-    Math.cos(t) * s[0]!, -Math.sin(t) * s[1]!, 0, -10,
-    Math.sin(t) * s[0]!, Math.cos(t) * s[1]!, 0, 5,
-    0, 0, s[2]!, 20,
-    0, 0, 0, 1,
+    Math.cos(t) * s[0]!,
+    -Math.sin(t) * s[1]!,
+    0,
+    -10,
+    Math.sin(t) * s[0]!,
+    Math.cos(t) * s[1]!,
+    0,
+    5,
+    0,
+    0,
+    s[2]!,
+    20,
+    0,
+    0,
+    0,
+    1,
   ]);
 }
 
@@ -24,7 +36,8 @@ export function testSubject(shape: [number, number, number] = [9, 7, 5], seed = 
   let i = 0;
   for (let z = 0; z < shape[2]; z++)
     for (let y = 0; y < shape[1]; y++)
-      for (let x = 0; x < shape[0]; x++, i++) lab[i] = (x > shape[0] / 2 ? 1 : 0) + (y > shape[1] / 2 ? 2 : 0) * (z > 1 ? 1 : 0);
+      for (let x = 0; x < shape[0]; x++, i++)
+        lab[i] = (x > shape[0] / 2 ? 1 : 0) + (y > shape[1] / 2 ? 2 : 0) * (z > 1 ? 1 : 0);
   const affine = testAffine();
   return createSubject({
     image: createVolume({ data: img, shape, channels: 2, affine }),

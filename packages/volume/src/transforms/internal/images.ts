@@ -4,7 +4,13 @@ import { mapVolumes, type Subject } from '../subject.js';
 /** Applies `fn(src, dst, channelOffset, voxels)` per channel of every image volume into new float32 data. */
 export function mapImageChannels(
   subject: Subject,
-  fn: (src: Volume['data'], dst: Float32Array, offset: number, n: number, shape: readonly [number, number, number]) => void,
+  fn: (
+    src: Volume['data'],
+    dst: Float32Array,
+    offset: number,
+    n: number,
+    shape: readonly [number, number, number],
+  ) => void,
 ): Subject {
   return mapVolumes(
     subject,
@@ -12,7 +18,13 @@ export function mapImageChannels(
       const n = v.shape[0] * v.shape[1] * v.shape[2];
       const dst = new Float32Array(n * v.channels);
       for (let c = 0; c < v.channels; c++) fn(v.data, dst, c * n, n, v.shape);
-      return createVolume({ data: dst, shape: v.shape, channels: v.channels, affine: v.affine, kind: 'image' });
+      return createVolume({
+        data: dst,
+        shape: v.shape,
+        channels: v.channels,
+        affine: v.affine,
+        kind: 'image',
+      });
     },
     'image',
   );
@@ -20,7 +32,8 @@ export function mapImageChannels(
 
 /** Min and max of a channel. */
 export function channelRange(src: ArrayLike<number>, off: number, n: number): [number, number] {
-  let lo = Infinity, hi = -Infinity;
+  let lo = Infinity,
+    hi = -Infinity;
   for (let i = off; i < off + n; i++) {
     const x = src[i]!;
     if (x < lo) lo = x;
@@ -56,9 +69,16 @@ export function alongAxis(
   for (let j = 0; j < b; j++) {
     for (let i = 0; i < a; i++) {
       let s0: number, o0: number;
-      if (axis === 0) { s0 = (i + j * ny) * nx; o0 = (i + j * ny) * outLen; }
-      else if (axis === 1) { s0 = i + j * nx * ny; o0 = i + j * nx * outLen; }
-      else { s0 = i + j * nx; o0 = i + j * nx; }
+      if (axis === 0) {
+        s0 = (i + j * ny) * nx;
+        o0 = (i + j * ny) * outLen;
+      } else if (axis === 1) {
+        s0 = i + j * nx * ny;
+        o0 = i + j * nx * outLen;
+      } else {
+        s0 = i + j * nx;
+        o0 = i + j * nx;
+      }
       for (let k = 0; k < n; k++) line[k] = buf[s0 + k * stride]!;
       fn(line, oline);
       for (let k = 0; k < outLen; k++) out[o0 + k * oStride] = oline[k]!;

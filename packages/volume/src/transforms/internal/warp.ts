@@ -31,10 +31,21 @@ export function warp(o: WarpOptions): DTypeArrays[DType] {
   const fill = o.fill ?? 0;
   const sd = src.data;
   const out = o.mode === 'linear' ? new Float32Array(n * C) : allocData(src.dtype, n * C);
-  const m0 = m[0]!, m1 = m[1]!, m2 = m[2]!, m3 = m[3]!;
-  const m4 = m[4]!, m5 = m[5]!, m6 = m[6]!, m7 = m[7]!;
-  const m8 = m[8]!, m9 = m[9]!, m10 = m[10]!, m11 = m[11]!;
-  const nx1 = nx - 1, ny1 = ny - 1, nz1 = nz - 1;
+  const m0 = m[0]!,
+    m1 = m[1]!,
+    m2 = m[2]!,
+    m3 = m[3]!;
+  const m4 = m[4]!,
+    m5 = m[5]!,
+    m6 = m[6]!,
+    m7 = m[7]!;
+  const m8 = m[8]!,
+    m9 = m[9]!,
+    m10 = m[10]!,
+    m11 = m[11]!;
+  const nx1 = nx - 1,
+    ny1 = ny - 1,
+    nz1 = nz - 1;
   let i = 0;
   for (let z = 0; z < oz; z++) {
     for (let y = 0; y < oy; y++) {
@@ -42,14 +53,18 @@ export function warp(o: WarpOptions): DTypeArrays[DType] {
       let py = m5 * y + m6 * z + m7;
       let pz = m9 * y + m10 * z + m11;
       for (let x = 0; x < ox; x++, i++, px += m0, py += m4, pz += m8) {
-        let X = px, Y = py, Z = pz;
+        let X = px,
+          Y = py,
+          Z = pz;
         if (field) {
           X += field[i]!;
           Y += field[n + i]!;
           Z += field[2 * n + i]!;
         }
         if (o.mode === 'nearest') {
-          const xi = Math.round(X), yi = Math.round(Y), zi = Math.round(Z);
+          const xi = Math.round(X),
+            yi = Math.round(Y),
+            zi = Math.round(Z);
           if (xi < 0 || yi < 0 || zi < 0 || xi > nx1 || yi > ny1 || zi > nz1) {
             for (let c = 0; c < C; c++) out[c * n + i] = fill;
           } else {
@@ -58,11 +73,17 @@ export function warp(o: WarpOptions): DTypeArrays[DType] {
           }
           continue;
         }
-        const x0 = Math.floor(X), y0 = Math.floor(Y), z0 = Math.floor(Z);
-        const fx = X - x0, fy = Y - y0, fz = Z - z0;
+        const x0 = Math.floor(X),
+          y0 = Math.floor(Y),
+          z0 = Math.floor(Z);
+        const fx = X - x0,
+          fy = Y - y0,
+          fz = Z - z0;
         if (x0 >= 0 && y0 >= 0 && z0 >= 0 && x0 < nx1 && y0 < ny1 && z0 < nz1) {
           const s = x0 + y0 * nx + z0 * nxy;
-          const gx = 1 - fx, gy = 1 - fy, gz = 1 - fz;
+          const gx = 1 - fx,
+            gy = 1 - fy,
+            gz = 1 - fz;
           for (let c = 0; c < C; c++) {
             const b = c * nvox + s;
             const v =
@@ -79,7 +100,9 @@ export function warp(o: WarpOptions): DTypeArrays[DType] {
           for (let c = 0; c < C; c++) {
             let v = 0;
             for (let k = 0; k < 8; k++) {
-              const xx = x0 + (k & 1), yy = y0 + ((k >> 1) & 1), zz = z0 + ((k >> 2) & 1);
+              const xx = x0 + (k & 1),
+                yy = y0 + ((k >> 1) & 1),
+                zz = z0 + ((k >> 2) & 1);
               const w = (k & 1 ? fx : 1 - fx) * (k & 2 ? fy : 1 - fy) * (k & 4 ? fz : 1 - fz);
               if (w === 0) continue;
               const inside = xx >= 0 && yy >= 0 && zz >= 0 && xx <= nx1 && yy <= ny1 && zz <= nz1;
@@ -98,7 +121,8 @@ export function warp(o: WarpOptions): DTypeArrays[DType] {
 export function mat3Mul(a: ArrayLike<number>, b: ArrayLike<number>): Float64Array {
   const r = new Float64Array(9);
   for (let i = 0; i < 3; i++)
-    for (let j = 0; j < 3; j++) r[i * 3 + j] = a[i * 3]! * b[j]! + a[i * 3 + 1]! * b[3 + j]! + a[i * 3 + 2]! * b[6 + j]!;
+    for (let j = 0; j < 3; j++)
+      r[i * 3 + j] = a[i * 3]! * b[j]! + a[i * 3 + 1]! * b[3 + j]! + a[i * 3 + 2]! * b[6 + j]!;
   return r;
 }
 
@@ -130,7 +154,8 @@ export function linearPart(a: ArrayLike<number>): Float64Array {
 export function translatedAffine(a: ArrayLike<number>, corner: readonly number[]): Float64Array {
   const r = Float64Array.from(a as ArrayLike<number>);
   for (let i = 0; i < 3; i++) {
-    r[i * 4 + 3] = a[i * 4 + 3]! + a[i * 4]! * corner[0]! + a[i * 4 + 1]! * corner[1]! + a[i * 4 + 2]! * corner[2]!;
+    r[i * 4 + 3] =
+      a[i * 4 + 3]! + a[i * 4]! * corner[0]! + a[i * 4 + 1]! * corner[1]! + a[i * 4 + 2]! * corner[2]!;
   }
   return r;
 }
