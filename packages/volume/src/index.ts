@@ -22,6 +22,7 @@ export type { Interpolation, ResampleOptions, ResampleGridOptions } from './resa
 export { boundingBox, crop, cropToForeground } from './crop.js';
 export type { Box, CropToForegroundOptions } from './crop.js';
 export { padOrCrop, padToMultiple, centredOffset } from './pad.js';
+export type { PadOrCropOptions, PadToMultipleOptions } from './pad.js';
 // Data pipeline: augmentation, patch sampling, datasets, loader.
 export { createSubject, compose, mapVolumes } from './transforms/subject.js';
 export type { Subject, Transform, TransformStep } from './transforms/subject.js';

@@ -63,6 +63,13 @@ describe('padToMultiple', () => {
     expect(compareAtWorldPoints(v, p).mismatches).toBe(0);
   });
 
+  it('positional forms: padToMultiple(v, 16), padOrCrop(v, shape)', () => {
+    const v = randomVolume({ shape: [5, 6, 7], affine: AFFINE });
+    expect(arr(padToMultiple(v, 4))).toEqual(arr(padToMultiple(v, { multiple: 4 })));
+    expect(padToMultiple(v, [2, 4, 8]).shape).toEqual([6, 8, 8]);
+    expect(arr(padOrCrop(v, [8, 3, 10]))).toEqual(arr(padOrCrop(v, { shape: [8, 3, 10] })));
+  });
+
   it('rejects a non-positive multiple', () => {
     expect(() => padToMultiple(randomVolume({ shape: [3, 4, 5] }), { multiple: 0 })).toThrow(
       InvalidArgumentError,

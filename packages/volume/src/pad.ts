@@ -12,17 +12,28 @@ export function centredOffset(n: number, m: number): number {
   return (m >= n ? -Math.floor((m - n) / 2) : Math.floor((n - m) / 2)) + 0; // + 0: no -0
 }
 
+/** Options of {@link padOrCrop}. */
+export interface PadOrCropOptions {
+  shape: readonly [number, number, number];
+  /** Value of padded voxels (default 0). */
+  fill?: number;
+}
+
 /**
  * Pads (with `fill`, default 0) and/or crops each axis, centred, to `shape` — see {@link centredOffset}
  * for where the odd voxel goes. World positions are kept (affine A·M, M a translation).
  *
  * @example
- * const fixed = padOrCrop(t1, { shape: [96, 96, 96] });
+ * const fixed = padOrCrop(t1, [96, 96, 96]);
+ * const withFill = padOrCrop(ct, { shape: [96, 96, 96], fill: -1024 });
  */
 export function padOrCrop(
   volume: Volume,
-  options: { shape: readonly [number, number, number]; fill?: number },
+  shapeOrOptions: readonly [number, number, number] | PadOrCropOptions,
 ): Volume {
+  const options: PadOrCropOptions = Array.isArray(shapeOrOptions)
+    ? { shape: shapeOrOptions as readonly [number, number, number] }
+    : (shapeOrOptions as PadOrCropOptions);
   const shape = options.shape;
   if (!Array.isArray(shape) || shape.length !== 3 || !shape.every((n) => Number.isInteger(n) && n > 0)) {
     throw new InvalidArgumentError(
@@ -38,17 +49,30 @@ export function padOrCrop(
   return translateWindow(volume, offset, [shape[0], shape[1], shape[2]], fill);
 }
 
+/** Options of {@link padToMultiple}. */
+export interface PadToMultipleOptions {
+  /** One multiple for every axis, or one per axis. */
+  multiple: number | readonly [number, number, number];
+  /** Value of padded voxels (default 0). */
+  fill?: number;
+}
+
 /**
  * Pads each axis (centred, `fill` default 0) up to the next multiple of `multiple` (e.g. 2**k for a
  * network with k down-samplings). Axes already a multiple are untouched.
  *
  * @example
- * padToMultiple(vol, { multiple: 16 }).shape; // [96, 112, 96] for a 91×109×91 volume
+ * padToMultiple(vol, 16).shape; // [96, 112, 96] for a 91×109×91 volume
+ * padToMultiple(ct, { multiple: [16, 16, 8], fill: -1024 });
  */
 export function padToMultiple(
   volume: Volume,
-  options: { multiple: number | readonly [number, number, number]; fill?: number },
+  multipleOrOptions: number | readonly [number, number, number] | PadToMultipleOptions,
 ): Volume {
+  const options: PadToMultipleOptions =
+    typeof multipleOrOptions === 'number' || Array.isArray(multipleOrOptions)
+      ? { multiple: multipleOrOptions as number | readonly [number, number, number] }
+      : (multipleOrOptions as PadToMultipleOptions);
   const k = options.multiple;
   const ks = typeof k === 'number' ? [k, k, k] : Array.from(k);
   if (ks.length !== 3 || !ks.every((x) => Number.isInteger(x) && x >= 1)) {

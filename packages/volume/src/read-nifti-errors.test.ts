@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { withTempDir } from '@voxnas/testing';
 import { describe, expect, it } from 'vitest';
-import { NiftiFormatError } from './errors.js';
+import { InvalidArgumentError, NiftiFormatError } from './errors.js';
 import { decodeNifti, readNifti } from './read-nifti.js';
 import { createVolume } from './volume.js';
 import { encodeNifti } from './write-nifti.js';
@@ -239,6 +239,15 @@ describe('decodeNifti rejects bad input with a NiftiFormatError naming the file 
     expect(err).toBeInstanceOf(NiftiFormatError);
     expect((err as NiftiFormatError).code).toBe('E_NIFTI_FORMAT');
     expect((err as Error).message).toBe(message);
+  });
+
+  it('rejects a source that is neither a path nor bytes', async () => {
+    await expect(readNifti(42 as never)).rejects.toThrowErrorMatchingInlineSnapshot(
+      `[InvalidArgumentError: readNifti: source must be a path or a Uint8Array, got number]`,
+    );
+    expect(() => decodeNifti(new ArrayBuffer(8) as never)).toThrowErrorMatchingInlineSnapshot(
+      `[InvalidArgumentError: decodeNifti(<bytes>): bytes and imageBytes must be Uint8Arrays, got ArrayBuffer]`,
+    );
   });
 
   it('async readNifti on bytes fails the same way', async () => {

@@ -3,7 +3,7 @@ import { basename } from 'node:path';
 import { gunzip, gunzipSync } from 'node:zlib';
 import { promisify } from 'node:util';
 import { NIFTI1, NIFTI2 } from 'nifti-reader-js';
-import { NiftiFormatError } from './errors.js';
+import { InvalidArgumentError, NiftiFormatError } from './errors.js';
 import {
   DATATYPE_TO_DTYPE,
   DTYPE_BYTES,
@@ -120,6 +120,11 @@ export async function readNiftiWithHeader(
   options: ReadNiftiOptions = {},
 ): Promise<NiftiReadResult> {
   if (typeof source !== 'string') {
+    if (!(source instanceof Uint8Array)) {
+      throw new InvalidArgumentError(
+        `readNifti: source must be a path or a Uint8Array, got ${describe(source)}`,
+      );
+    }
     const name = options.name ?? '<bytes>';
     const bytes = isGzip(source) ? await gunzipOrThrow(source, name) : source;
     return decodeNifti(bytes, { ...options, name });
@@ -161,10 +166,22 @@ export async function readNiftiWithHeader(
  */
 export function decodeNifti(bytes: Uint8Array, options: DecodeNiftiOptions = {}): NiftiReadResult {
   const name = options.name ?? '<bytes>';
+  if (
+    !(bytes instanceof Uint8Array) ||
+    (options.imageBytes !== undefined && !(options.imageBytes instanceof Uint8Array))
+  ) {
+    throw new InvalidArgumentError(
+      `decodeNifti(${name}): bytes and imageBytes must be Uint8Arrays, got ${describe(bytes)}`,
+    );
+  }
   const b = isGzip(bytes) ? gunzipSyncOrThrow(bytes, name) : bytes;
   let img = options.imageBytes;
   if (img && isGzip(img)) img = gunzipSyncOrThrow(img, name);
   return decodeUncompressed(b, { ...options, name, imageBytes: img });
+}
+
+function describe(x: unknown): string {
+  return x === null ? 'null' : typeof x === 'object' ? (x.constructor?.name ?? 'object') : typeof x;
 }
 
 function decodeWith(bytes: Uint8Array, options: DecodeNiftiOptions, file: string): NiftiReadResult {
