@@ -242,6 +242,7 @@ describe('decodeNifti rejects bad input with a NiftiFormatError naming the file 
   });
 
   it('rejects a source that is neither a path nor bytes', async () => {
+    await expect(readNifti(42 as never)).rejects.toBeInstanceOf(InvalidArgumentError);
     await expect(readNifti(42 as never)).rejects.toThrowErrorMatchingInlineSnapshot(
       `[InvalidArgumentError: readNifti: source must be a path or a Uint8Array, got number]`,
     );
