@@ -1,3 +1,12 @@
 export { SearchConfigError } from './errors.js';
 export { alphaStats, parameterFreeOperators, detectCollapse } from './diagnostics.js';
 export type { EdgeStats, HealthWarning, CollapseOptions } from './diagnostics.js';
+export { SearchTrainer } from './search-trainer.js';
+export type {
+  SearchMode,
+  SearchTrainerOptions,
+  SearchStepResult,
+  ArchSnapshot,
+  SearchFitOptions,
+  SearchResult,
+} from './search-trainer.js';

@@ -1,0 +1,168 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { createLosses } from '@voxnas/metrics';
+import { createSearchSpace, Supernet } from '@voxnas/supernet';
+import { expectNoLeaks, withTempDir } from '@voxnas/testing';
+import type { BatchSource, JsonValue } from '@voxnas/train';
+import { Rng } from '@voxnas/volume';
+import { describe, expect, it } from 'vitest';
+import { SearchConfigError } from './errors.js';
+import { SearchTrainer, type SearchTrainerOptions } from './search-trainer.js';
+
+const losses = createLosses(tf);
+const SIZE = 8;
+const space = createSearchSpace({ levels: 2, baseChannels: 4, nodes: 2, classes: 2 });
+
+/** Deterministic batches by index: a noisy image with a bright ball whose position depends on the batch. */
+function ballSource(seed: number): BatchSource & { position: number } {
+  let position = 0;
+  return {
+    get position() {
+      return position;
+    },
+    next() {
+      const rng = new Rng(seed).fork(`batch-${position}`);
+      position += 1;
+      const n = SIZE ** 3;
+      const img = new Float32Array(n);
+      const lab = new Int32Array(n);
+      const c = [rng.int(2, 6), rng.int(2, 6), rng.int(2, 6)];
+      for (let z = 0; z < SIZE; z++)
+        for (let y = 0; y < SIZE; y++)
+          for (let x = 0; x < SIZE; x++) {
+            const i = (z * SIZE + y) * SIZE + x;
+            const inside = (x - c[0]!) ** 2 + (y - c[1]!) ** 2 + (z - c[2]!) ** 2 <= 4;
+            lab[i] = inside ? 1 : 0;
+            img[i] = (inside ? 1 : 0) + 0.3 * rng.normal();
+          }
+      return {
+        image: tf.tensor5d(img, [1, SIZE, SIZE, SIZE, 1]),
+        label: tf.tensor4d(lab, [1, SIZE, SIZE, SIZE], 'int32'),
+      };
+    },
+    getState: () => position,
+    setState(s: JsonValue) {
+      position = s as number;
+    },
+  };
+}
+
+function makeSearch(seed: number, overrides: Partial<SearchTrainerOptions> = {}) {
+  const supernet = new Supernet(space, { rng: new Rng(seed), sampler: { kind: 'gumbel', k: 1 } });
+  const search = new SearchTrainer({
+    supernet,
+    weightData: ballSource(seed + 1),
+    archData: ballSource(seed + 2),
+    loss: (out, batch) => losses.diceCe(out, batch.label),
+    weightOptimizer: { kind: 'adamw', weightDecay: 1e-4 },
+    weightSchedule: { kind: 'constant', lr: 3e-3 },
+    archLr: 0.05,
+    temperature: { kind: 'exponential', from: 5, to: 0.5, steps: 6 },
+    warmupSteps: 2,
+    ...overrides,
+  });
+  return { supernet, search };
+}
+
+function snapshotValues(supernet: Supernet): Float32Array[] {
+  return supernet.namedVariables().map((v) => v.variable.dataSync().slice() as Float32Array);
+}
+
+describe('SearchTrainer', () => {
+  it('keeps α fixed during warm-up, then moves it; weights move from the first step', async () => {
+    const { supernet, search } = makeSearch(1);
+    const alpha0 = JSON.stringify(supernet.alphaValues());
+    const w0 = supernet.weightVariables().map((v) => v.dataSync().slice());
+    const r0 = await search.step();
+    const r1 = await search.step();
+    expect(r0.archLoss).toBeNull();
+    expect(r1.archLoss).toBeNull();
+    expect(JSON.stringify(supernet.alphaValues())).toBe(alpha0);
+    expect(supernet.weightVariables().some((v, i) => v.dataSync().some((x, j) => x !== w0[i]![j]))).toBe(true);
+    const r2 = await search.step();
+    expect(r2.archLoss).not.toBeNull();
+    expect(JSON.stringify(supernet.alphaValues())).not.toBe(alpha0);
+    expect(r0.tau).toBe(5);
+    expect(r2.tau).toBeCloseTo(5 * 0.1 ** (2 / 6), 10);
+    search.dispose();
+    supernet.dispose();
+  });
+
+  it('runs steps without leaking tensors', async () => {
+    const { supernet, search } = makeSearch(2, { warmupSteps: 0 });
+    await search.step();
+    await expectNoLeaks(async () => {
+      await search.step();
+      await search.step();
+    });
+    search.dispose();
+    supernet.dispose();
+  });
+
+  it('a search resumed from a checkpoint ends bit-identical to an uninterrupted one', async () => {
+    await withTempDir(async (dir) => {
+      const a = makeSearch(3);
+      const ra = await a.search.fit({ steps: 6, deriveEvery: 2 });
+      const full = snapshotValues(a.supernet);
+
+      const b = makeSearch(3);
+      // Crash (like SIGKILL) during step 4, after the checkpoint of step 3 and before any later one.
+      await expect(
+        b.search.fit({
+          steps: 6,
+          deriveEvery: 2,
+          checkpointDir: dir,
+          checkpointEvery: 3,
+          onStep: (r) => {
+            if (r.step === 3) throw new Error('simulated crash');
+          },
+        }),
+      ).rejects.toThrow('simulated crash');
+      b.search.dispose();
+      b.supernet.dispose();
+
+      const c = makeSearch(3);
+      await c.search.loadCheckpoint(dir);
+      expect(c.search.stepsDone).toBe(3);
+      const rc = await c.search.fit({ steps: 6, deriveEvery: 2 });
+      const resumed = snapshotValues(c.supernet);
+      expect(resumed.length).toBe(full.length);
+      resumed.forEach((v, i) => expect(Array.from(v)).toEqual(Array.from(full[i]!)));
+      expect(rc.finalGenotype).toEqual(ra.finalGenotype);
+      expect(rc.history.map((h) => h.step)).toEqual(ra.history.map((h) => h.step));
+      for (const s of [a, c]) {
+        s.search.dispose();
+        s.supernet.dispose();
+      }
+    });
+  });
+
+  it('logs snapshots with probabilities that sum to 1 and keeps the best-scoring genotype', async () => {
+    const { supernet, search } = makeSearch(4, { warmupSteps: 0 });
+    const scores = [0.2, 0.9, 0.5];
+    let call = 0;
+    const result = await search.fit({ steps: 6, deriveEvery: 2, validate: async () => scores[call++]! });
+    expect(result.history.map((h) => h.step)).toEqual([1, 3, 5]);
+    expect(result.bestScore).toBe(0.9);
+    expect(result.bestStep).toBe(3);
+    expect(result.bestGenotype).toEqual(result.history[1]!.genotype);
+    for (const p of Object.values(result.history[2]!.probabilities)) {
+      expect(p.reduce((x, y) => x + y, 0)).toBeCloseTo(1, 6);
+    }
+    search.dispose();
+    supernet.dispose();
+  });
+
+  it.each([
+    [{ warmupSteps: -1 }, 'SearchTrainer: warmupSteps is -1, expected an integer ≥ 0'],
+    [{ archLr: 0 }, 'SearchTrainer: archLr is 0, expected a finite number > 0'],
+    [{ mode: 'alternate' as never }, "SearchTrainer: mode is 'alternate', expected 'bilevel' or 'joint'"],
+  ])('rejects %j', (overrides, message) => {
+    expect(() => makeSearch(5, overrides)).toThrow(SearchConfigError);
+    expect(() => makeSearch(5, overrides)).toThrow(message);
+  });
+
+  it('rejects one source for both weights and α', () => {
+    const src = ballSource(1);
+    expect(() => makeSearch(6, { weightData: src, archData: src })).toThrow(/same source/);
+  });
+});
