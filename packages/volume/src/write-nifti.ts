@@ -28,7 +28,7 @@ export interface WriteNiftiOptions {
   version?: 1 | 2;
   /** gzip the output. `writeNifti` default: true when the path ends in `.gz`; `encodeNifti` default: false. */
   gzip?: boolean;
-  /** zlib level 0–9 (default 6). */
+  /** zlib level 0–9 (default 1, like nibabel: the fastest; higher levels shrink images only a little). */
   gzipLevel?: number;
   /** `descrip` field (≤ 79 ASCII chars; default 'voxnas'). */
   description?: string;
@@ -192,7 +192,7 @@ export async function writeNifti(
 }
 
 function checkLevel(level: number | undefined): number {
-  const l = level ?? 6;
+  const l = level ?? 1;
   if (!Number.isInteger(l) || l < 0 || l > 9)
     throw new InvalidArgumentError(`writeNifti: gzipLevel is ${l}, expected an integer 0..9`);
   return l;
