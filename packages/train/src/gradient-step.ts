@@ -1,6 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
-// The ESM build of tfjs-core registers no gradients by itself (its Node `main` does).
-import '@tensorflow/tfjs-core/dist/register_all_gradients';
+// tfjs-core's ESM build registers no gradients. `#tfjs-gradients` (package.json "imports") maps to
+// `@tensorflow/tfjs` under Node (its CJS bundle registers them on the shared engine) and to tfjs-core's
+// `register_all_gradients` elsewhere — the same mapping as @voxnas/ops.
+import '#tfjs-gradients';
 import { NonFiniteLossError, TrainConfigError } from './errors.js';
 import type { Optimizer } from './optimizer.js';
 

@@ -182,22 +182,16 @@ export async function slidingWindowInference(
   let acc: Float64Array | Float32Array | undefined; // [channel][voxel]
   let cout = 0;
   const wVox = wx * wy * wz;
-  const src = image.data;
+  // One monomorphic source array (the network sees float32 anyway).
+  const src = image.data instanceof Float32Array ? image.data : Float32Array.from(image.data as ArrayLike<number>);
+  const grid = { n, nx, ny, nz, wx, wy, wz };
+  const share = 1 / mirrors.length;
+  const scaled = Float64Array.from(weights, (w) => w * share);
 
   for (let b0 = 0; b0 < starts.length; b0 += batchSize) {
     const batch = starts.slice(b0, b0 + batchSize);
     const input = new Float32Array(batch.length * wVox * cin).fill(padValue);
-    batch.forEach(([x0, y0, z0], b) => {
-      for (let z = 0; z < wz && z0 + z < nz; z++) {
-        for (let y = 0; y < wy && y0 + y < ny; y++) {
-          for (let x = 0; x < wx && x0 + x < nx; x++) {
-            const vox = x0 + x + nx * (y0 + y + ny * (z0 + z));
-            const o = (b * wVox + x + wx * (y + wy * z)) * cin;
-            for (let c = 0; c < cin; c++) input[o + c] = src[c * n + vox]!;
-          }
-        }
-      }
-    });
+    batch.forEach((start, b) => extractWindow(src, input, cin, b * wVox, start, grid));
     for (const axes of mirrors) {
       const out = tf.tidy(() => {
         let x = tf.tensor5d(input, [batch.length, wz, wy, wx, cin]);
@@ -226,21 +220,7 @@ export async function slidingWindowInference(
       } else if (c !== cout) {
         throw new ShapeMismatchError(`slidingWindowInference: predict returned ${c} channels, earlier windows had ${cout}`);
       }
-      const share = 1 / mirrors.length;
-      batch.forEach(([x0, y0, z0], b) => {
-        for (let z = 0; z < wz && z0 + z < nz; z++) {
-          for (let y = 0; y < wy && y0 + y < ny; y++) {
-            for (let x = 0; x < wx && x0 + x < nx; x++) {
-              const wi = x + wx * (y + wy * z);
-              const w = weights[wi]! * share;
-              const vox = x0 + x + nx * (y0 + y + ny * (z0 + z));
-              const o = (b * wVox + wi) * cout;
-              for (let k = 0; k < cout; k++) acc![k * n + vox]! += w * values[o + k]!;
-              weightSum[vox]! += w;
-            }
-          }
-        }
-      });
+      batch.forEach((start, b) => accumulateWindow(acc!, weightSum, values, scaled, cout, b * wVox, start, grid));
     }
   }
 
@@ -256,6 +236,72 @@ export async function slidingWindowInference(
     result.labels = argmaxLabels(probs, cout, image);
   }
   return result;
+}
+
+interface GridSizes {
+  n: number;
+  nx: number;
+  ny: number;
+  nz: number;
+  wx: number;
+  wy: number;
+  wz: number;
+}
+
+/** Copies the window at `start` into `input` (NDHWC, window `base` = b·wVox), row by row. */
+function extractWindow(
+  src: Float32Array,
+  input: Float32Array,
+  cin: number,
+  base: number,
+  [x0, y0, z0]: readonly [number, number, number],
+  g: GridSizes,
+): void {
+  const xEnd = Math.min(g.wx, g.nx - x0);
+  const yEnd = Math.min(g.wy, g.ny - y0);
+  const zEnd = Math.min(g.wz, g.nz - z0);
+  for (let z = 0; z < zEnd; z++) {
+    for (let y = 0; y < yEnd; y++) {
+      const vRow = x0 + g.nx * (y0 + y + g.ny * (z0 + z));
+      const wRow = base + g.wx * (y + g.wy * z);
+      if (cin === 1) {
+        input.set(src.subarray(vRow, vRow + xEnd), wRow);
+        continue;
+      }
+      for (let c = 0; c < cin; c++) {
+        const s = c * g.n + vRow;
+        for (let x = 0; x < xEnd; x++) input[(wRow + x) * cin + c] = src[s + x]!;
+      }
+    }
+  }
+}
+
+/** Adds one window's weighted outputs (NDHWC `values`) into the per-class accumulators, row by row. */
+function accumulateWindow(
+  acc: Float64Array | Float32Array,
+  weightSum: Float64Array | Float32Array,
+  values: Float32Array,
+  weights: Float64Array,
+  cout: number,
+  base: number,
+  [x0, y0, z0]: readonly [number, number, number],
+  g: GridSizes,
+): void {
+  const xEnd = Math.min(g.wx, g.nx - x0);
+  const yEnd = Math.min(g.wy, g.ny - y0);
+  const zEnd = Math.min(g.wz, g.nz - z0);
+  for (let z = 0; z < zEnd; z++) {
+    for (let y = 0; y < yEnd; y++) {
+      const vRow = x0 + g.nx * (y0 + y + g.ny * (z0 + z));
+      const wRow = g.wx * (y + g.wy * z);
+      for (let x = 0; x < xEnd; x++) weightSum[vRow + x]! += weights[wRow + x]!;
+      const o = (base + wRow) * cout;
+      for (let k = 0; k < cout; k++) {
+        const aRow = k * g.n + vRow;
+        for (let x = 0; x < xEnd; x++) acc[aRow + x]! += weights[wRow + x]! * values[o + x * cout + k]!;
+      }
+    }
+  }
 }
 
 function argmaxLabels(probs: Float32Array, cout: number, image: Volume): Volume<'uint8'> | Volume<'int16'> {

@@ -9,7 +9,7 @@ function twoParamNet(): TrainableNetwork & { a: tf.Variable; b: tf.Variable } {
   return {
     a,
     b,
-    apply: (x) => tf.add(tf.mul(x, a), b) as tf.Tensor5D,
+    apply: (x: tf.Tensor5D) => tf.add(tf.mul(x, a), b) as tf.Tensor5D,
     namedVariables: () => [
       { path: 'a', variable: a, trainable: true },
       { path: 'b', variable: b, trainable: true },
