@@ -5,6 +5,7 @@ import { withTempDir } from '@voxnas/testing';
 import { describe, expect, it } from 'vitest';
 import { InvalidArgumentError, NiftiFormatError } from './errors.js';
 import { decodeNifti, readNifti } from './read-nifti.js';
+import { Rng } from './rng.js';
 import { createVolume } from './volume.js';
 import { encodeNifti } from './write-nifti.js';
 
@@ -160,7 +161,7 @@ const cases: [string, () => Uint8Array, string][] = [
   [
     'singular sform (zero row)',
     () => corrupt(VALID1, f32(280 + 32, 0), f32(280 + 36, 0), f32(280 + 40, 0)),
-    'readNifti(case.nii): sform (sform_code 2) is singular, expected an invertible 3×3 part',
+    'readNifti(case.nii): sform (sform_code 2) is singular (det 0), expected an invertible 3×3 part',
   ],
   [
     'qform used with |bcd| > 1',
@@ -258,6 +259,38 @@ describe('decodeNifti rejects bad input with a NiftiFormatError naming the file 
       `[NiftiFormatError: readNifti(case.nii): file is truncated: 200 bytes, expected at least 348 for the NIfTI-1 header]`,
     );
   });
+});
+
+describe('fuzz: random header corruption never crashes with anything but NiftiFormatError', () => {
+  it.each([
+    ['NIfTI-1', VALID1, 352],
+    ['NIfTI-2', VALID2, 544],
+  ] as const)(
+    '%s: 3000 seeded mutations (1–3 random header bytes, or a truncation)',
+    (_n, valid, headerBytes) => {
+      const rng = new Rng(2024);
+      const outcomes = { ok: 0, typed: 0 };
+      for (let t = 0; t < 3000; t++) {
+        let b: Uint8Array = valid.slice();
+        if (t % 10 === 9) b = b.slice(0, rng.int(0, b.length));
+        else for (let k = rng.int(1, 4); k > 0; k--) b[rng.int(0, headerBytes)] = rng.int(0, 256);
+        try {
+          const r = decodeNifti(b);
+          // a file that decodes is self-consistent
+          expect(r.volume.data.length).toBe(
+            r.volume.shape[0] * r.volume.shape[1] * r.volume.shape[2] * r.volume.channels,
+          );
+          outcomes.ok++;
+        } catch (e) {
+          if (!(e instanceof NiftiFormatError))
+            throw new Error(`mutation ${t} threw ${String(e)}`, { cause: e });
+          outcomes.typed++;
+        }
+      }
+      expect(outcomes.ok).toBeGreaterThan(100);
+      expect(outcomes.typed).toBeGreaterThan(100);
+    },
+  );
 });
 
 describe('repairs are made openly: recorded in warnings, never silently', () => {

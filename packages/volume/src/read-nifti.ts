@@ -447,8 +447,6 @@ function decodeUncompressed(bytes: Uint8Array, options: DecodeNiftiOptions): Nif
         );
       }
     }
-    if (!(Math.abs(det3(srow)) > 0))
-      fail(`sform (sform_code ${sformCode}) is singular, expected an invertible 3×3 part`);
   } else if (qformCode > 0) {
     affineSource = 'qform';
     if (!qform) {
@@ -465,6 +463,17 @@ function decodeUncompressed(bytes: Uint8Array, options: DecodeNiftiOptions): Nif
     );
   }
 
+  // the same rule as createVolume/validateAffine (|det| > 1e-12), reported as a format error
+  const det = det3(affine);
+  if (!(Math.abs(det) > 1e-12) || !affine.every(Number.isFinite)) {
+    const what = {
+      sform: `sform (sform_code ${sformCode})`,
+      qform: `qform (qform_code ${qformCode})`,
+      pixdim: 'pixdim affine',
+    }[affineSource];
+    fail(`${what} is singular (det ${det}), expected an invertible 3×3 part`);
+  }
+
   // data
   const raw = decodeData(data, voxOffset, count, dtype, littleEndian);
   let out: DTypeArrays[DType] = raw;
@@ -475,7 +484,12 @@ function decodeUncompressed(bytes: Uint8Array, options: DecodeNiftiOptions): Nif
   }
   const intentCode = Number(nr.intent_code);
   const kind: VolumeKind = options.kind ?? (intentCode === NIFTI_INTENT_LABEL ? 'label' : 'image');
-  const volume = createVolume({ data: out, shape, channels, affine, kind });
+  let volume: Volume;
+  try {
+    volume = createVolume({ data: out, shape, channels, affine, kind });
+  } catch (e) {
+    return fail(`${e instanceof Error ? e.message : String(e)}`);
+  }
 
   const header: NiftiHeader = Object.freeze({
     version,
