@@ -60,6 +60,8 @@ export interface BatchPlan {
   seed: number;
   sampler?: SamplerSpec;
   transforms?: TransformSpec[];
+  /** Decoded cases kept in memory per thread (least recently used evicted), default: all. */
+  cacheCases?: number;
 }
 
 /** One batch: NDHWC images `[batch, z, y, x, channel]` and labels `[batch, z, y, x]`, plus provenance. */
@@ -148,10 +150,15 @@ export class BatchBuilder {
 
   private load(id: string) {
     let p = this.cache.get(id);
-    if (!p) {
+    if (p) {
+      this.cache.delete(id); // re-insert: Map order is the LRU order
+    } else {
       p = this.dataset!.loadCase(id).then((c) => ({ c, index: c.label ? createLabelIndex(c.label) : null }));
-      this.cache.set(id, p);
     }
+    this.cache.set(id, p);
+    const cap = this.plan.cacheCases ?? Infinity;
+    while (this.cache.size > Math.max(cap, this.plan.batchSize))
+      this.cache.delete(this.cache.keys().next().value!);
     return p;
   }
 

@@ -58,7 +58,7 @@ describe('createLoader', () => {
       }
       expect(Array.from(b0[1]!.images)).not.toEqual(Array.from(b0[0]!.images));
       // Resuming at batch 2 reproduces batches 2, 3.
-      const r = await take({ ...plan(dir), workers: 1, startBatch: 2 }, 2);
+      const r = await take({ ...plan(dir), workers: 1, startBatch: 2, cacheCases: 1 }, 2);
       expect(Array.from(r[1]!.images)).toEqual(Array.from(b0[3]!.images));
     });
   });

@@ -83,6 +83,7 @@ export async function createLoader(options: LoaderOptions): Promise<Loader> {
     ...(options.caseIds ? { caseIds: options.caseIds } : {}),
     ...(options.sampler ? { sampler: options.sampler } : {}),
     ...(options.transforms ? { transforms: options.transforms } : {}),
+    ...(options.cacheCases !== undefined ? { cacheCases: options.cacheCases } : {}),
   };
   // Validate the dataset once, up front, on this thread: bad data fails here, not in a worker later.
   const local = new BatchBuilder(plan);
