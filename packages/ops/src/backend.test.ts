@@ -1,0 +1,80 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { describe, expect, it } from 'vitest';
+import { initBackend } from './backend.js';
+import { BackendError } from './errors.js';
+
+const failing = (unavailable: readonly string[]) => async (specifier: string) => {
+  if (unavailable.includes(specifier)) throw new Error(`Cannot find module '${specifier}'`);
+  return import(/* @vite-ignore */ specifier);
+};
+
+describe('initBackend', () => {
+  it('VOXNAS_BACKEND=cpu selects the pure-JS kernels and logs one line', async () => {
+    const lines: string[] = [];
+    const choice = await initBackend({ backend: 'cpu', logger: (l) => lines.push(l) });
+    expect(choice).toMatchObject({ backend: 'cpu', native: false, provider: '@tensorflow/tfjs-backend-cpu' });
+    expect(tf.getBackend()).toBe('cpu');
+    expect(lines).toMatchInlineSnapshot(`
+      [
+        "voxnas backend: cpu (@tensorflow/tfjs-backend-cpu) [VOXNAS_BACKEND=cpu]",
+      ]
+    `);
+  });
+
+  it('auto falls back from tfjs-node-gpu and tfjs-node to the CPU backend, saying why', async () => {
+    const lines: string[] = [];
+    const choice = await initBackend({
+      backend: 'auto',
+      logger: (l) => lines.push(l),
+      importModule: failing(['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node', '@voxnas/kernels']),
+    });
+    expect(choice.backend).toBe('cpu');
+    expect(choice.native).toBe(false);
+    expect(choice.notes).toMatchInlineSnapshot(`
+      [
+        "@tensorflow/tfjs-node-gpu unavailable: Cannot find module '@tensorflow/tfjs-node-gpu'",
+        "@tensorflow/tfjs-node unavailable: Cannot find module '@tensorflow/tfjs-node'",
+        "@voxnas/kernels unavailable: Cannot find module '@voxnas/kernels'",
+      ]
+    `);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatchInlineSnapshot(`"voxnas backend: cpu (@tensorflow/tfjs-backend-cpu) — pure JS; @voxnas/kernels unavailable: Cannot find module '@voxnas/kernels'"`);
+  });
+
+  it('reads VOXNAS_BACKEND from the environment', async () => {
+    const saved = process.env.VOXNAS_BACKEND;
+    process.env.VOXNAS_BACKEND = 'cpu';
+    try {
+      const choice = await initBackend({ logger: () => {} });
+      expect(choice.summary).toContain('[VOXNAS_BACKEND=cpu]');
+    } finally {
+      if (saved === undefined) delete process.env.VOXNAS_BACKEND;
+      else process.env.VOXNAS_BACKEND = saved;
+    }
+  });
+
+  it('fails with BackendError when a requested backend cannot be set', async () => {
+    await expect(
+      initBackend({ backend: 'tensorflow', logger: () => {}, importModule: failing(['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node']) }),
+    ).rejects.toThrow(BackendError);
+    await expect(
+      initBackend({ backend: 'native', logger: () => {}, importModule: failing(['@voxnas/kernels']) }),
+    ).rejects.toThrowErrorMatchingInlineSnapshot(`[BackendError: initBackend: VOXNAS_BACKEND=native but @voxnas/kernels did not load (@voxnas/kernels unavailable: Cannot find module '@voxnas/kernels')]`);
+    await expect(initBackend({ backend: 'webgpu-xyz', logger: () => {} })).rejects.toThrow(BackendError);
+  });
+
+  it('auto with the real optional packages ends on cpu, native exactly when @voxnas/kernels loaded', async () => {
+    const choice = await initBackend({ logger: () => {}, backend: 'auto' });
+    expect(choice.backend).toBe('cpu');
+    let loaded = false;
+    try {
+      const kernels = (await import(/* @vite-ignore */ '@voxnas/kernels')) as { nativeStatus: { loaded: boolean } };
+      loaded = kernels.nativeStatus.loaded;
+    } catch {
+      loaded = false;
+    }
+    expect(choice.native).toBe(loaded);
+    // Leave the pure-JS kernels in place for any later test in this process.
+    await initBackend({ backend: 'cpu', logger: () => {} });
+  });
+});
