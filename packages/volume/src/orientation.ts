@@ -20,6 +20,10 @@ export interface AxisOrientation {
  * The world axis and direction of each voxel axis, computed like nibabel `io_orientation`: the nearest
  * orthogonal matrix to the column-normalised 3×3 part, then for axes i = 0, 1, 2 in turn the largest
  * remaining |entry| in column i (a world axis is used once).
+ *
+ * @example
+ * axisOrientations([-1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1]);
+ * // [{ worldAxis: 0, sign: -1 }, { worldAxis: 1, sign: 1 }, { worldAxis: 2, sign: 1 }]  ('LAS')
  */
 export function axisOrientations(
   affine: ArrayLike<number>,
@@ -88,6 +92,9 @@ function parseCode(code: string): [AxisOrientation, AxisOrientation, AxisOrienta
 /**
  * The voxel permutation/flip M (output voxel → input voxel) that brings a grid of `shape` with `affine`
  * to the orientation `code`, and the output shape.
+ *
+ * @example
+ * const { M, shape } = reorientMatrix(v.shape, v.affine, 'RAS'); // reorient(v) = resampleGrid(v, { M, shape, interpolation: 'nearest' })
  */
 export function reorientMatrix(
   shape: readonly [number, number, number],

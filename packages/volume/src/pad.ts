@@ -7,6 +7,10 @@ import type { Volume } from './volume.js';
  * new voxels go before and the rest after; for cropping `floor((n − m)/2)` voxels are removed at the
  * start and the rest at the end (MONAI's SpatialPad / CenterSpatialCrop). Padding then cropping back
  * (or the reverse) restores the original exactly.
+ *
+ * @example
+ * centredOffset(5, 8); // -1: one voxel of padding before, two after
+ * centredOffset(8, 5); // 1: crop one voxel at the start, two at the end
  */
 export function centredOffset(n: number, m: number): number {
   return (m >= n ? -Math.floor((m - n) / 2) : Math.floor((n - m) / 2)) + 0; // + 0: no -0

@@ -43,6 +43,9 @@ const HOST_LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
  * after the header, sform = the affine exactly (to float32 for NIfTI-1), qform = the same affine as
  * quaternion + pixdim + qfac like nibabel `set_qform` (for a sheared affine the qform is the nearest
  * rotation and only the sform is exact), both with code 2; intent 1002 for label maps; scl 1/0.
+ *
+ * @example
+ * const hdr = encodeNiftiHeader(vol); // 352 bytes; encodeNifti(vol) = hdr followed by the voxel bytes
  */
 export function encodeNiftiHeader(volume: Volume, options: WriteNiftiOptions = {}): Uint8Array {
   const v = checkVolume(volume);

@@ -10,6 +10,7 @@
 import type { DType, DTypeArrays, Volume } from '../volume.js';
 import { allocData } from '../volume.js';
 
+/** 'linear' = trilinear (images); 'nearest' = nearest neighbour (labels, exact copies). */
 export type Interpolation = 'linear' | 'nearest';
 
 type AnyArray = DTypeArrays[DType];
