@@ -27,6 +27,7 @@ interface Timing {
 }
 
 async function timeIt(fn: () => unknown, reps = REPS): Promise<Timing> {
+  await fn(); // two warm-up runs (JIT), not timed
   await fn();
   const ts: number[] = [];
   for (let r = 0; r < reps; r++) {
@@ -44,7 +45,7 @@ torch.set_num_threads(2)
 c = json.load(sys.stdin)
 reps = c['reps']
 def timeit(f):
-    f(); ts = []
+    f(); f(); ts = []
     for _ in range(reps):
         t = time.perf_counter(); f(); ts.append((time.perf_counter() - t) * 1000)
     ts.sort(); return {'median': ts[len(ts) // 2], 'min': ts[0]}

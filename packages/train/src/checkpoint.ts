@@ -53,6 +53,8 @@ export interface LoadCheckpointOptions {
 }
 
 const FORMAT = 'voxnas-checkpoint@1';
+/** `step-00000012`, or `step-00000012-r1` for a step saved a second time. */
+const STEP_DIR = /^step-\d+(-r\d+)?$/;
 const OPT_FORMAT = 'voxnas-optimizer@1';
 
 /** The directory name of the checkpoint at `step`. */
@@ -64,7 +66,8 @@ export function checkpointName(step: number): string {
  * Writes a checkpoint into `dir` (a run's `checkpoints/`): the network weights (`model/`, tfjs
  * weights manifest), each optimiser's slots and step counts (`optimizer-<name>.json/.bin`), and
  * `state.json` (step, every RNG stream, data position, extra JSON). Everything is written into a
- * temporary directory that is renamed to `step-<step>` only when complete; then the pointer files
+ * temporary directory that is renamed to `step-<step>` (`step-<step>-r<k>` if that step was saved
+ * before) only when complete; then the pointer files
  * (`latest`, optionally `best`) are replaced atomically. A crash at any point leaves the previous
  * checkpoint loadable. Old step directories beyond `keep` are removed unless a pointer names them.
  *
@@ -86,10 +89,12 @@ export async function saveCheckpoint(dir: string, options: SaveCheckpointOptions
       throw new CheckpointError(`saveCheckpoint(${dir}): pointer name "${p}" must match [a-z][a-z0-9-]* and not start with "step-"`);
     }
   }
-  const name = checkpointName(state.step);
+  await mkdir(dir, { recursive: true });
+  // A step saved again (e.g. after a resume) gets a fresh name, so a pointer never names a missing directory.
+  let name = checkpointName(state.step);
+  for (let k = 1; await exists(join(dir, name)); k++) name = `${checkpointName(state.step)}-r${k}`;
   const final = join(dir, name);
   const tmp = tempName(join(dir, `.${name}`));
-  await mkdir(dir, { recursive: true });
   try {
     await mkdir(tmp);
     await options.network.saveWeights(join(tmp, 'model'));
@@ -100,15 +105,7 @@ export async function saveCheckpoint(dir: string, options: SaveCheckpointOptions
     const json: JsonValue = { format: FORMAT, ...(state as unknown as Record<string, JsonValue>), optimizers: Object.keys(options.optimizers) };
     await atomicWriteFile(join(tmp, 'state.json'), `${JSON.stringify(json)}\n`);
     await syncDir(tmp);
-    if (await exists(final)) {
-      // Same step saved again (e.g. 'best' after 'latest'): swap in the new directory.
-      const trash = tempName(join(dir, `.trash-${name}`));
-      await rename(final, trash);
-      await rename(tmp, final);
-      await rm(trash, { recursive: true, force: true });
-    } else {
-      await rename(tmp, final);
-    }
+    await rename(tmp, final);
     await syncDir(dir);
   } catch (error) {
     await rm(tmp, { recursive: true, force: true });
@@ -181,7 +178,7 @@ export async function resolveCheckpoint(dir: string, name = 'latest'): Promise<s
   } catch (cause) {
     throw new CheckpointError(`loadCheckpoint(${dir}): no pointer file "${name}" (no checkpoint saved yet?)`, { cause });
   }
-  if (!/^step-\d+$/.test(target) || !(await exists(join(dir, target)))) {
+  if (!STEP_DIR.test(target) || !(await exists(join(dir, target)))) {
     throw new CheckpointError(`loadCheckpoint(${dir}): pointer "${name}" names "${target}", which is not a checkpoint directory`);
   }
   return target;
@@ -279,9 +276,9 @@ async function prune(dir: string, keep: number): Promise<void> {
       // not a pointer file
     }
   }
-  const steps = entries.filter((e) => /^step-\d+$/.test(e)).sort();
+  const steps = entries.filter((e) => STEP_DIR.test(e)).sort();
   const drop = steps.slice(0, Math.max(0, steps.length - keep)).filter((s) => !pinned.has(s));
-  // Leftovers of interrupted writes (".step-…tmp-…", ".trash-…") of this directory are removed too.
-  const stale = entries.filter((e) => e.startsWith('.step-') || e.startsWith('.trash-'));
+  // Leftovers of interrupted writes (".step-…tmp-…") of this directory are removed too.
+  const stale = entries.filter((e) => e.startsWith('.step-'));
   for (const s of [...drop, ...stale]) await rm(join(dir, s), { recursive: true, force: true });
 }

@@ -224,10 +224,7 @@ export async function slidingWindowInference(
     }
   }
 
-  const probs = new Float32Array(cout * n);
-  for (let k = 0; k < cout; k++) {
-    for (let v = 0; v < n; v++) probs[k * n + v] = acc![k * n + v]! / weightSum[v]!;
-  }
+  const probs = normalise(acc!, weightSum, cout, n);
   const result: { probabilities?: Volume<'float32'>; labels?: Volume<'uint8'> | Volume<'int16'> } = {};
   if (output !== 'labels') {
     result.probabilities = createVolume({ data: probs, shape: image.shape, channels: cout, affine: image.affine, kind: 'image' });
@@ -302,6 +299,16 @@ function accumulateWindow(
       }
     }
   }
+}
+
+/** `acc[k][v] / weightSum[v]` as float32. */
+function normalise(acc: Float64Array | Float32Array, weightSum: Float64Array | Float32Array, cout: number, n: number): Float32Array {
+  const probs = new Float32Array(cout * n);
+  for (let k = 0; k < cout; k++) {
+    const o = k * n;
+    for (let v = 0; v < n; v++) probs[o + v] = acc[o + v]! / weightSum[v]!;
+  }
+  return probs;
 }
 
 function argmaxLabels(probs: Float32Array, cout: number, image: Volume): Volume<'uint8'> | Volume<'int16'> {

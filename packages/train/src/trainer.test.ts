@@ -236,6 +236,27 @@ describe('Trainer', () => {
     });
   });
 
+  it('saving a step again writes a new directory; pointers move only when it is complete', async () => {
+    await withTempDir(async (dir) => {
+      const extra = { value: 1 };
+      const s = setup(13, { kind: 'adam' }, { kind: 'constant', lr: 0.01 }, extra);
+      await s.trainer.step();
+      await s.trainer.saveCheckpoint(dir, { pointers: ['latest', 'best'] });
+      extra.value = 2;
+      await s.trainer.saveCheckpoint(dir);
+      expect((await readdir(dir)).sort()).toEqual(['best', 'latest', 'step-00000001', 'step-00000001-r1']);
+      expect((await readFile(join(dir, 'latest'), 'utf8')).trim()).toBe('step-00000001-r1');
+      const other = { value: 0 };
+      const r = setup(14, { kind: 'adam' }, { kind: 'constant', lr: 0.01 }, other);
+      await r.trainer.loadCheckpoint(dir);
+      expect(other.value).toBe(2);
+      await r.trainer.loadCheckpoint(dir, { name: 'best' });
+      expect(other.value).toBe(1);
+      s.dispose();
+      r.dispose();
+    });
+  });
+
   it('reports missing or mismatched checkpoints', async () => {
     await withTempDir(async (dir) => {
       const s = setup(12, { kind: 'adam' }, { kind: 'constant', lr: 0.01 });
