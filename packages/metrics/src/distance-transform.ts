@@ -57,23 +57,39 @@ export class EdtWorkspace {
   readonly out: Float64Array;
   readonly v: Int32Array;
   readonly z: Float64Array;
+  /** TILE lines gathered from strided memory, each contiguous. */
+  readonly tile: Float64Array;
+  readonly done: Uint8Array;
   constructor(readonly maxLength: number) {
     this.line = new Float64Array(maxLength);
     this.out = new Float64Array(maxLength);
     this.v = new Int32Array(maxLength);
     this.z = new Float64Array(maxLength + 1);
+    this.tile = new Float64Array(TILE * maxLength);
+    this.done = new Uint8Array(TILE);
   }
 }
+
+/** Lines processed together in the strided passes, so gathers and scatters touch whole cache lines. */
+const TILE = 16;
 
 /**
  * 1D squared-distance lower envelope: out[q] = min_p (f[p] + ((q - p)·s)²), skipping infinite f[p].
  * Returns false when every f is infinite (out is then untouched).
  */
-function envelope1d(f: Float64Array, n: number, s: number, out: Float64Array, v: Int32Array, z: Float64Array): boolean {
+function envelope1d(
+  f: Float64Array,
+  off: number,
+  n: number,
+  s: number,
+  out: Float64Array,
+  v: Int32Array,
+  z: Float64Array,
+): boolean {
   let k = -1;
   const s2 = s * s;
   for (let q = 0; q < n; q++) {
-    const fq = f[q]!;
+    const fq = f[off + q]!;
     if (fq === Infinity) continue;
     if (k < 0) {
       k = 0;
@@ -87,7 +103,7 @@ function envelope1d(f: Float64Array, n: number, s: number, out: Float64Array, v:
     for (;;) {
       const r = v[k]!;
       // Intersection (in index units) of the parabolas rooted at r and q.
-      sq = (hq - (f[r]! + r * r * s2)) / (2 * s2 * (q - r));
+      sq = (hq - (f[off + r]! + r * r * s2)) / (2 * s2 * (q - r));
       if (sq <= z[k]!) {
         k--;
         if (k < 0) break;
@@ -111,7 +127,7 @@ function envelope1d(f: Float64Array, n: number, s: number, out: Float64Array, v:
     while (z[k + 1]! < q) k++;
     const r = v[k]!;
     const d = (q - r) * s;
-    out[q] = d * d + f[r]!;
+    out[q] = d * d + f[off + r]!;
   }
   return true;
 }
@@ -142,40 +158,56 @@ export function squaredEdtInPlace(
         if (x !== Infinity) any = true;
       }
       if (!any) continue;
-      envelope1d(line, nx, spacing[0], out, v, z);
+      envelope1d(line, 0, nx, spacing[0], out, v, z);
       for (let i = 0; i < nx; i++) g[base + i] = out[i]!;
     }
   }
-  // Pass 2: along y.
-  if (ny > 1) {
-    for (let k = 0; k < nz; k++) {
-      for (let i = 0; i < nx; i++) {
-        const base = k * sxy + i;
-        let any = false;
-        for (let j = 0, p = base; j < ny; j++, p += nx) {
-          const x = g[p]!;
-          line[j] = x;
-          if (x !== Infinity) any = true;
-        }
-        if (!any) continue;
-        envelope1d(line, ny, spacing[1], out, v, z);
-        for (let j = 0, p = base; j < ny; j++, p += nx) g[p] = out[j]!;
-      }
+  // Pass 2: along y (lines i = 0 … nx−1 of each slice, stride nx).
+  if (ny > 1) for (let k = 0; k < nz; k++) stridedPass(g, k * sxy, nx, nx, ny, spacing[1], ws, null);
+  // Pass 3: along z (columns c = 0 … nx·ny−1, stride nx·ny).
+  if (nz > 1) stridedPass(g, 0, sxy, sxy, nz, spacing[2], ws, zColumns);
+}
+
+/**
+ * 1D envelope on `count` lines starting at g[first + t] (t = 0 … count−1), each of `n` elements
+ * `stride` apart, processed TILE lines at a time: gather into contiguous rows, transform, scatter.
+ * Lines whose `filter[t]` is 0 are skipped.
+ */
+function stridedPass(
+  g: Float64Array,
+  first: number,
+  count: number,
+  stride: number,
+  n: number,
+  s: number,
+  ws: EdtWorkspace,
+  filter: Uint8Array | null,
+): void {
+  const { tile, done, out, v, z } = ws;
+  for (let t0 = 0; t0 < count; t0 += TILE) {
+    const w = Math.min(TILE, count - t0);
+    let anyLine = false;
+    for (let u = 0; u < w; u++) {
+      done[u] = filter === null || filter[t0 + u] !== 0 ? 1 : 0;
+      if (done[u]) anyLine = true;
     }
-  }
-  // Pass 3: along z.
-  if (nz > 1) {
-    for (let c = 0; c < sxy; c++) {
-      if (zColumns !== null && zColumns[c] === 0) continue;
-      let any = false;
-      for (let k = 0, p = c; k < nz; k++, p += sxy) {
-        const x = g[p]!;
-        line[k] = x;
-        if (x !== Infinity) any = true;
+    if (!anyLine) continue;
+    for (let q = 0, row = first + t0; q < n; q++, row += stride) {
+      for (let u = 0; u < w; u++) tile[u * n + q] = g[row + u]!;
+    }
+    let anyDone = false;
+    for (let u = 0; u < w; u++) {
+      if (!done[u]) continue;
+      if (!envelope1d(tile, u * n, n, s, out, v, z)) {
+        done[u] = 0;
+        continue;
       }
-      if (!any) continue;
-      envelope1d(line, nz, spacing[2], out, v, z);
-      for (let k = 0, p = c; k < nz; k++, p += sxy) g[p] = out[k]!;
+      for (let q = 0, o = u * n; q < n; q++, o++) tile[o] = out[q]!;
+      anyDone = true;
+    }
+    if (!anyDone) continue;
+    for (let q = 0, row = first + t0; q < n; q++, row += stride) {
+      for (let u = 0; u < w; u++) if (done[u]) g[row + u] = tile[u * n + q]!;
     }
   }
 }

@@ -2,7 +2,7 @@ import { InvalidArgumentError, ShapeMismatchError } from '@voxnas/volume';
 import { checkShape, checkSpacing, type Shape3, type Spacing3 } from './distance-transform.js';
 import { EmptyMaskError } from './errors.js';
 import { percentile } from './internal/percentile.js';
-import { checkConnectivity, surfaceDistances, type Connectivity } from './surface.js';
+import { checkConnectivity, surfaceDistancesInBoxes, type Box, type Connectivity } from './surface.js';
 
 /** Every metric {@link computeMaskMetrics} and `evaluateSegmentation` report, in a stable order. */
 export const METRIC_NAMES = [
@@ -141,16 +141,39 @@ export function maskMetricsCore(
 ): MaskMetrics {
   const { shape, spacing, opts, where } = a;
   const n = shape[0] * shape[1] * shape[2];
+  // One pass: confusion counts and both bounding boxes (reused by the surface step).
   let tp = 0;
   let fp = 0;
   let fn = 0;
-  for (let i = 0; i < n; i++) {
-    const p = prediction[i] !== 0;
-    const r = reference[i] !== 0;
-    if (p) {
-      if (r) tp++;
-      else fp++;
-    } else if (r) fn++;
+  const [nx, ny, nz] = shape;
+  const bp: Box = { x0: nx, x1: 0, y0: ny, y1: 0, z0: nz, z1: 0 };
+  const br: Box = { x0: nx, x1: 0, y0: ny, y1: 0, z0: nz, z1: 0 };
+  for (let k = 0, i = 0; k < nz; k++) {
+    for (let j = 0; j < ny; j++) {
+      let pr0 = nx;
+      let pr1 = -1;
+      let rr0 = nx;
+      let rr1 = -1;
+      for (let x = 0; x < nx; x++, i++) {
+        const p = prediction[i] !== 0;
+        const r = reference[i] !== 0;
+        if (p) {
+          if (x < pr0) pr0 = x;
+          pr1 = x;
+          if (r) {
+            tp++;
+            if (x < rr0) rr0 = x;
+            rr1 = x;
+          } else fp++;
+        } else if (r) {
+          fn++;
+          if (x < rr0) rr0 = x;
+          rr1 = x;
+        }
+      }
+      if (pr1 >= 0) growBox(bp, pr0, pr1, j, k);
+      if (rr1 >= 0) growBox(br, rr0, rr1, j, k);
+    }
   }
   const tn = n + a.outsideVoxels - tp - fp - fn;
   const counts = { tp, fp, fn, tn };
@@ -192,15 +215,26 @@ export function maskMetricsCore(
       metrics.hausdorff = metrics.hd95 = metrics.assd = undefDist;
       metrics.nsd = undefRatio;
     }
-    const sd = surfaceDistances(prediction, reference, {
+    const sd = surfaceDistancesInBoxes(prediction, reference, {
       shape,
-      spacingMm: spacing,
-      connectivity: opts.connectivity,
+      spacing,
+      conn: opts.connectivity,
+      boxA: tp + fp > 0 ? bp : null,
+      boxB: tp + fn > 0 ? br : null,
     });
     surfaceVoxels = { prediction: sd.surfaceA.length, reference: sd.surfaceB.length };
     if (empty === 'none') Object.assign(metrics, summariseSurfaceDistances(sd.aToB, sd.bToA, opts));
   }
   return { metrics, counts, volumeMm3, surfaceVoxels, empty };
+}
+
+function growBox(b: Box, x0: number, x1: number, j: number, k: number): void {
+  if (x0 < b.x0) b.x0 = x0;
+  if (x1 + 1 > b.x1) b.x1 = x1 + 1;
+  if (j < b.y0) b.y0 = j;
+  if (j + 1 > b.y1) b.y1 = j + 1;
+  if (k < b.z0) b.z0 = k;
+  if (k + 1 > b.z1) b.z1 = k + 1;
 }
 
 function pick(rule: 'nan' | 'perfect' | 'worst' | 'error', value: number): number {

@@ -221,9 +221,23 @@ export function surfaceDistances(
       );
     }
   }
+  return surfaceDistancesInBoxes(a, b, {
+    shape,
+    spacing,
+    conn,
+    boxA: boundingBox([a], shape),
+    boxB: boundingBox([b], shape),
+  });
+}
+
+/** {@link surfaceDistances} after validation, given each mask's bounding box (null when empty). */
+export function surfaceDistancesInBoxes(
+  a: ArrayLike<number>,
+  b: ArrayLike<number>,
+  o: { shape: Shape3; spacing: Spacing3; conn: Connectivity; boxA: Box | null; boxB: Box | null },
+): SurfaceDistances {
+  const { shape, spacing, conn, boxA, boxB } = o;
   const empty = new Float64Array(0);
-  const boxA = boundingBox([a], shape);
-  const boxB = boundingBox([b], shape);
   if (boxA === null || boxB === null) {
     return {
       aToB: empty,
