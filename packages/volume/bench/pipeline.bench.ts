@@ -8,7 +8,7 @@
  * Run: pnpm exec tsx bench/pipeline.bench.ts   (env BENCH_BATCHES, default 6 batches of 2)
  */
 import { runPythonReference, withTempDir } from '@voxnas/testing';
-import { loadavg } from 'node:os';
+import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { createLoader, generatePhantomDataset, type LoaderOptions } from '../src/index.js';
 
@@ -101,7 +101,7 @@ async function main(): Promise<void> {
     console.log(
       `\nload average ${loadavg()
         .map((x) => x.toFixed(1))
-        .join(' ')} on ${navigator.hardwareConcurrency} cores (results scale with free cores)`,
+        .join(' ')} on ${availableParallelism()} cores (results scale with free cores)`,
     );
     console.log(
       `pipeline: 128³ volume → affine+elastic → gamma, brightness/contrast, noise → 64³ patches (${BATCHES}×${BATCH} patches)\n`,

@@ -167,11 +167,12 @@ function checkGrid(v: Volume, shape: readonly number[], where: string): void {
 
 function applySpatial(subject: Subject, p: SpatialParams): Subject {
   let field: Float32Array | undefined;
-  let fieldAffine: ArrayLike<number> | undefined;
+  let fieldAffine: Float64Array | undefined;
   return mapVolumes(subject, (v) => {
     checkGrid(v, p.inShape, 'spatial');
     const map = voxelMap(v.affine, p);
-    if (p.elastic && (!field || fieldAffine !== v.affine)) {
+    // One dense field for all volumes that share the affine (image and label usually do).
+    if (p.elastic && (!field || !fieldAffine || fieldAffine.some((x, i) => x !== v.affine[i]))) {
       field = denseField(controlVoxels(v.affine, p.elastic), p.elastic.grid, p.outShape);
       fieldAffine = v.affine;
     }
@@ -345,12 +346,18 @@ export function randomSpatial(options: RandomSpatialOptions = {}): Transform<Spa
   const cp = el?.controlPoints ?? 5;
   if (el && !(Number.isInteger(cp) && cp >= 4))
     throw new InvalidArgumentError(`randomSpatial: elastic.controlPoints must be an integer ≥ 4, got ${cp}`);
+  // With an `outShape` this transform also extracts the patch, so `p` must gate only the augmentation:
+  // when it does not fire, the patch is still resampled (identity parameters = an exact crop).
+  const gateInside = options.outShape !== undefined && options.p !== undefined;
   return {
     ...spatialOps,
-    ...(options.p !== undefined ? { p: options.p } : {}),
+    ...(options.p !== undefined && !gateInside ? { p: options.p } : {}),
     sample: (rng: Rng, subject) => {
       const g = gridOf(subject, options);
       const rotationRad: Vec3 = [0, 0, 0];
+      if (gateInside && !(rng.float() < options.p!)) {
+        return { inShape: g.inShape, outShape: g.outShape, centreVoxel: g.centreVoxel, rotationRad, scale: [1, 1, 1], elastic: null };
+      }
       if (rng.float() < (options.pRotation ?? 1))
         for (let i = 0; i < 3; i++) rotationRad[i] = (rng.uniform(-1, 1) * rot[i]! * Math.PI) / 180;
       let scale: Vec3 = [1, 1, 1];
