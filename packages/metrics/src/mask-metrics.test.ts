@@ -38,9 +38,10 @@ describe('computeMaskMetrics vs scipy', () => {
     cases: inputs.map((c) => ({ ...c, p: Array.from(c.p), r: Array.from(c.r) })),
   });
 
-  it.each(inputs.map((c, i) => [c, i] as const))(
-    'shape=%# spacing, connectivity, percentile, tolerance from the table',
-    (c, i) => {
+  it.each(inputs.map((c, i) => ({ ...c, i })))(
+    'shape=$shape spacing=$spacing connectivity=$connectivity percentile=$percentile τ=$tol mm',
+    (c) => {
+      const i = c.i;
       const got = computeMaskMetrics(c.p, c.r, {
         shape: c.shape,
         spacingMm: c.spacing,
