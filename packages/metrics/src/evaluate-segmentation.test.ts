@@ -38,7 +38,7 @@ describe('evaluateSegmentation', () => {
     expect(res.classes).toEqual([{ name: 'oedema', labels: [2], ...want }]);
   });
 
-  it('working on each class’s bounding box changes nothing: interior, border-touching and absent labels', () => {
+  it('working on each class’s bounding box changes nothing: interior, border-touching, absent and background labels', () => {
     const r = new Uint8Array(n);
     const q = new Uint8Array(n);
     const at = (i: number, j: number, k: number) => i + 9 * j + 72 * k;
@@ -46,7 +46,7 @@ describe('evaluateSegmentation', () => {
     for (const [i, j, k] of [[4, 3, 3], [5, 3, 3], [4, 4, 4]]) q[at(i!, j!, k!)] = 1;
     for (const [i, j, k] of [[0, 0, 0], [1, 0, 0], [8, 7, 6], [0, 7, 6]]) r[at(i!, j!, k!)] = 2;
     for (const [i, j, k] of [[0, 0, 0], [0, 1, 0], [8, 7, 5]]) q[at(i!, j!, k!)] = 2;
-    const res = evaluateSegmentation(labelVolume(q), labelVolume(r), { labels: [1, 2, 3], nsdToleranceMm: 1.5 });
+    const res = evaluateSegmentation(labelVolume(q), labelVolume(r), { labels: [1, 2, 3, 0], nsdToleranceMm: 1.5 });
     for (const k of res.classes) {
       const l = k.labels[0]!;
       const want = computeMaskMetrics(
@@ -58,6 +58,7 @@ describe('evaluateSegmentation', () => {
     }
     expect(res.classes[2]!.empty).toBe('both');
     expect(res.classes[2]!.counts.tn).toBe(n);
+    expect(res.classes[3]!.metrics.dice).toBeGreaterThan(0.98); // background
   });
 
   it('regions evaluate unions of labels (BraTS WT/TC/ET)', () => {

@@ -109,6 +109,8 @@ export function evaluateSegmentation(
   const classes: ClassResult[] = entries.map((e) => {
     let box: Box | null = null;
     for (const l of e.labels) box = unionBox(unionBox(box, predBoxes.get(l) ?? null), refBoxes.get(l) ?? null);
+    // Label 0 (background) is not boxed: evaluate it on the whole grid.
+    if (e.labels.includes(0)) box = { x0: 0, x1: shape[0], y0: 0, y1: shape[1], z0: 0, z1: shape[2] };
     const crop: Box = box
       ? {
           x0: Math.max(0, box.x0 - 1),
