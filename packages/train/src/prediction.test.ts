@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { join } from 'node:path';
-import { GeometryError, Rng, createVolume, type Volume } from '@voxnas/volume';
+import { GeometryError, Rng, createVolume, crop, orientationCode, reorient, resample, type Volume } from '@voxnas/volume';
 import { expectNoLeaks, runPythonReference, withTempDir } from '@voxnas/testing';
 import { describe, expect, it } from 'vitest';
 import { multiplyAffine } from './internal/affine.js';
@@ -106,6 +106,37 @@ print(json.dumps({'data': np.asarray(img.dataobj).reshape(-1, order='F').astype(
       expect(nib.data).toEqual(Array.from(expected));
       nib.affine.forEach((a, i) => expect(Math.abs(a - AFFINE[i]!)).toBeLessThan(1e-5));
     });
+  });
+});
+
+describe('predictCase with @voxnas/volume preprocessing', () => {
+  it('undoes reorient(RAS) → resample(½ spacing) → crop exactly', async () => {
+    const shape = [9, 8, 7] as const;
+    const affine = [-1.5, 0, 0, 30, 0, -1.2, 0, 20, 0, 0, 2, -10, 0, 0, 0, 1]; // LPS
+    const rng = new Rng(11);
+    const truth = Uint8Array.from({ length: 9 * 8 * 7 }, () => rng.int(0, 3));
+    // The image holds the class as intensity; kind 'label' so resampling is nearest, like a label map.
+    const image = createVolume({ data: Float32Array.from(truth), shape, affine, kind: 'label' });
+    expect(orientationCode(image)).toBe('LPS');
+    const box = { start: [3, 2, 1] as const, end: [15, 13, 12] as const };
+    const preprocess = (v: Volume) => crop(resample(reorient(v, 'RAS'), { spacingMm: [0.75, 0.6, 1] }), box);
+    const predict = (x: tf.Tensor5D) =>
+      tf.tidy(() => tf.mul(tf.oneHot(tf.cast(tf.squeeze(x, [4]), 'int32'), 3), 10) as tf.Tensor5D);
+    const labels = await expectNoLeaks(() => predictCase(image, predict, { preprocess, windowSize: [6, 5, 4], overlap: 0.5 }));
+    // Original voxel (i, j, k) lands on preprocessed voxel (2(8−i)+1, 2(7−j)+1, 2k+1) − box.start
+    // (x and y flipped to RAS, each voxel split in two, nearest rounds the centre's .5 up).
+    let inside = 0;
+    for (let k = 0; k < 7; k++)
+      for (let j = 0; j < 8; j++)
+        for (let i = 0; i < 9; i++) {
+          const p = [2 * (8 - i) + 1, 2 * (7 - j) + 1, 2 * k + 1];
+          const isIn = p.every((c, a) => c >= box.start[a]! && c < box.end[a]!);
+          const v = i + 9 * (j + 8 * k);
+          expect(labels.data[v]).toBe(isIn ? truth[v] : 0);
+          if (isIn) inside++;
+        }
+    expect(inside).toBeGreaterThan(100);
+    expect(Array.from(labels.affine)).toEqual(affine);
   });
 });
 
