@@ -134,7 +134,7 @@ export class BatchBuilder {
     checkPlan(plan);
   }
 
-  async init(validate: 'full' | false): Promise<Dataset> {
+  async init(validate: 'full' | 'files' | false): Promise<Dataset> {
     this.dataset ??= await openDataset(this.plan.dataset, { validate });
     const ids = this.plan.caseIds ?? [...this.dataset.caseIds];
     const known = new Set(this.dataset.caseIds);

@@ -129,6 +129,7 @@ describe('createLoader', () => {
       await generatePhantomDataset({ dir, cases: 2, shape: SHAPE });
       await rm(join(dir, 'imagesTr', 'phantom_001.nii.gz'));
       await expect(createLoader({ ...plan(dir), workers: 2 })).rejects.toThrow(DatasetError);
+      await expect(createLoader({ ...plan(dir), validate: 'files' })).rejects.toThrow(DatasetError);
     });
   });
 

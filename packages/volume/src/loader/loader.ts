@@ -15,6 +15,8 @@ export interface LoaderOptions extends BatchPlan {
   prefetch?: number;
   /** First batch index (to resume), default 0. */
   startBatch?: number;
+  /** Dataset check at creation: 'full' (default, reads every case) or 'files' (existence only, for very large datasets). */
+  validate?: 'full' | 'files';
 }
 
 /** A stream of batches; `next()` returns batch startBatch, startBatch+1, … in order. */
@@ -87,7 +89,7 @@ export async function createLoader(options: LoaderOptions): Promise<Loader> {
   };
   // Validate the dataset once, up front, on this thread: bad data fails here, not in a worker later.
   const local = new BatchBuilder(plan);
-  await local.init('full');
+  await local.init(options.validate ?? 'full');
 
   let closed = false;
   let cursor = options.startBatch ?? 0;
