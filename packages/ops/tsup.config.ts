@@ -1,3 +1,7 @@
 import { voxnasTsup } from '../../tsup.base';
 
-export default voxnasTsup({ entry: { index: 'src/index.ts', 'testing/index': 'src/testing/index.ts' } });
+// '@voxnas/ops' stays external so the testing entry shares the main entry's registry and error classes.
+export default voxnasTsup({
+  entry: { index: 'src/index.ts', 'testing/index': 'src/testing/index.ts' },
+  external: ['@voxnas/ops', '#tfjs-gradients'],
+});

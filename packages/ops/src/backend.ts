@@ -39,6 +39,19 @@ interface KernelsModule {
   registerNativeKernels?: () => void;
 }
 
+let current: BackendChoice | undefined;
+
+/**
+ * The last choice made by `initBackend` in this process (undefined before the first call). Operators
+ * read it to pick strategies measured to be faster on that backend (e.g. depthwise convolution).
+ *
+ * @example
+ * if (currentBackend()?.native) console.log('oneDNN kernels active');
+ */
+export function currentBackend(): BackendChoice | undefined {
+  return current;
+}
+
 const dynamicImport = (specifier: string): Promise<unknown> => import(/* @vite-ignore */ specifier);
 
 function message(error: unknown): string {
@@ -136,5 +149,6 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
     (requested === 'auto' ? '' : ` [VOXNAS_BACKEND=${requested}]`) +
     (notes.length > 0 && !choice.native && choice.backend === 'cpu' ? ` — pure JS; ${notes[notes.length - 1]}` : '');
   log(summary);
-  return { ...choice, notes, summary };
+  current = { ...choice, notes, summary };
+  return current;
 }

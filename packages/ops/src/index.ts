@@ -1,5 +1,5 @@
 export { UnknownOperatorError, OperatorDefinitionError, OperatorInputError, WeightsFormatError, BackendError } from './errors.js';
-export { initBackend } from './backend.js';
+export { initBackend, currentBackend } from './backend.js';
 export type { BackendChoice, InitBackendOptions } from './backend.js';
 export { heNormal, glorotUniform, constantInit } from './init.js';
 export type { Initializer } from './init.js';

@@ -64,7 +64,7 @@ export class DepthwiseConv3d extends Module<tf.Tensor5D, tf.Tensor5D> {
   constructor(
     readonly options: Omit<Conv3dModuleOptions, 'channelsIn' | 'channelsOut' | 'bias'> & {
       readonly channels: number;
-      readonly strategy?: 'split' | 'dense';
+      readonly strategy?: 'auto' | 'split' | 'dense';
     },
   ) {
     super();

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import '../internal/gradients.js';
+// tfjs-core registers no gradients itself; see internal/gradients.ts.
+import '#tfjs-gradients';
 import { OperatorInputError } from '../errors.js';
 import { checkNdhwc, resolvePadding, triple } from '../internal/validate.js';
 

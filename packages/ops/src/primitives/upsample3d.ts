@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import '../internal/gradients.js';
+// tfjs-core registers no gradients itself; see internal/gradients.ts.
+import '#tfjs-gradients';
 import { checkNdhwc, triple } from '../internal/validate.js';
 
 /** Options of `upsample3d`. */

@@ -1,10 +1,20 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { Rng } from '@voxnas/volume';
 import { describe, expect, it } from 'vitest';
-import { OperatorInputError } from '../errors.js';
-import type { OperatorSpec, Stride } from '../operator-spec.js';
-import { buildOperator, getOperator, needsSameChannels, operatorCost, type OperatorModule } from '../registry.js';
-import { deserializeWeights, serializeWeights, type WeightsFile } from '../weights-io.js';
+// Imported by package name, so the published testing entry shares the main entry's registry and error classes.
+import {
+  OperatorInputError,
+  buildOperator,
+  deserializeWeights,
+  getOperator,
+  needsSameChannels,
+  operatorCost,
+  serializeWeights,
+  type OperatorModule,
+  type OperatorSpec,
+  type Stride,
+  type WeightsFile,
+} from '@voxnas/ops';
 import { checkGradients, type GradientCheckOptions } from './gradient-check.js';
 
 /** Options of `testOperator`. */
