@@ -10,7 +10,8 @@
  * 3. One training step of that net (batch 2 × 32³, cross-entropy, SGD Nesterov) — `Trainer.step`
  *    vs PyTorch forward/backward/step.
  *
- * Ratio = voxnas / peer (< 1: voxnas faster). Run: pnpm bench (env BENCH_REPS, default 3).
+ * Ratio = voxnas / peer (< 1: voxnas faster). Run: pnpm bench (env BENCH_REPS, default 3; the
+ * blending case runs 2×REPS after 8 warm-ups, since its JS loops take several runs to be optimised).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
@@ -26,9 +27,8 @@ interface Timing {
   min: number;
 }
 
-async function timeIt(fn: () => unknown, reps = REPS): Promise<Timing> {
-  await fn(); // two warm-up runs (JIT), not timed
-  await fn();
+async function timeIt(fn: () => unknown, reps = REPS, warmups = 2): Promise<Timing> {
+  for (let w = 0; w < warmups; w++) await fn(); // warm-up runs (JIT), not timed
   const ts: number[] = [];
   for (let r = 0; r < reps; r++) {
     const t = performance.now();
@@ -44,7 +44,7 @@ import json, sys, time, numpy as np, torch
 torch.set_num_threads(2)
 c = json.load(sys.stdin)
 reps = c['reps']
-def timeit(f):
+def timeit(f, reps=reps):
     f(); f(); ts = []
     for _ in range(reps):
         t = time.perf_counter(); f(); ts.append((time.perf_counter() - t) * 1000)
@@ -72,7 +72,7 @@ def sliding(vol, predict, w, ov, batch, cout):
 rng = np.random.default_rng(0)
 res = {}
 vol1 = rng.standard_normal((64, 96, 96)).astype(np.float32)
-res['blend'] = timeit(lambda: sliding(vol1, lambda p: p[:, None], (32, 32, 32), 0.5, 1, 1))
+res['blend'] = timeit(lambda: sliding(vol1, lambda p: p[:, None], (32, 32, 32), 0.5, 1, 1), 2 * reps)
 net = torch.nn.Sequential(torch.nn.Conv3d(1, 8, 3, padding=1, bias=False), torch.nn.ReLU(), torch.nn.Conv3d(8, 3, 1))
 vol2 = rng.standard_normal((48, 64, 64)).astype(np.float32)
 def tpredict(p):
@@ -103,6 +103,8 @@ async function main() {
   const vol1 = createVolume({ data: Float32Array.from({ length: 96 * 96 * 64 }, () => rng.normal()), shape: [96, 96, 64] });
   const blend = await timeIt(() =>
     slidingWindowInference(vol1, (x) => tf.clone(x), { windowSize: [32, 32, 32], overlap: 0.5, activation: 'none' }),
+    2 * REPS,
+    8, // the JS accumulation loops need several runs before the JIT settles
   );
   const net = buildNet();
   const vol2 = createVolume({ data: Float32Array.from({ length: 64 * 64 * 48 }, () => rng.normal()), shape: [64, 64, 48] });
