@@ -113,6 +113,13 @@ describe('buildChild', () => {
     const space = createSearchSpace({ levels: 2, baseChannels: 2, nodes: 1 });
     const g = sampleRandomGenotype(space, new Rng(1));
     expect(() => buildChild(space, { ...g, schema: 'x' } as never, { rng: new Rng(1) })).toThrow(GenotypeError);
+    const custom = createSearchSpace({ levels: 2, baseChannels: 2, nodes: 1, candidates: { expansion: ['zero', 'my-op'] } });
+    const withCustom = { ...g, choices: { ...g.choices, 'expansion.in0->n0': 'my-op' } };
+    // (the message goes on to list every registered operator, which grows with the registry)
+    expect(() => buildChild(custom, withCustom, { rng: new Rng(1) })).toThrow(GenotypeError);
+    expect(() => buildChild(custom, withCustom, { rng: new Rng(1) })).toThrow(
+      /^buildChild: choices\["expansion\.in0->n0"\] is "my-op", expected a registered operator \(known: zero, identity, conv-3x3x3, /,
+    );
     const child = buildChild(space, g, { rng: new Rng(1) });
     await expectNoLeaks(() => {
       const x = tf.zeros([1, 5, 8, 8, 1]) as tf.Tensor5D;

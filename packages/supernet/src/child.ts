@@ -1,5 +1,5 @@
 import type * as tf from '@tensorflow/tfjs-core';
-import type { Network } from '@voxnas/ops';
+import { listOperators, type Network } from '@voxnas/ops';
 import { InvalidArgumentError, ShapeMismatchError, type Rng } from '@voxnas/volume';
 import { checkOperatorsKnown } from './cell.js';
 import { CellNetwork } from './cell-network.js';
@@ -49,14 +49,14 @@ export class ChildNetwork extends CellNetwork implements Network {
  * input's spatial sizes must be multiples of 2^(levels−1) and at least 2^levels, else `apply` throws a
  * `ShapeMismatchError`.
  *
- * @throws GenotypeError when the genotype is invalid for `space`; UnknownOperatorError for an operator
- *   that is not registered; ShapeMismatchError when `inheritFrom` has a block of another shape.
+ * @throws GenotypeError when the genotype is invalid for `space` or names an operator that is not
+ *   registered; ShapeMismatchError when `inheritFrom` has a block of another shape.
  * @example
  * const child = buildChild(space, genotype, { rng: new Rng(1) });
  * const logits = child.apply(x); // [1, 16, 24, 32, 1] → [1, 16, 24, 32, 2]
  */
 export function buildChild(space: SearchSpace, genotype: Genotype, options: BuildChildOptions): ChildNetwork {
-  const g = validateGenotype(genotype, { space, source: 'buildChild' });
+  const g = validateGenotype(genotype, { space, source: 'buildChild', operators: listOperators().map((o) => o.name) });
   if (options === undefined || options.rng === undefined) {
     throw new InvalidArgumentError('buildChild: options.rng is required (the stream the initial weights come from)');
   }

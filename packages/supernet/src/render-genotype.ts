@@ -54,7 +54,7 @@ export function renderGenotypeSvg(genotype: Genotype, options: RenderGenotypeOpt
   const macroW = (layout.length + 2) * colW + 40;
   const panelW = 150 + g.macro.nodes * 130 + 110;
   const panelH = 290;
-  const width = Math.max(macroW, 2 * panelW + 40, 640);
+  const width = Math.max(macroW, 2 * panelW + 60, 640);
   const macroTop = 60;
   const macroH = g.macro.levels * 62 + 20;
   const cellsTop = macroTop + macroH + 30;
