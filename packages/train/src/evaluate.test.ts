@@ -1,10 +1,14 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Rng, createVolume, type Volume } from '@voxnas/volume';
+import { Rng, createLoader, createVolume, generatePhantomDataset, readNifti, type Volume } from '@voxnas/volume';
 import { expectNoLeaks, runPythonReference, withTempDir } from '@voxnas/testing';
 import { describe, expect, it } from 'vitest';
 import { evaluateCases, segmentationValidator } from './evaluate.js';
+import { TinyNet } from './internal/tiny-net.js';
+import { loaderSource } from './loader-source.js';
+import { RunLog } from './run-log.js';
+import { Trainer } from './trainer.js';
 
 const SHAPE = [11, 9, 7] as const;
 const AFFINE = [1.2, 0, 0, -3, 0, 0.9, 0, 4, 0, 0, 2, 1, 0, 0, 0, 1];
@@ -83,5 +87,50 @@ describe('segmentationValidator', () => {
     });
     expect(modes.every((m) => m === false)).toBe(true);
     expect(training).toBe(true);
+  });
+});
+
+describe('Trainer.fit with segmentationValidator', () => {
+  it('validates on a held-out phantom case and keeps the best checkpoint', async () => {
+    await withTempDir(async (dir) => {
+      const data = await generatePhantomDataset({ dir: join(dir, 'data'), cases: 2, shape: [14, 12, 9], modalities: 1, seed: 2 });
+      const plan = { dataset: data, caseIds: ['phantom_000'], patchShape: [8, 6, 5] as [number, number, number], batchSize: 2, seed: 1 };
+      const source = loaderSource({ open: (startBatch) => createLoader({ ...plan, startBatch }), numClasses: 4 });
+      const net = new TinyNet(new Rng(3), { channelsOut: 4 });
+      const trainer = new Trainer({
+        network: net,
+        optimizer: { kind: 'adam' },
+        schedule: { kind: 'constant', lr: 0.02 },
+        loss: (out, b) => tf.losses.softmaxCrossEntropy(b.label, out) as tf.Scalar,
+        data: source,
+      });
+      const val = {
+        caseId: 'phantom_001',
+        image: await readNifti(join(data, 'imagesTr', 'phantom_001.nii.gz')),
+        label: await readNifti(join(data, 'labelsTr', 'phantom_001.nii.gz')),
+      };
+      const log = new RunLog(join(dir, 'log.jsonl'));
+      const state = await trainer.fit({
+        steps: 6,
+        validateEvery: 3,
+        validate: segmentationValidator({ cases: [val], windowSize: [8, 6, 5], labels: [1, 2, 3] }),
+        checkpointDir: join(dir, 'ck'),
+        log,
+      });
+      const validations = (await log.read()).filter((r) => r.type === 'validation');
+      expect(validations.map((r) => r.step)).toEqual([2, 5]);
+      const scores = validations.map((r) => r.score as number);
+      for (const x of scores) {
+        expect(x).toBeGreaterThanOrEqual(0);
+        expect(x).toBeLessThanOrEqual(1);
+      }
+      expect(state.bestScore).toBe(Math.max(...scores));
+      const best = (await readFile(join(dir, 'ck', 'best'), 'utf8')).trim();
+      expect(best).toBe(`step-0000000${state.bestStep}`);
+      expect(net.training).toBe(true);
+      await source.close();
+      trainer.dispose();
+      net.dispose();
+    });
   });
 });
