@@ -103,8 +103,9 @@ def med(f, n):
     for _ in range(n):
         t0 = time.perf_counter(); f(); ts.append((time.perf_counter() - t0) * 1000)
     ts.sort(); return ts[len(ts) // 2]
-out = {'convs': []}
-for c in a['convs']:
+out = {}
+if 'conv' in a:
+    c = a['conv']
     n, d, h, w, ci = c['x']; kd, kh, kw, _, co = c['f']
     x = torch.randn(n, ci, d, h, w, requires_grad=True)
     wt = torch.randn(co, ci, kd, kh, kw, requires_grad=True)
@@ -115,14 +116,15 @@ for c in a['convs']:
     def fb():
         x.grad = None; wt.grad = None
         F.conv3d(x, wt, padding=p).backward(g)
-    out['convs'].append({'fwd': med(fwd, a['reps']), 'fwdBwd': med(fb, a['reps'])})
-n, d, h, w = a['unet']['shape']; s = a['unet']['spec']
-x = torch.randn(n, s['channelsIn'], d, h, w); t = torch.randn(n, s['classes'], d, h, w)
-ws = [torch.randn(*sh, requires_grad=True) for sh in [(s['width'], s['channelsIn'], 3, 3, 3), (2 * s['width'], s['width'], 3, 3, 3), (s['width'], 3 * s['width'], 3, 3, 3), (s['classes'], s['width'], 1, 1, 1)]]
-def step():
-    for v in ws: v.grad = None
-    unet_like_loss(x, t, *ws).backward()
-out['unet'] = med(step, a['reps'])
+    out = {'fwd': med(fwd, a['reps']), 'fwdBwd': med(fb, a['reps'])}
+else:
+    n, d, h, w = a['unet']['shape']; s = a['unet']['spec']
+    x = torch.randn(n, s['channelsIn'], d, h, w); t = torch.randn(n, s['classes'], d, h, w)
+    ws = [torch.randn(*sh, requires_grad=True) for sh in [(s['width'], s['channelsIn'], 3, 3, 3), (2 * s['width'], s['width'], 3, 3, 3), (s['width'], 3 * s['width'], 3, 3, 3), (s['classes'], s['width'], 1, 1, 1)]]
+    def step():
+        for v in ws: v.grad = None
+        unet_like_loss(x, t, *ws).backward()
+    out = {'step': med(step, a['reps'])}
 print(json.dumps(out))
 `;
 
@@ -150,15 +152,9 @@ async function main(): Promise<void> {
 
   interface Row { name: string; flops?: number; any: number; plain?: number; js?: number; torch: number }
   const rows: Row[] = [];
-  log('PyTorch');
-  const torch = runPythonReference<{ convs: Array<{ fwd: number; fwdBwd: number }>; unet: number }>(TORCH, {
-    threads,
-    reps,
-    convs: convCases,
-    unet: { shape: unetShape, spec: unetSpec },
-  });
 
   for (const [i, c] of convCases.entries()) {
+    log(c.name);
     const macs = c.x[0] * c.x[1] * c.x[2] * c.x[3] * c.f[0] * c.f[1] * c.f[2] * c.f[3] * c.f[4];
     const f = convFns(c);
     addon.setUseAnyLayout(true);
@@ -184,7 +180,8 @@ async function main(): Promise<void> {
       registerNativeKernels();
     }
     f.dispose();
-    const t = torch.convs[i]!;
+    // PyTorch right after our own numbers for the case, so both see similar machine load.
+    const t = runPythonReference<{ fwd: number; fwdBwd: number }>(TORCH, { threads, reps, conv: c });
     rows.push({ name: `conv3d fwd ${c.name}`, flops: 2 * macs, any: anyF, plain: plainF, js: jsF, torch: t.fwd });
     rows.push({ name: `conv3d fwd+bwd ${c.name}`, flops: 6 * macs, any: anyFB, plain: plainFB, js: jsFB, torch: t.fwdBwd });
     log(`done ${c.name}`);
@@ -204,7 +201,8 @@ async function main(): Promise<void> {
     if (argv.includes('--profile')) await profileStep(u.step);
     u.dispose();
     log('done U-Net-like step');
-    rows.push({ name: `U-Net-like train step (tfjs ops, 2 levels, w=8) [1,64³,1]`, any, plain, js, torch: torch.unet });
+    const t = runPythonReference<{ step: number }>(TORCH, { threads, reps, unet: { shape: unetShape, spec: unetSpec } });
+    rows.push({ name: `U-Net-like train step (tfjs ops, 2 levels, w=8) [1,64³,1]`, any, plain, js, torch: t.step });
   }
 
   const ms = (v?: number) => (v === undefined ? '—' : v >= 100 ? v.toFixed(0) : v.toFixed(1));

@@ -17,6 +17,7 @@
 #include <cstring>
 #include <limits>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -467,9 +468,14 @@ Napi::Value Version(const Napi::CallbackInfo &info) {
                                            std::to_string(v->patch));
 }
 
+// One lock for the caches, the shared stream and the cached internal buffers: the addon is
+// process-wide, so tfjs running in several worker_threads would otherwise race on them.
+std::mutex g_lock;
+
 // Wraps a binding so oneDNN errors surface as JS errors naming the call.
 template <Napi::Value (*F)(const Napi::CallbackInfo &)>
 Napi::Value Guard(const Napi::CallbackInfo &info) {
+  std::lock_guard<std::mutex> hold(g_lock);
   try {
     return F(info);
   } catch (const dnnl::error &e) {
