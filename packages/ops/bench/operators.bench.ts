@@ -42,6 +42,7 @@ import json, sys, time, torch
 import torch.nn as nn
 cfg = json.load(sys.stdin)
 torch.manual_seed(0)
+torch.set_num_threads(cfg['threads'])
 class Zero(nn.Module):
     def __init__(self, s, up): super().__init__(); self.s, self.up = s, up
     def forward(self, x):
@@ -106,7 +107,7 @@ async function main(): Promise<void> {
   console.log(`torch reference: running ${rows.length} operators in /usr/bin/python3 …`);
   const torch = JSON.parse(
     execFileSync(PYTHON, ['-c', TORCH.replace("x = torch.randn(1, c, size, size, size, requires_grad=True)", "x = torch.randn(1, c, size // row['upsample'], size // row['upsample'], size // row['upsample'], requires_grad=True)")], {
-      input: JSON.stringify({ rows, size: SIZE, channels: C, reps: REPS }),
+      input: JSON.stringify({ rows, size: SIZE, channels: C, reps: REPS, threads: Number(process.env.BENCH_TORCH_THREADS ?? 2) }),
       encoding: 'utf8',
       maxBuffer: 1 << 26,
     }),

@@ -13,9 +13,13 @@ class Zero extends Module<tf.Tensor5D, tf.Tensor5D> {
   forward(x: tf.Tensor5D): tf.Tensor5D {
     const [n, d, h, w] = x.shape;
     const f = (v: number) => Math.ceil(v / this.stride) * this.upsample;
-    // Multiplying a slice by 0 keeps the output connected to x, so gradients (all zero) exist.
-    const probe = tf.mul(tf.slice(x, [0, 0, 0, 0, 0], [n, 1, 1, 1, 1]), 0);
-    return tf.add(tf.zeros([n, f(d), f(h), f(w), this.channelsOut]), probe) as tf.Tensor5D;
+    const shape: [number, number, number, number, number] = [n, f(d), f(h), f(w), this.channelsOut];
+    // A custom gradient keeps the output connected to x (gradient: zeros) without touching its data.
+    const op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+      const input = args[0] as tf.Tensor;
+      return { value: tf.zeros(shape), gradFunc: () => [tf.zerosLike(input)] };
+    });
+    return op(x) as tf.Tensor5D;
   }
 }
 
