@@ -44,7 +44,7 @@ function input(seed: number): { x: tf.Tensor5D; y: tf.Tensor5D } {
   const n = SHAPE.reduce((a, b) => a * b, 1);
   const x = tf.tensor(Float32Array.from({ length: n }, () => rng.normal()), SHAPE) as tf.Tensor5D;
   const lab = Int32Array.from({ length: n }, () => (rng.float() < 0.3 ? 1 : 0));
-  const y = tf.tidy(() => tf.reshape(tf.oneHot(tf.tensor1d(lab, 'int32'), 2), [...SHAPE.slice(0, 4), 2])) as tf.Tensor5D;
+  const y = tf.tidy(() => tf.reshape(tf.oneHot(tf.tensor1d(lab, 'int32'), 2), [1, P, P, P, 2])) as tf.Tensor5D;
   return { x, y };
 }
 
