@@ -21,7 +21,11 @@ export interface BuildChildOptions {
 /**
  * A network built from a genotype: the supernet's macro network and cell class with exactly one
  * operator per non-`zero` edge and no supernet machinery on the forward path (no α, no sampling, no
- * weighting). Its variable paths equal the supernet's for the same blocks.
+ * weighting). Its variable paths equal the supernet's for the same blocks. Usually made by
+ * {@link buildChild}, which also validates the genotype against the space.
+ *
+ * @example
+ * const child = new ChildNetwork(validateGenotype(json), new Rng(1));
  */
 export class ChildNetwork extends CellNetwork implements Network {
   constructor(

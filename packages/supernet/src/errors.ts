@@ -28,7 +28,12 @@ export class GenotypeError extends VoxnasError {
   }
 }
 
-/** A search-space configuration is invalid (levels, channels, node count, candidate lists). */
+/**
+ * A search-space configuration is invalid (levels, channels, node count, candidate lists).
+ *
+ * @example
+ * try { createSearchSpace({ levels: 1 }) } catch (e) { if (e instanceof SearchSpaceError) console.log(e.code) } // E_SEARCH_SPACE
+ */
 export class SearchSpaceError extends VoxnasError {
   constructor(message: string, options?: { cause?: unknown }) {
     super('E_SEARCH_SPACE', message, options);

@@ -98,7 +98,12 @@ function straightThrough(soft: tf.Tensor1D, hard: Float32Array): tf.Tensor1D {
   return f(soft) as tf.Tensor1D;
 }
 
-/** Hard Gumbel-softmax with one path per edge: `gumbelSampler({ k: 1 })`. */
+/**
+ * Hard Gumbel-softmax with one path per edge: `gumbelSampler({ k: 1 })` (GDAS).
+ *
+ * @example
+ * const { active } = gumbelOneSampler(alpha, rng, 0.5); // one index
+ */
 export const gumbelOneSampler: Sampler = gumbelSampler({ k: 1 });
 
 /**

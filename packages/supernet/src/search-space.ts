@@ -7,7 +7,12 @@ import { SearchSpaceError } from './errors.js';
  */
 export type CellType = 'encoder-normal' | 'reduction' | 'decoder-normal' | 'expansion';
 
-/** The cell types in a stable order (encoder-normal, reduction, decoder-normal, expansion). */
+/**
+ * The cell types in a stable order (encoder-normal, reduction, decoder-normal, expansion).
+ *
+ * @example
+ * for (const cell of CELL_TYPES) console.log(cell, space.candidates[cell]);
+ */
 export const CELL_TYPES: readonly CellType[] = Object.freeze([
   'encoder-normal',
   'reduction',
@@ -92,6 +97,9 @@ export interface SearchSpaceOptions {
  * searched, `identity`, a full 3×3×3 convolution, a pseudo-3D 3×3×1 convolution, a separable and a
  * dilated 3×3×3 convolution. Resizing edges use the same names; the operator is built with stride 2
  * (reduction) or as its upsampling variant (expansion) by the `@voxnas/ops` registry.
+ *
+ * @example
+ * createSearchSpace({ candidates: { reduction: [...DEFAULT_CANDIDATES.reduction, 'max-pool-3x3x3'] } });
  */
 export const DEFAULT_CANDIDATES: Readonly<Record<CellType, readonly string[]>> = Object.freeze({
   'encoder-normal': Object.freeze(['zero', 'identity', 'conv-3x3x3', 'p3d-3x3x1', 'sep-conv-3x3x3', 'dil-conv-3x3x3']),
@@ -100,7 +108,12 @@ export const DEFAULT_CANDIDATES: Readonly<Record<CellType, readonly string[]>> =
   expansion: Object.freeze(['zero', 'identity', 'conv-3x3x3', 'p3d-3x3x1', 'sep-conv-3x3x3', 'dil-conv-3x3x3']),
 });
 
-/** The macro defaults of {@link createSearchSpace}. */
+/**
+ * The macro defaults of {@link createSearchSpace} (voxnas's own choices; the paper does not publish them).
+ *
+ * @example
+ * DEFAULT_MACRO.levels; // 4
+ */
 export const DEFAULT_MACRO: MacroConfig = Object.freeze({
   levels: 4,
   baseChannels: 16,
@@ -110,7 +123,12 @@ export const DEFAULT_MACRO: MacroConfig = Object.freeze({
   classes: 2,
 });
 
-/** The operator name that means "no connection". Every candidate list should contain it. */
+/**
+ * The operator name that means "no connection". Every candidate list should contain it.
+ *
+ * @example
+ * const edges = Object.values(genotype.choices).filter((op) => op !== ZERO_OPERATOR).length;
+ */
 export const ZERO_OPERATOR = 'zero';
 
 /**
@@ -196,12 +214,22 @@ function validateCandidates(list: readonly string[], where: string): string[] {
   return list.slice();
 }
 
-/** Name of cell source `i` (inputs first, then nodes): `in0`, `in1`, `n0`, … */
+/**
+ * Name of cell source `i` (inputs first, then nodes): `in0`, `in1`, `n0`, …
+ *
+ * @example
+ * nodeName(2, 2); // 'n0'
+ */
 export function nodeName(index: number, cellInputs: number): string {
   return index < cellInputs ? `in${index}` : `n${index - cellInputs}`;
 }
 
-/** The edge label of `from → to` in a cell type: `"expansion.in1->n2"`. */
+/**
+ * The edge label of `from → to` in a cell type.
+ *
+ * @example
+ * edgeLabel('expansion', 'in1', 'n2'); // 'expansion.in1->n2'
+ */
 export function edgeLabel(cell: CellType, from: string, to: string): string {
   return `${cell}.${from}->${to}`;
 }
@@ -238,7 +266,12 @@ export function cellEdges(macro: MacroConfig, candidates: Readonly<Record<CellTy
   return edges;
 }
 
-/** The edges of one cell type, in the order of `space.edges`. */
+/**
+ * The edges of one cell type, in the order of `space.edges`.
+ *
+ * @example
+ * edgesOf(createSearchSpace(), 'reduction').filter((e) => e.resample === 'down').length; // 6 (2 inputs × 3 nodes)
+ */
 export function edgesOf(space: Pick<SearchSpace, 'edges'>, cell: CellType): EdgeSpec[] {
   return space.edges.filter((e) => e.cell === cell);
 }

@@ -113,6 +113,9 @@ function convBlock(c: UNetConfig, channelsIn: number, channelsOut: number, rng: 
  * - `matched`: sized like the default searched network of `@voxnas/supernet` (4 levels; 32 base
  *   channels → 5.60 M parameters against 5.18 M for the median random child of the default space,
  *   3.4–7.1 M over 30 draws), with InstanceNorm like the supernet's operators, for a fair comparison.
+ *
+ * @example
+ * const baseline = new UNet({ ...UNET_PRESETS.matched, rng: new Rng(1) }); // 5,600,930 parameters
  */
 export const UNET_PRESETS: Readonly<Record<'cicek' | 'matched', Omit<UNetOptions, 'rng'>>> = Object.freeze({
   cicek: Object.freeze({ levels: 4, baseChannels: 32, convsPerLevel: 2, norm: 'batch', upsampling: 'transposed' } as const),
