@@ -1,0 +1,228 @@
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, stat } from 'node:fs/promises';
+import { basename, join, resolve } from 'node:path';
+import { compareMethods, toJson, type AggregateResult } from '@voxnas/metrics';
+import { checkSameGrid, evaluateCases, type EvaluationCase } from '@voxnas/train';
+import { Rng, readNifti } from '@voxnas/volume';
+import { ConfigError, UsageError } from '../errors.js';
+import { atomicWrite } from '../internal/atomic.js';
+import { caseName, listNiftiFiles } from './predict.js';
+
+/** Flags of `voxnas evaluate --pred … --ref …`. */
+export interface EvaluateFlags {
+  pred?: string;
+  ref?: string;
+  out?: string;
+  /** Comma-separated label values to score, e.g. `1,2,3` (default: every non-zero label present). */
+  labels?: string;
+}
+
+/** Per-case, per-class metrics and their summary (the `metrics.json` of a run or of `voxnas evaluate --out`). */
+export interface MetricsFile {
+  readonly cases: ReadonlyArray<{
+    readonly caseId: string;
+    readonly result: { readonly classes: ReadonlyArray<{ readonly name: string; readonly metrics: Record<string, number | null> }> };
+  }>;
+  readonly summary: AggregateResult;
+}
+
+/** Parses `--labels 1,2,3`. */
+export function parseLabels(text: string): number[] {
+  const parts = text.split(',').map((s) => s.trim());
+  const out = parts.map(Number);
+  const bad = parts.findIndex((p, i) => p === '' || !Number.isInteger(out[i]) || out[i]! < 0);
+  if (bad >= 0) throw new UsageError(`voxnas evaluate --labels '${text}': '${parts[bad]}' is not a label value (expected e.g. 1,2,3)`);
+  return out;
+}
+
+/**
+ * `voxnas evaluate --pred <dir> --ref <dir>`: matches prediction and reference files by case name
+ * (file name without `.nii`/`.nii.gz`), checks every pair is on the same grid, scores them with
+ * `@voxnas/metrics` (Dice, HD95, …) and, with `--out`, writes `metrics.json`, `metrics.csv` and
+ * `summary.csv`. Unmatched files raise {@link ConfigError} naming them; a grid mismatch raises
+ * `GeometryError` naming the pair.
+ */
+export async function runEvaluate(flags: EvaluateFlags): Promise<MetricsFile> {
+  if (!flags.pred || !flags.ref) throw new UsageError('voxnas evaluate: give --pred <dir> and --ref <dir> (or --compare <runA> <runB>)');
+  const preds = await listNiftiFiles(resolve(flags.pred), '--pred');
+  const refs = await listNiftiFiles(resolve(flags.ref), '--ref');
+  const refByCase = new Map(refs.map((f) => [caseName(f), f]));
+  const predByCase = new Map(preds.map((f) => [caseName(f), f]));
+  const noRef = preds.filter((f) => !refByCase.has(caseName(f))).map((f) => basename(f));
+  const noPred = refs.filter((f) => !predByCase.has(caseName(f))).map((f) => basename(f));
+  if (noRef.length || noPred.length) {
+    throw new ConfigError(
+      `voxnas evaluate: files are matched by case name; ` +
+        [
+          noRef.length ? `no reference in ${flags.ref} for ${noRef.join(', ')}` : '',
+          noPred.length ? `no prediction in ${flags.pred} for ${noPred.join(', ')}` : '',
+        ]
+          .filter(Boolean)
+          .join('; '),
+    );
+  }
+  const labels = flags.labels !== undefined ? parseLabels(flags.labels) : undefined;
+  const cases: EvaluationCase[] = [];
+  for (const p of preds) {
+    const id = caseName(p);
+    const r = refByCase.get(id)!;
+    const [prediction, reference] = await Promise.all([readNifti(p), readNifti(r)]);
+    checkSameGrid(prediction, reference, { where: `voxnas evaluate: prediction ${p} vs reference ${r}` });
+    cases.push({ caseId: id, prediction, reference });
+  }
+  const report = await evaluateCases(cases, {
+    ...(labels ? { labels } : {}),
+    ...(flags.out !== undefined ? { outDir: resolve(flags.out) } : {}),
+  });
+  return JSON.parse(toJson(report)) as MetricsFile;
+}
+
+/** Summary lines of an evaluation: per class, mean ± std of Dice and HD95. */
+export function formatEvaluation(m: MetricsFile): string {
+  const rows = m.summary.classes.map((c) => [
+    c.name,
+    fmtMeanStd(c.metrics.dice.mean, c.metrics.dice.std),
+    fmtMeanStd(c.metrics.hd95.mean, c.metrics.hd95.std),
+    String(c.metrics.dice.n),
+  ]);
+  return table(['class', 'Dice', 'HD95 (mm)', 'n'], rows) + `\nmean foreground Dice ${fmt(m.summary.foregroundMean.dice)} over ${m.summary.cases} case(s)`;
+}
+
+/** One class of a paired comparison of two runs. */
+export interface ClassComparison {
+  readonly name: string;
+  readonly meanA: number;
+  readonly meanB: number;
+  /** Mean over cases of Dice(A) − Dice(B). */
+  readonly meanDifference: number;
+  /** 95% BCa bootstrap interval of the mean difference. */
+  readonly ci: { readonly lower: number; readonly upper: number; readonly confidence: number };
+  /** Two-sided paired Wilcoxon signed-rank p-value. */
+  readonly pvalue: number;
+  /** Cases with a Dice in both runs. */
+  readonly n: number;
+  readonly statement: string;
+}
+
+/** What `voxnas evaluate --compare` reports (and writes as `compare.json`). */
+export interface RunComparison {
+  readonly runs: readonly [string, string];
+  readonly metric: 'dice';
+  readonly cases: readonly string[];
+  readonly classes: readonly ClassComparison[];
+}
+
+/** Reads `metrics.json` of a run directory (or the file itself). */
+export async function readMetricsFile(path: string): Promise<MetricsFile> {
+  const p = resolve(path);
+  const file = existsSync(p) && (await stat(p)).isDirectory() ? join(p, 'metrics.json') : p;
+  if (!existsSync(file)) throw new ConfigError(`${path}: no metrics.json (run 'voxnas train' or 'voxnas evaluate --out' first)`);
+  let parsed: MetricsFile;
+  try {
+    parsed = JSON.parse(await readFile(file, 'utf8')) as MetricsFile;
+  } catch (cause) {
+    throw new ConfigError(`${file}: not valid JSON: ${(cause as Error).message}`, { cause });
+  }
+  if (!Array.isArray(parsed?.cases)) throw new ConfigError(`${file}: expected { cases, summary } as written by voxnas, got no cases array`);
+  return parsed;
+}
+
+/** Per-class Dice of each case, NaN where missing or null. */
+export function dicePerCase(m: MetricsFile, className: string, caseIds: readonly string[]): number[] {
+  const byId = new Map(m.cases.map((c) => [c.caseId, c]));
+  return caseIds.map((id) => {
+    const k = byId.get(id)?.result.classes.find((c) => c.name === className);
+    const v = k?.metrics.dice;
+    return typeof v === 'number' ? v : Number.NaN;
+  });
+}
+
+/**
+ * `voxnas evaluate --compare <runA> <runB>`: for each class scored in both runs, the paired per-case
+ * Dice difference A − B with its 95% bootstrap interval and a Wilcoxon signed-rank p-value
+ * (`compareMethods` of `@voxnas/metrics`, seeded so the interval is reproducible). Both runs must
+ * have scored the same cases; otherwise {@link ConfigError} names the cases that differ.
+ */
+export async function compareRuns(options: { runs: readonly [string, string]; out?: string; resamples?: number; seed?: number }): Promise<RunComparison> {
+  const [pa, pb] = options.runs;
+  const [a, b] = await Promise.all([readMetricsFile(pa), readMetricsFile(pb)]);
+  const idsA = a.cases.map((c) => c.caseId);
+  const idsB = new Set(b.cases.map((c) => c.caseId));
+  const onlyA = idsA.filter((id) => !idsB.has(id));
+  const onlyB = [...idsB].filter((id) => !idsA.includes(id));
+  if (onlyA.length || onlyB.length) {
+    throw new ConfigError(
+      `voxnas evaluate --compare: the runs must score the same cases; ` +
+        [onlyA.length ? `only ${pa} has ${onlyA.join(', ')}` : '', onlyB.length ? `only ${pb} has ${onlyB.join(', ')}` : '']
+          .filter(Boolean)
+          .join('; '),
+    );
+  }
+  const namesB = new Set(b.cases.flatMap((c) => c.result.classes.map((k) => k.name)));
+  const classNames = [...new Set(a.cases.flatMap((c) => c.result.classes.map((k) => k.name)))].filter((n) => namesB.has(n));
+  if (classNames.length === 0) throw new ConfigError(`voxnas evaluate --compare: ${pa} and ${pb} have no class in common`);
+  const rng = new Rng(options.seed ?? 0);
+  const labelA = basename(resolve(pa));
+  const labelB = basename(resolve(pb));
+  const classes = classNames.map((name): ClassComparison => {
+    const da = dicePerCase(a, name, idsA);
+    const db = dicePerCase(b, name, idsA);
+    const cmp = compareMethods([da], [db], {
+      rng: rng.fork(`compare-${name}`),
+      names: [labelA, labelB],
+      metric: `${name} Dice`,
+      resamples: options.resamples ?? 10_000,
+    });
+    return {
+      name,
+      meanA: cmp.a.mean,
+      meanB: cmp.b.mean,
+      meanDifference: cmp.meanDifference,
+      ci: { lower: cmp.ci.lower, upper: cmp.ci.upper, confidence: cmp.ci.confidence },
+      pvalue: cmp.wilcoxon.pvalue,
+      n: cmp.differences.length,
+      statement: cmp.statement,
+    };
+  });
+  const result: RunComparison = { runs: [resolve(pa), resolve(pb)], metric: 'dice', cases: idsA, classes };
+  if (options.out !== undefined) {
+    const dir = resolve(options.out);
+    await mkdir(dir, { recursive: true });
+    await atomicWrite(join(dir, 'compare.json'), `${toJson(result)}\n`);
+  }
+  return result;
+}
+
+/** The comparison as a text table. */
+export function formatComparison(c: RunComparison): string {
+  const rows = c.classes.map((k) => [
+    k.name,
+    fmt(k.meanA),
+    fmt(k.meanB),
+    `${k.meanDifference >= 0 ? '+' : ''}${fmt(k.meanDifference)}`,
+    `[${fmt(k.ci.lower)}, ${fmt(k.ci.upper)}]`,
+    fmtP(k.pvalue),
+    String(k.n),
+  ]);
+  return [`A = ${c.runs[0]}`, `B = ${c.runs[1]}`, table(['class', 'Dice A', 'Dice B', 'A − B', '95% CI', 'Wilcoxon p', 'n'], rows)].join('\n');
+}
+
+function fmt(x: number): string {
+  return Number.isFinite(x) ? x.toFixed(4) : 'n/a';
+}
+
+function fmtMeanStd(mean: number, std: number): string {
+  return Number.isFinite(std) ? `${fmt(mean)} ± ${fmt(std)}` : fmt(mean);
+}
+
+/** A p-value with two significant digits (scientific below 1e-4). */
+export function fmtP(p: number): string {
+  if (!Number.isFinite(p)) return 'n/a';
+  return p < 1e-4 ? p.toExponential(1) : p.toPrecision(2);
+}
+
+function table(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (r: string[]) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
+  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
+}

@@ -1,0 +1,223 @@
+import { existsSync } from 'node:fs';
+import { copyFile, mkdir, readFile, readdir, rename, rm } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { WeightsFormatError, type Network } from '@voxnas/ops';
+import { genotypeCost } from '@voxnas/supernet';
+import { Rng, orientationCode, readNifti, spacingMm } from '@voxnas/volume';
+import { resolveConfig, type VoxnasConfig } from '../config.js';
+import { ConfigError, UsageError } from '../errors.js';
+import { atomicWrite } from '../internal/atomic.js';
+import { buildNetwork, countParameters, type NetworkSpec } from '../pipeline/network.js';
+import { NORMALIZATION } from '../pipeline/data.js';
+import { packageVersions } from './doctor.js';
+
+/** `model-card.json` of an exported model: what it is, what it expects, how well it did. */
+export interface ModelCard {
+  readonly format: 'voxnas-model-card@1';
+  readonly createdAt: string;
+  readonly architecture:
+    | { readonly kind: 'unet'; readonly options: Record<string, unknown> }
+    | { readonly kind: 'child'; readonly origin: string; readonly genotype: unknown };
+  readonly parameters: number;
+  /** FLOPs of one forward pass of a training patch (searched/child networks only). */
+  readonly flops: number | null;
+  readonly preprocessing: {
+    readonly normalization: string;
+    /** Voxel spacing in mm (x, y, z) of the first preprocessed training case. */
+    readonly spacingMm: [number, number, number] | null;
+    /** Orientation code (e.g. 'RAS') of the training data; `voxnas predict` reorients inputs to it. */
+    readonly orientation: string | null;
+    readonly modalities: string[];
+    /** Label value → name, background included. */
+    readonly labels: Record<string, string>;
+  };
+  /** Patch size in voxels, x y z (the sliding-window size). */
+  readonly patchSize: [number, number, number];
+  readonly inference: VoxnasConfig['inference'];
+  /** Validation metrics of the run (`metrics.json` summary), or null if the run has none. */
+  readonly validation: unknown;
+  readonly seed: number;
+  readonly packages: Record<string, string>;
+}
+
+/** A network rebuilt from an exported model (or a train run) with its weights loaded. */
+export interface LoadedModel {
+  readonly network: Network;
+  readonly spec: NetworkSpec;
+  /** The model card, when the directory has one (exported models do; train runs do not). */
+  readonly card: ModelCard | null;
+}
+
+async function readJson<T>(path: string, what: string): Promise<T> {
+  if (!existsSync(path)) throw new ConfigError(`${what}: ${path} is missing`);
+  try {
+    return JSON.parse(await readFile(path, 'utf8')) as T;
+  } catch (cause) {
+    throw new ConfigError(`${what}: ${path} is not valid JSON: ${(cause as Error).message}`, { cause });
+  }
+}
+
+/**
+ * Rebuilds the network of `network.json` in `specDir` and loads the weights (`model.json` +
+ * `weights.bin`) of `weightsDir` into it. Missing or corrupt files raise a typed error naming the file:
+ * {@link ConfigError} for `network.json`, `WeightsFormatError` for the weights.
+ */
+export async function loadNetwork(options: { specDir: string; weightsDir: string; source?: string }): Promise<{ network: Network; spec: NetworkSpec }> {
+  const source = options.source ?? 'loadNetwork';
+  const spec = await readJson<NetworkSpec>(join(options.specDir, 'network.json'), source);
+  if (spec === null || typeof spec !== 'object' || (spec.kind !== 'unet' && spec.kind !== 'child')) {
+    throw new ConfigError(`${source}: ${join(options.specDir, 'network.json')} has kind ${JSON.stringify((spec as { kind?: unknown })?.kind)}, expected 'unet' or 'child'`);
+  }
+  for (const f of ['model.json', 'weights.bin']) {
+    const p = join(options.weightsDir, f);
+    if (!existsSync(p)) throw new WeightsFormatError(`${source}: ${p} is missing`);
+  }
+  // The initial weights are overwritten by loadWeights; the seed only has to be fixed.
+  const network = buildNetwork(spec, new Rng(0).fork('init'));
+  try {
+    await network.loadWeights(options.weightsDir);
+  } catch (e) {
+    network.dispose();
+    throw e;
+  }
+  network.eval();
+  return { network, spec };
+}
+
+/**
+ * Loads a model written by `voxnas export` (`network.json`, `model.json`, `weights.bin`,
+ * `model-card.json`): rebuilds the network and loads its weights, in eval mode. The caller disposes
+ * `network`. Missing or corrupt files raise a typed error naming the file.
+ *
+ * @example
+ * const { network, card } = await loadExportedModel('exported/liver');
+ * const logits = network.apply(x); // x: [1, z, y, x, channels], z-scored per channel
+ * network.dispose();
+ */
+export async function loadExportedModel(dir: string): Promise<LoadedModel> {
+  const root = resolve(dir);
+  const cardPath = join(root, 'model-card.json');
+  const card = existsSync(cardPath) ? await readJson<ModelCard>(cardPath, `loadExportedModel(${dir})`) : null;
+  const { network, spec } = await loadNetwork({ specDir: root, weightsDir: root, source: `loadExportedModel(${dir})` });
+  return { network, spec, card };
+}
+
+/** Reads a train run's resolved config (`config.json`, format `voxnas-run@1`). */
+export async function readRunConfig(runDir: string, command: string): Promise<VoxnasConfig> {
+  const file = join(runDir, 'config.json');
+  const saved = await readJson<{ config?: unknown }>(file, `voxnas ${command} --run ${runDir}`);
+  return resolveConfig(saved.config, file);
+}
+
+/** Facts about a run's training data, from its `preprocessed/` copy. */
+export async function trainingDataFacts(runDir: string): Promise<{
+  spacingMm: [number, number, number] | null;
+  orientation: string | null;
+  modalities: string[];
+  labels: Record<string, string>;
+}> {
+  const dsPath = join(runDir, 'preprocessed', 'dataset.json');
+  if (!existsSync(dsPath)) return { spacingMm: null, orientation: null, modalities: [], labels: {} };
+  const ds = await readJson<{
+    modality?: Record<string, string>;
+    labels?: Record<string, string>;
+    training?: Array<{ image: string }>;
+  }>(dsPath, `run ${runDir}`);
+  const modalities = Object.entries(ds.modality ?? {})
+    .sort(([a], [b]) => Number(a) - Number(b))
+    .map(([, m]) => m);
+  let spacing: [number, number, number] | null = null;
+  let orientation: string | null = null;
+  const first = ds.training?.[0]?.image;
+  if (first) {
+    const v = await readNifti(join(runDir, 'preprocessed', first));
+    const s = spacingMm(v);
+    spacing = [round6(s[0]!), round6(s[1]!), round6(s[2]!)];
+    orientation = orientationCode(v);
+  }
+  return { spacingMm: spacing, orientation, modalities, labels: ds.labels ?? {} };
+}
+
+function round6(x: number): number {
+  return Math.round(x * 1e6) / 1e6;
+}
+
+/** Flags of `voxnas export`. */
+export interface ExportFlags {
+  run?: string;
+  out?: string;
+}
+
+/** What `voxnas export` wrote. */
+export interface ExportResult {
+  readonly dir: string;
+  readonly files: readonly string[];
+  readonly parameters: number;
+  readonly card: ModelCard;
+}
+
+/**
+ * `voxnas export`: copies a train run's weights (`model.json` tfjs weights manifest + `weights.bin`,
+ * loadable with `tf.io.loadWeights` in a browser) and `network.json` into `out`, and writes
+ * `model-card.json` (architecture, parameters, preprocessing, patch size and inference settings,
+ * validation metrics, package versions). The directory appears whole or not at all (written to a
+ * temporary sibling, then renamed).
+ */
+export async function runExport(flags: ExportFlags): Promise<ExportResult> {
+  if (!flags.run) throw new UsageError('voxnas export: --run <train-run> is required');
+  if (!flags.out) throw new UsageError('voxnas export: --out <dir> is required');
+  const runDir = resolve(flags.run);
+  const out = resolve(flags.out);
+  if (existsSync(out) && (await readdir(out)).length > 0) {
+    throw new ConfigError(`voxnas export --out ${flags.out}: the directory exists and is not empty; choose another --out`);
+  }
+  const cfg = await readRunConfig(runDir, 'export');
+  const { network, spec } = await loadNetwork({ specDir: runDir, weightsDir: join(runDir, 'model'), source: `voxnas export --run ${flags.run}` });
+  let parameters: number;
+  try {
+    parameters = countParameters(network);
+  } finally {
+    network.dispose();
+  }
+  const facts = await trainingDataFacts(runDir);
+  const metricsPath = join(runDir, 'metrics.json');
+  const validation = existsSync(metricsPath)
+    ? (await readJson<{ summary?: unknown }>(metricsPath, `voxnas export --run ${flags.run}`)).summary ?? null
+    : null;
+  let flops: number | null = null;
+  if (spec.kind === 'child') {
+    const [px, py, pz] = cfg.data.patchSize;
+    flops = genotypeCost(spec.genotype, { inputShape: [1, pz, py, px, spec.genotype.macro.inputChannels] }).flops;
+  }
+  const card: ModelCard = {
+    format: 'voxnas-model-card@1',
+    createdAt: new Date().toISOString(),
+    architecture:
+      spec.kind === 'unet'
+        ? { kind: 'unet', options: { ...spec.options } }
+        : { kind: 'child', origin: spec.origin, genotype: spec.genotype },
+    parameters,
+    flops,
+    preprocessing: { normalization: NORMALIZATION, ...facts },
+    patchSize: cfg.data.patchSize,
+    inference: cfg.inference,
+    validation,
+    seed: cfg.seed,
+    packages: packageVersions(),
+  };
+  const tmp = `${out}.tmp-${process.pid}`;
+  await rm(tmp, { recursive: true, force: true });
+  await mkdir(tmp, { recursive: true });
+  try {
+    await copyFile(join(runDir, 'model', 'model.json'), join(tmp, 'model.json'));
+    await copyFile(join(runDir, 'model', 'weights.bin'), join(tmp, 'weights.bin'));
+    await copyFile(join(runDir, 'network.json'), join(tmp, 'network.json'));
+    await atomicWrite(join(tmp, 'model-card.json'), `${JSON.stringify(card, null, 2)}\n`);
+    if (existsSync(out)) await rm(out, { recursive: true });
+    await rename(tmp, out);
+  } catch (e) {
+    await rm(tmp, { recursive: true, force: true });
+    throw e;
+  }
+  return { dir: out, files: ['model.json', 'weights.bin', 'network.json', 'model-card.json'], parameters, card };
+}

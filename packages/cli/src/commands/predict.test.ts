@@ -1,0 +1,146 @@
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { initBackend } from '@voxnas/ops';
+import { Rng, createVolume, crop, readNifti, writeNifti, type Volume } from '@voxnas/volume';
+import { resolveConfig } from '../config.js';
+import { ConfigError } from '../errors.js';
+import { main } from '../main.js';
+import { prepareData } from '../pipeline/data.js';
+import { buildNetwork, type NetworkSpec } from '../pipeline/network.js';
+import { runPredict } from './predict.js';
+
+// A train run built by hand from the same pieces `voxnas train` uses (prepareData, buildNetwork,
+// saveWeights), with untrained weights: prediction only needs a run's files, not a good model.
+const TINY = {
+  seed: 3,
+  data: { phantomCases: 4, folds: 2, patchSize: [16, 16, 16] },
+  search: { levels: 2, baseChannels: 4, nodes: 2 },
+  inference: { overlap: 0.25, windowsPerBatch: 4 },
+};
+const SPEC: NetworkSpec = {
+  kind: 'unet',
+  options: { levels: 2, baseChannels: 4, convsPerLevel: 2, norm: 'instance', upsampling: 'transposed', inputChannels: 2, classes: 4 },
+};
+
+let root: string;
+let run: string;
+let image: Volume;
+
+beforeAll(async () => {
+  await initBackend({ logger: () => {} });
+  root = await mkdtemp(join(tmpdir(), 'voxnas-predict-'));
+  run = join(root, 'run');
+  await mkdir(run);
+  const cfg = resolveConfig(TINY);
+  await prepareData(cfg, run);
+  await writeFile(join(run, 'config.json'), JSON.stringify({ format: 'voxnas-run@1', config: cfg }));
+  await writeFile(join(run, 'network.json'), JSON.stringify(SPEC));
+  const net = buildNetwork(SPEC, new Rng(11).fork('init'));
+  await net.saveWeights(join(run, 'model'));
+  net.dispose();
+  // A centred crop keeps the sliding-window passes few (tfjs CPU is slow).
+  const full = await readNifti(join(run, 'data', 'phantom', 'imagesTr', 'phantom_000.nii.gz'));
+  image = crop(full, { start: [12, 10, 7], end: [37, 31, 26] });
+}, 120_000);
+
+afterAll(async () => {
+  await rm(root, { recursive: true, force: true });
+});
+
+/** Reverses voxel axis x and adjusts the affine so every voxel keeps its world position. */
+function flipX(v: Volume): Volume {
+  const [nx, ny, nz] = v.shape;
+  const data = new Float32Array(v.data.length);
+  for (let c = 0; c < v.channels; c++)
+    for (let k = 0; k < nz; k++)
+      for (let j = 0; j < ny; j++)
+        for (let i = 0; i < nx; i++) {
+          const o = i + nx * (j + ny * (k + nz * c));
+          data[o] = v.data[nx - 1 - i + nx * (j + ny * (k + nz * c))]!;
+        }
+  const a = v.affine;
+  // A' = A · F with F: i → nx − 1 − i.
+  const affine = Float64Array.from(a);
+  for (let r = 0; r < 3; r++) {
+    affine[r * 4] = -a[r * 4]!;
+    affine[r * 4 + 3] = a[r * 4 + 3]! + a[r * 4]! * (nx - 1);
+  }
+  return createVolume({ data, shape: v.shape, channels: v.channels, affine, kind: v.kind });
+}
+
+function flipLabelsX(v: Volume): number[] {
+  const [nx, ny, nz] = v.shape;
+  const out: number[] = [];
+  for (let k = 0; k < nz; k++) for (let j = 0; j < ny; j++) for (let i = 0; i < nx; i++) out.push(v.data[nx - 1 - i + nx * (j + ny * k)]!);
+  return out;
+}
+
+describe('voxnas predict', () => {
+  it('writes label maps on each input grid: original, x-flipped (LAS) and cropped inputs', async () => {
+    const inputs = join(root, 'inputs');
+    await mkdir(inputs);
+    await writeNifti(image, join(inputs, 'a.nii.gz'));
+    await writeNifti(flipX(image), join(inputs, 'b_flipped.nii.gz'));
+    const cropped = crop(image, { start: [3, 5, 2], end: [20, 18, 17] });
+    await writeNifti(cropped, join(inputs, 'c_cropped.nii'));
+    const out = join(root, 'pred');
+    const results = await runPredict({ run, input: inputs, output: out });
+    expect(results.map((r) => r.output.slice(out.length + 1))).toEqual(['a.nii.gz', 'b_flipped.nii.gz', 'c_cropped.nii.gz']);
+    for (const [name, input] of [
+      ['a', image],
+      ['b_flipped', flipX(image)],
+      ['c_cropped', cropped],
+    ] as const) {
+      const pred = await readNifti(join(out, `${name}.nii.gz`));
+      expect(pred.shape, name).toEqual(input.shape);
+      expect(Math.max(...Array.from(pred.affine, (x, i) => Math.abs(x - input.affine[i]!))), name).toBeLessThan(1e-4);
+      expect(pred.channels).toBe(1);
+      expect(pred.kind).toBe('label');
+      expect([...new Set(pred.data)].every((v) => Number.isInteger(v) && v >= 0 && v <= 3), name).toBe(true);
+    }
+    // The flipped input is reoriented to the training orientation before the network, so its
+    // prediction is exactly the original's prediction, flipped back onto its own grid.
+    const a = await readNifti(join(out, 'a.nii.gz'));
+    const b = await readNifti(join(out, 'b_flipped.nii.gz'));
+    expect(Array.from(b.data)).toEqual(flipLabelsX(a));
+    expect(results[0]!.labelCounts.reduce((s, n) => s + n, 0)).toBe(25 * 21 * 19);
+  });
+
+  it('a single file input and --mirror through main()', async () => {
+    const file = join(root, 'single.nii.gz');
+    await writeNifti(crop(image, { start: [0, 0, 0], end: [17, 16, 16] }), file);
+    const out: string[] = [];
+    const code = await main(['predict', '--run', run, '--input', file, '--output', join(root, 'pred-mirror'), '--mirror', '--json'], {
+      out: (t) => out.push(t),
+      err: () => {},
+    });
+    expect(code).toBe(0);
+    const [r] = JSON.parse(out[0]!) as Array<{ shape: number[] }>;
+    expect(r!.shape).toEqual([17, 16, 16]);
+    const pred = await readNifti(join(root, 'pred-mirror', 'single.nii.gz'));
+    expect(pred.shape).toEqual([17, 16, 16]);
+  });
+
+  it('rejects an image with the wrong channel count (ConfigError)', async () => {
+    const one = createVolume({ data: new Float32Array(9 * 10 * 11), shape: [9, 10, 11] });
+    const file = join(root, 'one-channel.nii.gz');
+    await writeNifti(one, file);
+    const err = await runPredict({ run, input: file, output: join(root, 'x') }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as Error).message.replace(root, '<tmp>')).toMatchInlineSnapshot(
+      `"voxnas predict --input <tmp>/one-channel.nii.gz: the image has 1 channel(s), the model expects 2 (contrast0, contrast1)"`,
+    );
+  });
+
+  it.each([
+    [['--input', 'x.nii.gz', '--output', 'o'], 2, 'voxnas predict: --run <train-run> is required'],
+    [['--run', '.', '--output', 'o'], 2, 'voxnas predict: --input <file.nii[.gz] | dir> is required'],
+    [['--run', '/nonexistent-run', '--input', 'x.nii', '--output', 'o'], 1, 'ConfigError [E_CONFIG]: voxnas predict --run /nonexistent-run: /nonexistent-run/config.json is missing'],
+  ])('usage and missing files: %j → exit %i', async (args, code, message) => {
+    const err: string[] = [];
+    expect(await main(['predict', ...args], { out: () => {}, err: (t) => err.push(t) })).toBe(code);
+    expect(err.join('\n')).toContain(message);
+  });
+});

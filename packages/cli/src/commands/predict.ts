@@ -1,0 +1,98 @@
+import { existsSync } from 'node:fs';
+import { mkdir, readdir, stat } from 'node:fs/promises';
+import { basename, join, resolve } from 'node:path';
+import { initBackend } from '@voxnas/ops';
+import { predictCase } from '@voxnas/train';
+import { orientationCode, readNifti, reorient, type Volume } from '@voxnas/volume';
+import { ConfigError, UsageError } from '../errors.js';
+import { normalizeImage } from '../pipeline/data.js';
+import { loadNetwork, readRunConfig, trainingDataFacts } from './export.js';
+
+/** Flags of `voxnas predict`. */
+export interface PredictFlags {
+  run?: string;
+  input?: string;
+  output?: string;
+  /** Test-time mirroring over x, y, z (overrides the run's `inference.mirror`). */
+  mirror?: boolean;
+}
+
+/** One written prediction. */
+export interface PredictedCase {
+  readonly input: string;
+  readonly output: string;
+  readonly shape: readonly [number, number, number];
+  /** Voxels per label value (index = label). */
+  readonly labelCounts: number[];
+}
+
+/** The case name of a NIfTI file: its file name without `.nii` / `.nii.gz`. */
+export function caseName(file: string): string {
+  return basename(file).replace(/\.nii(\.gz)?$/i, '');
+}
+
+function isNifti(file: string): boolean {
+  return /\.nii(\.gz)?$/i.test(file);
+}
+
+/** NIfTI files of `path` (a file, or a directory's `.nii`/`.nii.gz` files sorted by name). */
+export async function listNiftiFiles(path: string, flag: string): Promise<string[]> {
+  if (!existsSync(path)) throw new ConfigError(`${flag} ${path}: no such file or directory`);
+  if ((await stat(path)).isDirectory()) {
+    const files = (await readdir(path)).filter(isNifti).sort();
+    if (files.length === 0) throw new ConfigError(`${flag} ${path}: the directory has no .nii or .nii.gz files`);
+    return files.map((f) => join(path, f));
+  }
+  if (!isNifti(path)) throw new ConfigError(`${flag} ${path}: expected a .nii or .nii.gz file or a directory of them`);
+  return [path];
+}
+
+/**
+ * `voxnas predict`: rebuilds a train run's network (`network.json` + `model/` weights), and for each
+ * input image reorients it to the training data's orientation, z-scores it like the training data,
+ * predicts by sliding windows (the run's `inference` settings; `--mirror` adds test-time mirroring)
+ * and writes the label map to `<output>/<case>.nii.gz` on the *input's* grid (shape and affine
+ * checked after writing). Inputs must have the run's number of channels (4D NIfTI for several).
+ */
+export async function runPredict(flags: PredictFlags, log: (line: string) => void = () => {}): Promise<PredictedCase[]> {
+  if (!flags.run) throw new UsageError('voxnas predict: --run <train-run> is required');
+  if (!flags.input) throw new UsageError('voxnas predict: --input <file.nii[.gz] | dir> is required');
+  if (!flags.output) throw new UsageError('voxnas predict: --output <dir> is required');
+  const runDir = resolve(flags.run);
+  const cfg = await readRunConfig(runDir, 'predict');
+  const inputs = await listNiftiFiles(resolve(flags.input), '--input');
+  await initBackend({ logger: log });
+  const facts = await trainingDataFacts(runDir);
+  const { network, spec } = await loadNetwork({ specDir: runDir, weightsDir: join(runDir, 'model'), source: `voxnas predict --run ${flags.run}` });
+  const channels = spec.kind === 'unet' ? spec.options.inputChannels : spec.genotype.macro.inputChannels;
+  const out = resolve(flags.output);
+  await mkdir(out, { recursive: true });
+  const results: PredictedCase[] = [];
+  try {
+    for (const file of inputs) {
+      const image = await readNifti(file);
+      if (image.channels !== channels) {
+        throw new ConfigError(
+          `voxnas predict --input ${file}: the image has ${image.channels} channel(s), the model expects ${channels}` +
+            (facts.modalities.length ? ` (${facts.modalities.join(', ')})` : ''),
+        );
+      }
+      const target = join(out, `${caseName(file)}.nii.gz`);
+      const labels = await predictCase(image, (x) => network.apply(x), {
+        preprocess: (v: Volume) => normalizeImage(facts.orientation && orientationCode(v) !== facts.orientation ? reorient(v, facts.orientation) : v),
+        windowSize: cfg.data.patchSize,
+        overlap: cfg.inference.overlap,
+        batchSize: cfg.inference.windowsPerBatch,
+        mirror: flags.mirror ?? cfg.inference.mirror,
+        path: target,
+      });
+      const counts: number[] = [];
+      for (const v of labels.data) counts[v] = (counts[v] ?? 0) + 1;
+      results.push({ input: file, output: target, shape: labels.shape, labelCounts: Array.from(counts, (c) => c ?? 0) });
+      log(`voxnas predict: ${file} → ${target}`);
+    }
+  } finally {
+    network.dispose();
+  }
+  return results;
+}
