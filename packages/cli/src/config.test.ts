@@ -7,9 +7,9 @@ import { ConfigError } from './errors.js';
 
 describe('resolveConfig', () => {
   it('merges over the defaults without touching them', () => {
-    const cfg = resolveConfig({ seed: 3, search: { steps: 10 } });
+    const cfg = resolveConfig({ seed: 3, search: { steps: 30 } });
     expect(cfg.seed).toBe(3);
-    expect(cfg.search.steps).toBe(10);
+    expect(cfg.search.steps).toBe(30);
     expect(cfg.search.levels).toBe(DEFAULT_CONFIG.search.levels);
     expect(DEFAULT_CONFIG.search.steps).toBe(100);
   });
@@ -17,11 +17,12 @@ describe('resolveConfig', () => {
   it.each([
     [{ sead: 1 }, `config: unknown field 'sead', expected one of seed, data, search, train, inference (did you mean 'seed'?)`],
     [{ search: { sampler: 'softmax' } }, `config: field 'search.sampler' must be one of 'gumbel', 'full', 'uniform', got 'softmax'`],
-    [{ search: { levles: 3 } }, `config: unknown field 'search.levles', expected one of levels, baseChannels, nodes, sampler, k, tauStart, tauEnd, tauSchedule, mode, warmupSteps, steps, weightLr, archLr, deriveEvery (did you mean 'levels'?)`],
+    [{ search: { levles: 3 } }, `config: unknown field 'search.levles', expected one of levels, baseChannels, nodes, sampler, k, tauStart, tauEnd, tauSchedule, mode, warmupSteps, steps, weightLr, archLr, deriveEvery, checkpointEvery (did you mean 'levels'?)`],
     [{ data: { patchSize: [32, 32] } }, `config: field 'data.patchSize' must be three integers ≥ 1, got [32,32]`],
     [{ data: { patchSize: [32, 30, 32] } }, `config: field 'data.patchSize' is [32, 30, 32], expected multiples of 2^levels = 8 (axis y)`],
     [{ train: { lr: 0 } }, `config: field 'train.lr' must be a number > 0, got 0`],
     [{ data: { fold: 4 } }, `config: field 'data.fold' is 4, expected < data.folds (4)`],
+    [{ train: { steps: 5 } }, `config: field 'train.warmupSteps' is 10, expected < train.steps (5)`],
     [{ seed: 1.5 }, `config: field 'seed' must be an integer ≥ 0 ≤ 4294967295, got 1.5`],
     [{ train: 5 }, `config: field 'train' must be an object, got 5`],
     [[1], `config: expected an object at the top level, got [1]`],
@@ -34,8 +35,8 @@ describe('resolveConfig', () => {
 describe('loadConfig', () => {
   it('reads YAML and JSON equally and names the file in errors', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'voxnas-cfg-'));
-    await writeFile(join(dir, 'a.yaml'), 'seed: 7\nsearch:\n  steps: 12\n  sampler: uniform\n');
-    await writeFile(join(dir, 'a.json'), JSON.stringify({ seed: 7, search: { steps: 12, sampler: 'uniform' } }));
+    await writeFile(join(dir, 'a.yaml'), 'seed: 7\nsearch:\n  steps: 42\n  sampler: uniform\n');
+    await writeFile(join(dir, 'a.json'), JSON.stringify({ seed: 7, search: { steps: 42, sampler: 'uniform' } }));
     await writeFile(join(dir, 'bad.yaml'), 'search:\n  steps: -1\n');
     await writeFile(join(dir, 'broken.json'), '{ "seed": ');
     expect(await loadConfig(join(dir, 'a.yaml'))).toEqual(await loadConfig(join(dir, 'a.json')));

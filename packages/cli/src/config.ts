@@ -46,6 +46,8 @@ export interface VoxnasConfig {
     archLr: number;
     /** Derive and log the genotype every this many steps. */
     deriveEvery: number;
+    /** Save a resumable checkpoint every this many steps. */
+    checkpointEvery: number;
   };
   train: {
     steps: number;
@@ -56,6 +58,8 @@ export interface VoxnasConfig {
     warmupSteps: number;
     loss: 'dice-ce' | 'dice' | 'ce' | 'focal';
     validateEvery: number;
+    /** Save a resumable checkpoint every this many steps. */
+    checkpointEvery: number;
   };
   inference: {
     overlap: number;
@@ -92,6 +96,7 @@ export const DEFAULT_CONFIG: VoxnasConfig = {
     weightLr: 3e-3,
     archLr: 3e-3,
     deriveEvery: 25,
+    checkpointEvery: 10,
   },
   train: {
     steps: 200,
@@ -102,6 +107,7 @@ export const DEFAULT_CONFIG: VoxnasConfig = {
     warmupSteps: 10,
     loss: 'dice-ce',
     validateEvery: 50,
+    checkpointEvery: 25,
   },
   inference: {
     overlap: 0.5,
@@ -145,6 +151,7 @@ const SCHEMA: { [S in keyof VoxnasConfig]: VoxnasConfig[S] extends object ? Reco
     weightLr: { kind: 'number', min: 0, exclusiveMin: true },
     archLr: { kind: 'number', min: 0, exclusiveMin: true },
     deriveEvery: { kind: 'int', min: 1 },
+    checkpointEvery: { kind: 'int', min: 1 },
   },
   train: {
     steps: { kind: 'int', min: 1 },
@@ -155,6 +162,7 @@ const SCHEMA: { [S in keyof VoxnasConfig]: VoxnasConfig[S] extends object ? Reco
     warmupSteps: { kind: 'int', min: 0 },
     loss: { kind: 'enum', values: ['dice-ce', 'dice', 'ce', 'focal'] },
     validateEvery: { kind: 'int', min: 1 },
+    checkpointEvery: { kind: 'int', min: 1 },
   },
   inference: {
     overlap: { kind: 'number', min: 0, max: 0.95 },
@@ -262,6 +270,13 @@ export function resolveConfig(partial: unknown, source = 'config'): VoxnasConfig
     throw new ConfigError(
       `${source}: field 'data.fold' is ${cfg.data.fold}, expected < data.folds (${cfg.data.folds})`,
     );
+  }
+  for (const section of ['search', 'train'] as const) {
+    if (cfg[section].warmupSteps >= cfg[section].steps) {
+      throw new ConfigError(
+        `${source}: field '${section}.warmupSteps' is ${cfg[section].warmupSteps}, expected < ${section}.steps (${cfg[section].steps})`,
+      );
+    }
   }
   const multiple = 2 ** cfg.search.levels;
   const bad = cfg.data.patchSize.findIndex((n) => n % multiple !== 0);

@@ -2,6 +2,12 @@ import { parseArgs } from 'node:util';
 import { VoxnasError } from '@voxnas/volume';
 import { doctor, formatDoctor } from './commands/doctor.js';
 import { formatInfo, info } from './commands/info.js';
+import { dryRunSearch, formatDryRun, runSearch } from './commands/search.js';
+import { runTrain } from './commands/train.js';
+import { compareRuns, formatComparison, formatEvaluation, runEvaluate } from './commands/evaluate.js';
+import { runExport } from './commands/export.js';
+import { runPredict } from './commands/predict.js';
+import { runReport } from './commands/report.js';
 import { UsageError } from './errors.js';
 
 /** Where `main` writes; tests pass buffers. */
@@ -16,7 +22,114 @@ interface Command {
   run(args: string[], io: Io): Promise<number>;
 }
 
+const RUN_OPTIONS = {
+  config: { type: 'string' },
+  set: { type: 'string', multiple: true },
+  seed: { type: 'string' },
+  out: { type: 'string' },
+  resume: { type: 'string' },
+  json: { type: 'boolean' },
+} as const;
+
 const COMMANDS: Record<string, Command> = {
+  search: {
+    summary: 'search an architecture on a dataset (resumable); writes genotype.json',
+    usage:
+      'voxnas search (--out <run-dir> [--config <file.yaml|json>] [--set key=value]… [--seed n] | --resume <run-dir>) [--dry-run] [--json]',
+    async run(args, io) {
+      const { values, positionals } = parse(args, { ...RUN_OPTIONS, 'dry-run': { type: 'boolean' } }, 'search');
+      if (positionals.length) throw new UsageError(`voxnas search: unexpected argument '${positionals[0]}'`);
+      if (values['dry-run']) {
+        const r = await dryRunSearch(values, io.err);
+        io.out(values.json ? JSON.stringify(r, null, 2) : formatDryRun(r));
+        return r.fits ? 0 : 1;
+      }
+      const r = await runSearch(values, io.err);
+      io.out(
+        values.json
+          ? JSON.stringify(r, null, 2)
+          : `search done: ${r.genotypePath} (best at step ${r.bestStep}, validation Dice ${r.bestScore?.toFixed(4) ?? 'n/a'}, ${r.params} parameters)`,
+      );
+      return 0;
+    },
+  },
+  train: {
+    summary: 'train a U-Net, a random architecture or a genotype (resumable); evaluates it',
+    usage:
+      'voxnas train (--out <run-dir> [--arch unet|random|<genotype.json>] [--match <genotype.json>] [--config <file>] [--set key=value]… [--seed n] | --resume <run-dir>) [--json]',
+    async run(args, io) {
+      const { values, positionals } = parse(args, { ...RUN_OPTIONS, arch: { type: 'string' }, match: { type: 'string' } }, 'train');
+      if (positionals.length) throw new UsageError(`voxnas train: unexpected argument '${positionals[0]}'`);
+      const r = await runTrain(values, io.err);
+      io.out(
+        values.json
+          ? JSON.stringify(r, null, 2)
+          : `train done: ${r.runDir} (${r.arch}, ${r.params} parameters, mean Dice ${r.meanDice.toFixed(4)})`,
+      );
+      return 0;
+    },
+  },
+  evaluate: {
+    summary: 'score predictions against references, or compare two runs per class (paired Wilcoxon + bootstrap CI)',
+    usage:
+      'voxnas evaluate (--pred <dir> --ref <dir> [--out <dir>] [--labels 1,2,3] | --compare <runA> <runB> [--out <dir>]) [--json]',
+    async run(args, io) {
+      const { values, positionals } = parse(
+        args,
+        { pred: { type: 'string' }, ref: { type: 'string' }, out: { type: 'string' }, labels: { type: 'string' }, compare: { type: 'boolean' }, json: { type: 'boolean' } },
+        'evaluate',
+      );
+      if (values.compare) {
+        if (positionals.length !== 2 || values.pred || values.ref) {
+          throw new UsageError(`voxnas evaluate --compare: expected two run directories, got ${positionals.length} and no --pred/--ref`);
+        }
+        const r = await compareRuns({ runs: [positionals[0]!, positionals[1]!], ...(values.out ? { out: values.out } : {}) });
+        io.out(values.json ? JSON.stringify(r, null, 2) : formatComparison(r));
+        return 0;
+      }
+      if (positionals.length) throw new UsageError(`voxnas evaluate: unexpected argument '${positionals[0]}'`);
+      const r = await runEvaluate(values);
+      io.out(values.json ? JSON.stringify(r, null, 2) : formatEvaluation(r));
+      return 0;
+    },
+  },
+  predict: {
+    summary: "segment images with a trained run's model; writes label maps on each input's own grid",
+    usage: 'voxnas predict --run <train-run> --input <file.nii[.gz] | dir> --output <dir> [--mirror] [--json]',
+    async run(args, io) {
+      const { values, positionals } = parse(
+        args,
+        { run: { type: 'string' }, input: { type: 'string' }, output: { type: 'string' }, mirror: { type: 'boolean' }, json: { type: 'boolean' } },
+        'predict',
+      );
+      if (positionals.length) throw new UsageError(`voxnas predict: unexpected argument '${positionals[0]}'`);
+      const r = await runPredict(values, io.err);
+      io.out(values.json ? JSON.stringify(r, null, 2) : r.map((c) => `${c.input} → ${c.output}`).join('\n'));
+      return 0;
+    },
+  },
+  export: {
+    summary: 'export a trained model: model.json + weights.bin (tfjs), network.json, model-card.json',
+    usage: 'voxnas export --run <train-run> --out <dir> [--json]',
+    async run(args, io) {
+      const { values, positionals } = parse(args, { run: { type: 'string' }, out: { type: 'string' }, json: { type: 'boolean' } }, 'export');
+      if (positionals.length) throw new UsageError(`voxnas export: unexpected argument '${positionals[0]}'`);
+      const r = await runExport(values);
+      io.out(values.json ? JSON.stringify(r, null, 2) : `exported ${r.dir} (${r.parameters} parameters): ${r.files.join(', ')}`);
+      return 0;
+    },
+  },
+  report: {
+    summary: 'one self-contained HTML report of search/train runs (curves, α heatmaps, genotypes, metrics)',
+    usage: 'voxnas report --run <dir> [--run <dir>]… --out <report.html>',
+    async run(args, io) {
+      const { values, positionals } = parse(args, { run: { type: 'string', multiple: true }, out: { type: 'string' } }, 'report');
+      if (positionals.length) throw new UsageError(`voxnas report: unexpected argument '${positionals[0]}'`);
+      const r = await runReport({ runs: values.run ?? [], ...(values.out ? { out: values.out } : {}) });
+      io.out(`report written: ${r.path} (${r.runs} run(s))`);
+      return 0;
+    },
+  },
   info: {
     summary: 'describe a NIfTI volume or a run directory',
     usage: 'voxnas info <file.nii[.gz] | run-dir> [--json]',

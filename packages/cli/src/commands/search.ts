@@ -1,0 +1,211 @@
+import { freemem } from 'node:os';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import { SearchTrainer, type ArchSnapshot, type SearchResult } from '@voxnas/search';
+import {
+  Supernet,
+  genotypeCost,
+  renderGenotypeSvg,
+  stringifyGenotype,
+  type SamplerConfig,
+} from '@voxnas/supernet';
+import { hasCheckpoint, segmentationValidator, type JsonValue } from '@voxnas/train';
+import { Rng } from '@voxnas/volume';
+import { initBackend } from '@voxnas/ops';
+import { createLosses } from '@voxnas/metrics';
+import type { VoxnasConfig } from '../config.js';
+import { atomicWrite } from '../internal/atomic.js';
+import { createProgress } from '../progress.js';
+import { spaceFromConfig } from '../pipeline/network.js';
+import {
+  batchSource,
+  foregroundLabels,
+  lossFromConfig,
+  resolveRunConfig,
+  startRun,
+  validationCases,
+  type RunFlags,
+} from '../pipeline/run.js';
+
+/** What `voxnas search` produced. */
+export interface SearchSummary {
+  readonly runDir: string;
+  readonly steps: number;
+  readonly bestStep: number;
+  readonly bestScore: number | null;
+  readonly genotypePath: string;
+  readonly params: number;
+  readonly flops: number;
+  readonly warnings: readonly string[];
+  readonly resumedFrom: number | null;
+}
+
+function samplerOf(cfg: VoxnasConfig): SamplerConfig {
+  return cfg.search.sampler === 'gumbel' ? { kind: 'gumbel', k: cfg.search.k } : { kind: cfg.search.sampler };
+}
+
+/** Splits the fold's training cases for the two optimisers (see `SearchMode`). */
+export function searchSplit(cfg: VoxnasConfig, train: readonly string[]): { weights: string[]; arch: string[] } {
+  if (cfg.search.mode === 'joint') return { weights: [...train], arch: [...train] };
+  const weights = train.filter((_, i) => i % 2 === 0);
+  const arch = train.filter((_, i) => i % 2 === 1);
+  return { weights, arch: arch.length > 0 ? arch : weights };
+}
+
+/**
+ * `voxnas search`: runs (or resumes) the architecture search of a config and writes `genotype.json`
+ * (the best derived genotype), `genotype-final.json`, `genotype.svg` and `search.json` into the run
+ * directory, next to `config.json`, `log.jsonl` and `checkpoints/`.
+ */
+export async function runSearch(flags: RunFlags, log: (line: string) => void): Promise<SearchSummary> {
+  const { cfg, dir } = await resolveRunConfig(flags, 'search');
+  const { run, data } = await startRun(cfg, dir, log);
+  const rng = new Rng(cfg.seed);
+  const space = spaceFromConfig(cfg, data.channels, data.classes);
+  const supernet = new Supernet(space, { rng: rng.fork('supernet'), sampler: samplerOf(cfg), tau: cfg.search.tauStart });
+  const split = searchSplit(cfg, data.train);
+  const dataRng = rng.fork('data');
+  const weightData = batchSource(cfg, data, split.weights, dataRng.fork('weights').seed32());
+  const archData = batchSource(cfg, data, split.arch, dataRng.fork('arch').seed32());
+  const search = new SearchTrainer({
+    supernet,
+    weightData,
+    archData,
+    loss: lossFromConfig(cfg),
+    mode: cfg.search.mode,
+    weightOptimizer: { kind: 'adamw', weightDecay: cfg.train.weightDecay },
+    weightSchedule: { kind: 'cosine', lr: cfg.search.weightLr, totalSteps: cfg.search.steps },
+    archLr: cfg.search.archLr,
+    temperature:
+      cfg.search.tauSchedule === 'constant'
+        ? { kind: 'constant', tau: cfg.search.tauStart }
+        : { kind: cfg.search.tauSchedule, from: cfg.search.tauStart, to: cfg.search.tauEnd, steps: cfg.search.steps },
+    warmupSteps: cfg.search.warmupSteps,
+    clipGradNorm: 12,
+  });
+  let resumedFrom: number | null = null;
+  try {
+    if (await hasCheckpoint(run.checkpointDir)) {
+      await search.loadCheckpoint(run.checkpointDir);
+      resumedFrom = search.stepsDone;
+      await run.log.truncateFrom(resumedFrom);
+      log(`voxnas search: resumed ${dir} at step ${resumedFrom}/${cfg.search.steps}`);
+    } else {
+      await run.log.truncateFrom(0);
+    }
+    const valCases = await validationCases(data);
+    const validator = segmentationValidator({
+      cases: valCases,
+      windowSize: cfg.data.patchSize,
+      overlap: cfg.inference.overlap,
+      batchSize: cfg.inference.windowsPerBatch,
+      labels: foregroundLabels(data),
+    });
+    const progress = createProgress({ label: 'search', total: cfg.search.steps });
+    const warnings: string[] = [];
+    const result: SearchResult = await search.fit({
+      steps: cfg.search.steps,
+      deriveEvery: cfg.search.deriveEvery,
+      checkpointEvery: cfg.search.checkpointEvery,
+      checkpointDir: run.checkpointDir,
+      log: run.log,
+      validate: (net) => validator({ network: net }),
+      onStep: (r) => progress.tick(r.step + 1, `τ ${r.tau.toFixed(2)} loss ${r.weightLoss.toFixed(3)}`),
+      onSnapshot: (s: ArchSnapshot) => {
+        for (const w of s.warnings) {
+          warnings.push(w.message);
+          log(`voxnas search: warning [${w.code}] at step ${w.step}: ${w.message}`);
+        }
+      },
+    });
+    progress.end();
+    const [px, py, pz] = cfg.data.patchSize;
+    const cost = genotypeCost(result.bestGenotype, { inputShape: [1, pz, py, px, data.channels] });
+    await atomicWrite(join(dir, 'genotype.json'), stringifyGenotype(result.bestGenotype));
+    await atomicWrite(join(dir, 'genotype-final.json'), stringifyGenotype(result.finalGenotype));
+    await atomicWrite(join(dir, 'genotype.svg'), renderGenotypeSvg(result.bestGenotype));
+    const summary: SearchSummary = {
+      runDir: dir,
+      steps: cfg.search.steps,
+      bestStep: result.bestStep,
+      bestScore: result.bestScore,
+      genotypePath: join(dir, 'genotype.json'),
+      params: cost.params,
+      flops: cost.flops,
+      warnings: [...new Set(warnings)],
+      resumedFrom,
+    };
+    await atomicWrite(join(dir, 'search.json'), `${JSON.stringify(summary, null, 2)}\n`);
+    await run.log.append({ type: 'search-done', ...(summary as unknown as Record<string, JsonValue>) });
+    return summary;
+  } finally {
+    await weightData.close();
+    await archData.close();
+    search.dispose();
+    supernet.dispose();
+  }
+}
+
+/** One row of the dry-run table. */
+export interface DryRunRow {
+  readonly sampler: string;
+  readonly peakMiB: number;
+}
+
+/** What `voxnas search --dry-run` reports. */
+export interface DryRunReport {
+  readonly patchSize: readonly number[];
+  readonly batchSize: number;
+  readonly rows: readonly DryRunRow[];
+  readonly freeMiB: number;
+  readonly fits: boolean;
+}
+
+/**
+ * Measures the peak tensor memory of one search step (α step + weight step) at the configured patch
+ * and batch size, for the configured sampler and for the full mixture (every candidate, DARTS), and
+ * says whether it fits in the free memory. Random data: nothing is read or written.
+ */
+export async function dryRunSearch(flags: RunFlags, log: (line: string) => void): Promise<DryRunReport> {
+  const { cfg } = await resolveRunConfig({ ...flags, out: flags.out ?? '.voxnas-dry-run' }, 'search');
+  await initBackend({ logger: log });
+  const channels = 1;
+  const classes = 2;
+  const [px, py, pz] = cfg.data.patchSize;
+  const n = cfg.data.batchSize;
+  const space = spaceFromConfig(cfg, channels, classes);
+  const losses = createLosses(tf);
+  const configured = samplerOf(cfg);
+  const samplers: Array<[string, SamplerConfig]> = [
+    [configured.kind === 'gumbel' ? `gumbel k=${configured.k ?? 1}` : configured.kind, configured],
+  ];
+  if (configured.kind !== 'full') samplers.push(['full (DARTS)', { kind: 'full' }]);
+  const rows: DryRunRow[] = [];
+  for (const [name, sampler] of samplers) {
+    const supernet = new Supernet(space, { rng: new Rng(cfg.seed), sampler, tau: cfg.search.tauStart });
+    const x = tf.randomNormal([n, pz, py, px, channels], 0, 1, 'float32', 1) as tf.Tensor5D;
+    const y = tf.randomUniform([n, pz, py, px], 0, classes, 'int32', 2);
+    const all = [...supernet.weightVariables(), ...supernet.archVariables()];
+    const info = await tf.profile(() => {
+      const { value, grads } = tf.variableGrads(() => losses.diceCe(supernet.apply(x), y), all);
+      value.dispose();
+      tf.dispose(grads);
+    });
+    rows.push({ sampler: name, peakMiB: Math.round((info.peakBytes / 2 ** 20) * 10) / 10 });
+    x.dispose();
+    y.dispose();
+    supernet.dispose();
+  }
+  const freeMiB = Math.round(freemem() / 2 ** 20);
+  return { patchSize: cfg.data.patchSize, batchSize: n, rows, freeMiB, fits: rows[0]!.peakMiB < 0.8 * freeMiB };
+}
+
+/** Text table of a {@link DryRunReport}. */
+export function formatDryRun(r: DryRunReport): string {
+  const lines = [
+    `patch ${r.patchSize.join('×')} × batch ${r.batchSize}: peak tensor memory of one search step`,
+    ...r.rows.map((row) => `  ${row.sampler.padEnd(14)} ${row.peakMiB.toFixed(1).padStart(9)} MiB`),
+    `free memory ${r.freeMiB} MiB: the configured sampler ${r.fits ? 'fits' : 'does NOT fit (lower the patch or batch size)'}`,
+  ];
+  return lines.join('\n');
+}

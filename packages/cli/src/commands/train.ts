@@ -1,0 +1,211 @@
+import { readFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import type { Network } from '@voxnas/ops';
+import { parseGenotype, sampleRandomGenotype, genotypeCost, type Genotype } from '@voxnas/supernet';
+import {
+  Trainer,
+  evaluateCases,
+  hasCheckpoint,
+  predictCase,
+  segmentationValidator,
+  type EvaluationCase,
+  type JsonValue,
+  type OptimizerSpec,
+  type Schedule,
+} from '@voxnas/train';
+import { Rng } from '@voxnas/volume';
+import type { VoxnasConfig } from '../config.js';
+import { ConfigError } from '../errors.js';
+import { atomicWrite } from '../internal/atomic.js';
+import { createProgress } from '../progress.js';
+import { buildNetwork, countParameters, matchedUNetSpec, spaceFromConfig, type NetworkSpec } from '../pipeline/network.js';
+import {
+  batchSource,
+  foregroundLabels,
+  lossFromConfig,
+  resolveRunConfig,
+  startRun,
+  validationCases,
+  type RunFlags,
+} from '../pipeline/run.js';
+import type { PreparedData } from '../pipeline/data.js';
+
+/** Flags of `voxnas train`. */
+export interface TrainFlags extends RunFlags {
+  /** `unet`, `random`, or a genotype JSON path. */
+  arch?: string;
+  /** With `--arch unet`: size the U-Net to this genotype's parameter count. */
+  match?: string;
+}
+
+/** What `voxnas train` produced. */
+export interface TrainSummary {
+  readonly runDir: string;
+  readonly arch: string;
+  readonly params: number;
+  /** Mean Dice per foreground class name over the validation cases. */
+  readonly dice: Record<string, number>;
+  readonly meanDice: number;
+  readonly hd95: Record<string, number>;
+  readonly steps: number;
+  readonly resumedFrom: number | null;
+}
+
+function optimizerOf(cfg: VoxnasConfig): OptimizerSpec {
+  switch (cfg.train.optimizer) {
+    case 'sgd':
+      return { kind: 'sgd', momentum: 0.99, nesterov: true, weightDecay: cfg.train.weightDecay };
+    case 'adam':
+      return { kind: 'adam', weightDecay: cfg.train.weightDecay };
+    case 'adamw':
+      return { kind: 'adamw', weightDecay: cfg.train.weightDecay };
+  }
+}
+
+function scheduleOf(cfg: VoxnasConfig): Schedule {
+  const { lr, steps, warmupSteps } = cfg.train;
+  if (cfg.train.schedule === 'constant') return { kind: 'constant', lr, warmupSteps };
+  return { kind: cfg.train.schedule, lr, totalSteps: steps, warmupSteps };
+}
+
+async function readGenotype(path: string): Promise<Genotype> {
+  const file = resolve(path);
+  if (!existsSync(file)) throw new ConfigError(`--arch ${path}: no such genotype file (expected unet, random or a genotype.json)`);
+  return parseGenotype(await readFile(file, 'utf8'), { source: path });
+}
+
+/** Decides the network of a train run (saved as `network.json`, reused on resume). */
+async function networkSpecOf(cfg: VoxnasConfig, data: PreparedData, flags: TrainFlags, dir: string): Promise<NetworkSpec> {
+  const saved = join(dir, 'network.json');
+  if (existsSync(saved)) return JSON.parse(await readFile(saved, 'utf8')) as NetworkSpec;
+  const arch = flags.arch ?? 'unet';
+  const rng = new Rng(cfg.seed);
+  const space = spaceFromConfig(cfg, data.channels, data.classes);
+  if (arch === 'random') {
+    return { kind: 'child', genotype: sampleRandomGenotype(space, rng.fork('random-architecture')), origin: 'random' };
+  }
+  if (arch === 'unet') {
+    if (flags.match) {
+      const g = await readGenotype(flags.match);
+      const [px, py, pz] = cfg.data.patchSize;
+      const target = genotypeCost(g, { inputShape: [1, pz, py, px, data.channels] }).params;
+      return matchedUNetSpec(g.macro.levels, data.channels, data.classes, target, rng.fork('match')).spec;
+    }
+    return {
+      kind: 'unet',
+      options: {
+        levels: cfg.search.levels,
+        baseChannels: cfg.search.baseChannels,
+        convsPerLevel: 2,
+        norm: 'instance',
+        upsampling: 'transposed',
+        inputChannels: data.channels,
+        classes: data.classes,
+      },
+    };
+  }
+  const genotype = await readGenotype(arch);
+  if (genotype.macro.inputChannels !== data.channels || genotype.macro.classes !== data.classes) {
+    throw new ConfigError(
+      `--arch ${arch}: the genotype has ${genotype.macro.inputChannels} input channel(s) and ${genotype.macro.classes} classes, the dataset ${data.channels} and ${data.classes}`,
+    );
+  }
+  return { kind: 'child', genotype, origin: 'file' };
+}
+
+/**
+ * `voxnas train`: trains a U-Net, a random architecture or a genotype on the configured fold, keeps the
+ * best checkpoint by validation Dice, writes `model/` (weights), `network.json`, predictions of the
+ * validation cases on their original grids, and `metrics.json` / `metrics.csv` / `summary.csv`.
+ */
+export async function runTrain(flags: TrainFlags, log: (line: string) => void): Promise<TrainSummary> {
+  const { cfg, dir } = await resolveRunConfig(flags, 'train');
+  const { run, data } = await startRun(cfg, dir, log);
+  const spec = await networkSpecOf(cfg, data, flags, dir);
+  await atomicWrite(join(dir, 'network.json'), `${JSON.stringify(spec, null, 2)}\n`);
+  const rng = new Rng(cfg.seed);
+  const network: Network = buildNetwork(spec, rng.fork('init'));
+  const source = batchSource(cfg, data, data.train, rng.fork('data').seed32());
+  const trainer = new Trainer({
+    network,
+    optimizer: optimizerOf(cfg),
+    schedule: scheduleOf(cfg),
+    loss: lossFromConfig(cfg),
+    data: source,
+    clipGradNorm: 12,
+  });
+  let resumedFrom: number | null = null;
+  try {
+    if (await hasCheckpoint(run.checkpointDir)) {
+      await trainer.loadCheckpoint(run.checkpointDir);
+      resumedFrom = trainer.stepsDone;
+      await run.log.truncateFrom(resumedFrom);
+      log(`voxnas train: resumed ${dir} at step ${resumedFrom}/${cfg.train.steps}`);
+    } else {
+      await run.log.truncateFrom(0);
+    }
+    const valCases = await validationCases(data);
+    const labels = foregroundLabels(data);
+    const window = {
+      windowSize: cfg.data.patchSize,
+      overlap: cfg.inference.overlap,
+      batchSize: cfg.inference.windowsPerBatch,
+      mirror: cfg.inference.mirror,
+    } as const;
+    const progress = createProgress({ label: 'train', total: cfg.train.steps });
+    const steps = cfg.train.steps;
+    const logAndTick = {
+      path: run.log.path,
+      append: async (r: { readonly [key: string]: JsonValue }) => {
+        if (r.type === 'step') progress.tick((r.step as number) + 1, `loss ${(r.loss as number).toFixed(3)}`);
+        await run.log.append(r);
+      },
+    };
+    await trainer.fit({
+      steps,
+      checkpointDir: run.checkpointDir,
+      checkpointEvery: cfg.train.checkpointEvery,
+      validateEvery: cfg.train.validateEvery,
+      validate: segmentationValidator({ cases: valCases, labels, ...window }),
+      log: logAndTick as unknown as typeof run.log,
+    });
+    progress.end();
+    if (await hasCheckpoint(run.checkpointDir, 'best')) await trainer.loadCheckpoint(run.checkpointDir, { name: 'best' });
+    await network.saveWeights(join(dir, 'model'));
+    // Final evaluation of the best weights on the validation cases, predicted on their original grids.
+    network.eval();
+    const evalCases: EvaluationCase[] = [];
+    for (const c of valCases) {
+      const prediction = await predictCase(c.image, (x) => network.apply(x), {
+        ...window,
+        path: join(dir, 'predictions', `${c.caseId}.nii.gz`),
+      });
+      evalCases.push({ caseId: c.caseId, prediction, reference: c.label });
+    }
+    const report = await evaluateCases(evalCases, { outDir: dir, labels, labelNames: data.labelNames });
+    const dice: Record<string, number> = {};
+    const hd95: Record<string, number> = {};
+    for (const c of report.summary.classes) {
+      dice[c.name] = c.metrics.dice.mean;
+      hd95[c.name] = c.metrics.hd95.mean;
+    }
+    const summary: TrainSummary = {
+      runDir: dir,
+      arch: spec.kind === 'unet' ? 'unet' : spec.origin === 'file' ? (flags.arch ?? 'genotype') : spec.origin,
+      params: countParameters(network),
+      dice,
+      meanDice: report.summary.foregroundMean.dice,
+      hd95,
+      steps,
+      resumedFrom,
+    };
+    await atomicWrite(join(dir, 'train.json'), `${JSON.stringify(summary, null, 2)}\n`);
+    await run.log.append({ type: 'train-done', ...(summary as unknown as Record<string, JsonValue>) });
+    return summary;
+  } finally {
+    await source.close();
+    trainer.dispose();
+    network.dispose();
+  }
+}

@@ -1,0 +1,60 @@
+import type { Network } from '@voxnas/ops';
+import { ChildNetwork, createSearchSpace, validateGenotype, type Genotype, type SearchSpace } from '@voxnas/supernet';
+import { UNet, type UNetOptions } from '@voxnas/unet';
+import type { Rng } from '@voxnas/volume';
+import type { VoxnasConfig } from '../config.js';
+
+/**
+ * What network a run trains, as JSON (`network.json` of a run, and of an exported model): enough to
+ * rebuild it anywhere voxnas runs, then load its weights.
+ */
+export type NetworkSpec =
+  | { readonly kind: 'unet'; readonly options: Omit<UNetOptions, 'rng'> }
+  | { readonly kind: 'child'; readonly genotype: Genotype; readonly origin: 'searched' | 'random' | 'file' };
+
+/** The search space a config describes (also the space random architectures are drawn from). */
+export function spaceFromConfig(cfg: VoxnasConfig, channels: number, classes: number): SearchSpace {
+  return createSearchSpace({
+    levels: cfg.search.levels,
+    baseChannels: cfg.search.baseChannels,
+    nodes: cfg.search.nodes,
+    inputChannels: channels,
+    classes,
+  });
+}
+
+/** Builds the network of `spec` with initial weights from `rng`. */
+export function buildNetwork(spec: NetworkSpec, rng: Rng): Network {
+  if (spec.kind === 'unet') return new UNet({ ...spec.options, rng });
+  return new ChildNetwork(validateGenotype(spec.genotype, { source: 'network.json' }), rng);
+}
+
+/** Trainable parameter count of a network. */
+export function countParameters(net: Network): number {
+  return net.trainableVariables().reduce((a, v) => a + v.size, 0);
+}
+
+/**
+ * A U-Net with the search's levels whose width is chosen so that its parameter count is closest to
+ * `targetParams` (a fair baseline for a searched network of that size).
+ */
+export function matchedUNetSpec(
+  levels: number,
+  channels: number,
+  classes: number,
+  targetParams: number,
+  rng: Rng,
+): { spec: NetworkSpec; params: number } {
+  let best: { spec: NetworkSpec; params: number } | null = null;
+  for (let width = 2; width <= 64; width++) {
+    const options = { levels, baseChannels: width, convsPerLevel: 2, norm: 'instance', upsampling: 'transposed', inputChannels: channels, classes } as const;
+    const net = new UNet({ ...options, rng });
+    const params = countParameters(net);
+    net.dispose();
+    if (best === null || Math.abs(params - targetParams) < Math.abs(best.params - targetParams)) {
+      best = { spec: { kind: 'unet', options }, params };
+    }
+    if (params > targetParams) break;
+  }
+  return best!;
+}

@@ -1,0 +1,113 @@
+import { existsSync } from 'node:fs';
+import { mkdir, readFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { initBackend } from '@voxnas/ops';
+import { createLosses } from '@voxnas/metrics';
+import { loaderSource, openRunDir, type LossFn, type RunDir, type ValidationCase } from '@voxnas/train';
+import * as tf from '@tensorflow/tfjs-core';
+import { loadConfig, resolveConfig, applyOverrides, type VoxnasConfig } from '../config.js';
+import { ConfigError, UsageError } from '../errors.js';
+import { openLoader, prepareData, type PreparedData } from './data.js';
+
+/** Flags shared by the commands that start or resume a run. */
+export interface RunFlags {
+  config?: string;
+  set?: string[];
+  seed?: string;
+  out?: string;
+  resume?: string;
+}
+
+const RUN_PACKAGES = ['voxnas', '@voxnas/search', '@voxnas/train', '@voxnas/supernet', '@voxnas/unet', '@voxnas/ops', '@voxnas/metrics', '@voxnas/volume'];
+
+/**
+ * Resolves the config of a new run (file, then `--set` overrides, then `--seed`) or of a run to
+ * resume (its saved `config.json`; other config flags are refused, so a resumed run is the same run).
+ */
+export async function resolveRunConfig(flags: RunFlags, command: string): Promise<{ cfg: VoxnasConfig; dir: string; resume: boolean }> {
+  if (flags.resume) {
+    if (flags.config || flags.set?.length || flags.seed !== undefined || flags.out) {
+      throw new UsageError(`voxnas ${command} --resume: give only the run directory; the run keeps its saved config`);
+    }
+    const dir = resolve(flags.resume);
+    const file = join(dir, 'config.json');
+    if (!existsSync(file)) throw new ConfigError(`voxnas ${command} --resume ${flags.resume}: no config.json in that directory`);
+    const saved = JSON.parse(await readFile(file, 'utf8')) as { config: unknown };
+    return { cfg: resolveConfig(saved.config, file), dir, resume: true };
+  }
+  let partial: Record<string, unknown> = {};
+  if (flags.config) partial = structuredClone((await loadConfig(flags.config)) as unknown as Record<string, unknown>);
+  partial = applyOverrides(partial, flags.set ?? []);
+  if (flags.seed !== undefined) {
+    const seed = Number(flags.seed);
+    partial.seed = seed;
+  }
+  const cfg = resolveConfig(partial, flags.config ?? '--set/--seed');
+  if (!flags.out) throw new UsageError(`voxnas ${command}: --out <run-dir> is required (or --resume <run-dir>)`);
+  const dir = resolve(flags.out);
+  if (existsSync(join(dir, 'config.json'))) {
+    throw new ConfigError(`voxnas ${command} --out ${flags.out}: a run already exists there; use --resume ${flags.out} or another --out`);
+  }
+  return { cfg, dir, resume: false };
+}
+
+/** A started run: its directory, prepared data and backend. */
+export interface StartedRun {
+  readonly cfg: VoxnasConfig;
+  readonly run: RunDir;
+  readonly data: PreparedData;
+  readonly backend: string;
+}
+
+/** Initialises the backend, prepares the data and opens (or reopens) the run directory. */
+export async function startRun(cfg: VoxnasConfig, dir: string, log: (line: string) => void): Promise<StartedRun> {
+  const choice = await initBackend({ logger: log });
+  await mkdir(dir, { recursive: true });
+  const data = await prepareData(cfg, dir);
+  const run = await openRunDir(dir, {
+    config: cfg as unknown as Parameters<typeof openRunDir>[1]['config'],
+    seed: cfg.seed,
+    dataHash: data.dataHash,
+    packages: RUN_PACKAGES,
+  });
+  return { cfg, run, data, backend: choice.summary };
+}
+
+/** The configured loss over integer class labels. */
+export function lossFromConfig(cfg: VoxnasConfig): LossFn {
+  const losses = createLosses(tf);
+  switch (cfg.train.loss) {
+    case 'dice':
+      return (out, b) => losses.softDice(out, b.label);
+    case 'ce':
+      return (out, b) => losses.crossEntropy(out, b.label);
+    case 'focal':
+      return (out, b) => losses.focal(out, b.label);
+    case 'dice-ce':
+      return (out, b) => losses.diceCe(out, b.label);
+  }
+}
+
+/** A resumable batch source over `caseIds` (integer labels). */
+export function batchSource(cfg: VoxnasConfig, data: PreparedData, caseIds: readonly string[], seed: number) {
+  return loaderSource({
+    open: (startBatch) => openLoader(cfg, data, caseIds, seed, startBatch),
+    numClasses: data.classes,
+    labels: 'index',
+  });
+}
+
+/** The validation cases of the fold (preprocessed images and labels). */
+export async function validationCases(data: PreparedData): Promise<ValidationCase[]> {
+  const out: ValidationCase[] = [];
+  for (const id of data.val) {
+    const c = await data.dataset.loadCase(id);
+    out.push({ caseId: id, image: c.image, label: c.label! });
+  }
+  return out;
+}
+
+/** Labels scored in validation and evaluation: every foreground class. */
+export function foregroundLabels(data: PreparedData): number[] {
+  return Array.from({ length: data.classes - 1 }, (_, i) => i + 1);
+}
