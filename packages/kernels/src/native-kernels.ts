@@ -39,12 +39,22 @@ function setStatus(s: NativeStatus): NativeStatus {
   return { ...nativeStatus };
 }
 
+/** Installs the dilation-capable Conv3D gradient (it has a JavaScript path, so it is always safe). */
+function registerGradientOnce(): void {
+  const grad = tf.getGradient(tf.Conv3D);
+  if (grad !== conv3dGradConfig) {
+    originalGrad = grad;
+    tf.registerGradient(conv3dGradConfig);
+  }
+}
+
 /**
  * Replaces the tfjs 'cpu' backend's Conv3D, Conv3DBackpropInputV2, Conv3DBackpropFilterV2,
  * MaxPool3D, MaxPool3DGrad, AvgPool3D and AvgPool3DGrad kernels by oneDNN ones (NDHWC activations,
  * DHWIO filters, float32; other dtypes fall through to the JavaScript kernels), and registers a
- * Conv3D gradient that supports dilations. Idempotent. Importing the package calls it once, unless
- * `VOXNAS_BACKEND=cpu` is set.
+ * Conv3D gradient that supports dilations (also when the addon is missing: it then differentiates
+ * with tfjs ops). Idempotent. Importing the package calls it once; with `VOXNAS_BACKEND=cpu` set,
+ * import registers only the gradient.
  *
  * @returns a snapshot of {@link nativeStatus}; `loaded` is false with a `reason` when the addon
  * was not built or could not load.
@@ -54,6 +64,7 @@ function setStatus(s: NativeStatus): NativeStatus {
  * const status = registerNativeKernels(); // back to oneDNN
  */
 export function registerNativeKernels(): NativeStatus {
+  registerGradientOnce();
   const load = loadAddon();
   if (!load.addon) return setStatus({ loaded: false, kernels: [], threads: 1, reason: load.reason });
   const addon = load.addon;
@@ -75,11 +86,6 @@ export function registerNativeKernels(): NativeStatus {
     tf.registerKernel(config);
     ours.set(name, config);
     names.push(name);
-  }
-  const grad = tf.getGradient(tf.Conv3D);
-  if (grad !== conv3dGradConfig) {
-    originalGrad = grad;
-    tf.registerGradient(conv3dGradConfig);
   }
   return setStatus({ loaded: true, kernels: names, threads: addon.getNumThreads() });
 }
@@ -136,6 +142,7 @@ export function setNativeThreads(n: number): void {
 /** Registration done at import. */
 export function registerAtImport(): void {
   if (process.env.VOXNAS_BACKEND === 'cpu') {
+    registerGradientOnce(); // a gradient, not a kernel: dilated conv3d stays trainable
     setStatus({
       loaded: false,
       kernels: [],
