@@ -44,6 +44,7 @@ export function parseLabels(text: string): number[] {
  */
 export async function runEvaluate(flags: EvaluateFlags): Promise<MetricsFile> {
   if (!flags.pred || !flags.ref) throw new UsageError('voxnas evaluate: give --pred <dir> and --ref <dir> (or --compare <runA> <runB>)');
+  const labels = flags.labels !== undefined ? parseLabels(flags.labels) : undefined;
   const preds = await listNiftiFiles(resolve(flags.pred), '--pred');
   const refs = await listNiftiFiles(resolve(flags.ref), '--ref');
   const refByCase = new Map(refs.map((f) => [caseName(f), f]));
@@ -61,7 +62,6 @@ export async function runEvaluate(flags: EvaluateFlags): Promise<MetricsFile> {
           .join('; '),
     );
   }
-  const labels = flags.labels !== undefined ? parseLabels(flags.labels) : undefined;
   const cases: EvaluationCase[] = [];
   for (const p of preds) {
     const id = caseName(p);

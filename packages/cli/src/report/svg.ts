@@ -147,7 +147,7 @@ export function heatmap(options: {
   const ch = options.cellHeight ?? 16;
   const left = 12 + Math.max(40, ...options.rowLabels.map((l) => l.length * 6.2));
   const top = 46;
-  const W = left + options.columnLabels.length * cw + 12;
+  const W = Math.max(left + options.columnLabels.length * cw + 12, options.title.length * 7.4 + 12, left + options.columnTitle.length * 5.8);
   const H = top + options.rowLabels.length * ch + 10;
   const parts: string[] = [];
   parts.push(`<svg class="heatmap" role="img" width="${n2(W)}" height="${H}" viewBox="0 0 ${n2(W)} ${H}" font-family="system-ui, sans-serif" font-size="10">`);
