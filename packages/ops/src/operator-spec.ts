@@ -29,7 +29,7 @@ export interface CostContext extends Omit<BuildContext, 'rng'> {
  * Cost of one operator instance for one input shape.
  * - `params`: trainable scalars (must equal the built module's `parameterCount()`).
  * - `flops`: floating-point operations of one forward pass, counting a multiply-add as 2, by the
- *   rules of `docs` in the README (convolutions 2·taps·cIn·cOut per output voxel, pooling taps per
+ *   README "Cost model" rules (convolutions 2·taps·cIn·cOut per output voxel, pooling taps per
  *   output, ReLU 1 and InstanceNorm 5 per element, trilinear upsampling 3 per output element per axis pass).
  * - `activationBytes`: bytes of float32 tensors the forward pass produces (intermediates and output),
  *   the memory a backward pass keeps alive.
