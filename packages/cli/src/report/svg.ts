@@ -143,7 +143,7 @@ export function heatmap(options: {
   cellWidth?: number;
   cellHeight?: number;
 }): string {
-  const cw = options.cellWidth ?? 34;
+  const cw = Math.round(options.cellWidth ?? 34);
   const ch = options.cellHeight ?? 16;
   const left = 12 + Math.max(40, ...options.rowLabels.map((l) => l.length * 6.2));
   const top = 46;
@@ -163,7 +163,7 @@ export function heatmap(options: {
     options.cells[i]!.forEach((cell, j) => {
       const x = left + j * cw;
       parts.push(
-        `<rect x="${n2(x)}" y="${y}" width="${cw - 1}" height="${ch - 1}" fill="${cell.fill}"><title>${escapeHtml(cell.tooltip)}</title></rect>`,
+        `<rect x="${n2(x)}" y="${y}" width="${n2(cw - 1)}" height="${ch - 1}" fill="${cell.fill}"><title>${escapeHtml(cell.tooltip)}</title></rect>`,
       );
       if (cell.text) {
         parts.push(
