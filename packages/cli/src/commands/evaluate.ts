@@ -41,6 +41,10 @@ export function parseLabels(text: string): number[] {
  * `@voxnas/metrics` (Dice, HD95, …) and, with `--out`, writes `metrics.json`, `metrics.csv` and
  * `summary.csv`. Unmatched files raise {@link ConfigError} naming them; a grid mismatch raises
  * `GeometryError` naming the pair.
+ *
+ * @example
+ * const m = await runEvaluate({ pred: 'runs/pred', ref: 'data/labelsTr', labels: '1,2', out: 'runs/eval' });
+ * m.summary.classes[0].metrics.dice.mean;
  */
 export async function runEvaluate(flags: EvaluateFlags): Promise<MetricsFile> {
   if (!flags.pred || !flags.ref) throw new UsageError('voxnas evaluate: give --pred <dir> and --ref <dir> (or --compare <runA> <runB>)');
@@ -77,7 +81,12 @@ export async function runEvaluate(flags: EvaluateFlags): Promise<MetricsFile> {
   return JSON.parse(toJson(report)) as MetricsFile;
 }
 
-/** Summary lines of an evaluation: per class, mean ± std of Dice and HD95. */
+/**
+ * Summary lines of an evaluation: per class, mean ± std of Dice and HD95.
+ *
+ * @example
+ * console.log(formatEvaluation(await runEvaluate({ pred: 'p', ref: 'r' })));
+ */
 export function formatEvaluation(m: MetricsFile): string {
   const rows = m.summary.classes.map((c) => [
     c.name,
@@ -142,6 +151,10 @@ export function dicePerCase(m: MetricsFile, className: string, caseIds: readonly
  * Dice difference A − B with its 95% bootstrap interval and a Wilcoxon signed-rank p-value
  * (`compareMethods` of `@voxnas/metrics`, seeded so the interval is reproducible). Both runs must
  * have scored the same cases; otherwise {@link ConfigError} names the cases that differ.
+ *
+ * @example
+ * const c = await compareRuns({ runs: ['runs/searched', 'runs/unet'], out: 'runs/compare' });
+ * c.classes[0].pvalue; c.classes[0].ci; // Wilcoxon p, 95% CI of the mean Dice difference
  */
 export async function compareRuns(options: { runs: readonly [string, string]; out?: string; resamples?: number; seed?: number }): Promise<RunComparison> {
   const [pa, pb] = options.runs;
@@ -193,7 +206,12 @@ export async function compareRuns(options: { runs: readonly [string, string]; ou
   return result;
 }
 
-/** The comparison as a text table. */
+/**
+ * The comparison as a text table (one row per class: Dice A, Dice B, A − B, 95% CI, p, n).
+ *
+ * @example
+ * console.log(formatComparison(await compareRuns({ runs: ['runs/a', 'runs/b'] })));
+ */
 export function formatComparison(c: RunComparison): string {
   const rows = c.classes.map((k) => [
     k.name,

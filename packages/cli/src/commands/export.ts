@@ -162,6 +162,9 @@ export interface ExportResult {
  * `model-card.json` (architecture, parameters, preprocessing, patch size and inference settings,
  * validation metrics, package versions). The directory appears whole or not at all (written to a
  * temporary sibling, then renamed).
+ *
+ * @example
+ * const { dir, parameters, card } = await runExport({ run: 'runs/searched', out: 'models/searched' });
  */
 export async function runExport(flags: ExportFlags): Promise<ExportResult> {
   if (!flags.run) throw new UsageError('voxnas export: --run <train-run> is required');

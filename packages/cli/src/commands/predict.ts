@@ -53,6 +53,10 @@ export async function listNiftiFiles(path: string, flag: string): Promise<string
  * predicts by sliding windows (the run's `inference` settings; `--mirror` adds test-time mirroring)
  * and writes the label map to `<output>/<case>.nii.gz` on the *input's* grid (shape and affine
  * checked after writing). Inputs must have the run's number of channels (4D NIfTI for several).
+ *
+ * @example
+ * const written = await runPredict({ run: 'runs/searched', input: 'data/imagesTs', output: 'runs/pred', mirror: true });
+ * written[0].output; // 'runs/pred/case_001.nii.gz', on case_001's own grid
  */
 export async function runPredict(flags: PredictFlags, log: (line: string) => void = () => {}): Promise<PredictedCase[]> {
   if (!flags.run) throw new UsageError('voxnas predict: --run <train-run> is required');

@@ -43,7 +43,12 @@ async function readJsonIf<T>(path: string): Promise<T | null> {
   }
 }
 
-/** Reads a search or train run directory for the report. */
+/**
+ * Reads a search or train run directory for the report (its config, log records, genotype, metrics).
+ *
+ * @example
+ * const run = await readReportRun('runs/search'); // run.kind === 'search'
+ */
 export async function readReportRun(path: string): Promise<ReportRun> {
   const dir = resolve(path);
   if (!existsSync(dir) || !(await stat(dir)).isDirectory()) throw new ConfigError(`voxnas report --run ${path}: no such directory`);
@@ -409,7 +414,12 @@ nav a{color:#24324a;margin-right:12px}details{margin:6px 0}summary{cursor:pointe
 .genotype svg{max-width:100%;height:auto}
 `;
 
-/** The report as one self-contained HTML string (inline CSS and SVG; no scripts, no external resources). */
+/**
+ * The report as one self-contained HTML string (inline CSS and SVG; no scripts, no external resources).
+ *
+ * @example
+ * const html = renderReport([await readReportRun('runs/search'), await readReportRun('runs/unet')]);
+ */
 export function renderReport(runs: readonly ReportRun[], options: { generatedAt?: string } = {}): string {
   const sections = runs.map((run, i) => {
     const id = `run-${i + 1}`;
@@ -437,6 +447,9 @@ ${sections.join('\n')}
  * (inline CSS and SVG, no scripts or external resources): per run its curves, α heatmaps, genotype,
  * metric tables with bootstrap intervals and health warnings, plus a comparison table when several
  * train runs are given. Written atomically.
+ *
+ * @example
+ * await runReport({ runs: ['runs/search', 'runs/unet', 'runs/searched'], out: 'runs/report.html' });
  */
 export async function runReport(flags: ReportFlags): Promise<{ path: string; runs: number; bytes: number }> {
   if (flags.runs.length === 0) throw new UsageError('voxnas report: give at least one --run <dir>');
