@@ -1,4 +1,4 @@
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { withTempDir } from '@voxnas/testing';
@@ -30,7 +30,10 @@ describe('voxnas evaluate --pred --ref', () => {
   it('matches files by case name and gives the exact Dice of hand-made label maps', async () => {
     await withTempDir(async (dir) => {
       const pred = join(dir, 'pred');
-      const ref = join(dir, 'ref');
+      // References in a dataset's label folder: class names come from its dataset.json (nnU-Net v2 style).
+      const ref = join(dir, 'ds', 'labelsTr');
+      await mkdir(ref, { recursive: true });
+      await writeFile(join(dir, 'ds', 'dataset.json'), JSON.stringify({ labels: { background: 0, liver: 1, tumour: 2 } }));
       // c1: label 1 — reference 8 voxels, prediction 6 of which 4 overlap → Dice 2·4/(8+6) = 4/7;
       //     label 2 — identical 3 voxels → Dice 1.
       const l2: Array<[number, number, number]> = [[4, 5, 6], [4, 5, 5], [4, 4, 6]];
@@ -43,8 +46,8 @@ describe('voxnas evaluate --pred --ref', () => {
       const m = await runEvaluate({ pred, ref, out, labels: '1,2' });
       const dice = m.cases.map((c) => [c.caseId, c.result.classes.map((k) => [k.name, k.metrics.dice])]);
       expect(dice).toEqual([
-        ['c1', [['1', 4 / 7], ['2', 1]]],
-        ['c2', [['1', 1], ['2', 2 / 3]]],
+        ['c1', [['liver', 4 / 7], ['tumour', 1]]],
+        ['c2', [['liver', 1], ['tumour', 2 / 3]]],
       ]);
       expect(m.summary.classes.map((c) => c.metrics.dice.mean)).toEqual([(4 / 7 + 1) / 2, (1 + 2 / 3) / 2]);
       const written = JSON.parse(await readFile(join(out, 'metrics.json'), 'utf8'));

@@ -38,7 +38,8 @@ export function parseLabels(text: string): number[] {
 /**
  * `voxnas evaluate --pred <dir> --ref <dir>`: matches prediction and reference files by case name
  * (file name without `.nii`/`.nii.gz`), checks every pair is on the same grid, scores them with
- * `@voxnas/metrics` (Dice, HD95, …) and, with `--out`, writes `metrics.json`, `metrics.csv` and
+ * `@voxnas/metrics` (Dice, HD95, …; class names from `<ref>/../dataset.json` when the references are
+ * a dataset's label folder) and, with `--out`, writes `metrics.json`, `metrics.csv` and
  * `summary.csv`. Unmatched files raise {@link ConfigError} naming them; a grid mismatch raises
  * `GeometryError` naming the pair.
  *
@@ -74,11 +75,32 @@ export async function runEvaluate(flags: EvaluateFlags): Promise<MetricsFile> {
     checkSameGrid(prediction, reference, { where: `voxnas evaluate: prediction ${p} vs reference ${r}` });
     cases.push({ caseId: id, prediction, reference });
   }
+  const labelNames = await datasetLabelNames(resolve(flags.ref));
   const report = await evaluateCases(cases, {
     ...(labels ? { labels } : {}),
+    ...(labelNames ? { labelNames } : {}),
     ...(flags.out !== undefined ? { outDir: resolve(flags.out) } : {}),
   });
   return JSON.parse(toJson(report)) as MetricsFile;
+}
+
+/** Label names of an MSD / nnU-Net dataset whose `labelsTr` (or similar) folder is `refDir`, if any. */
+async function datasetLabelNames(refDir: string): Promise<Record<number, string> | null> {
+  const file = join(refDir, '..', 'dataset.json');
+  if (!existsSync(file)) return null;
+  let labels: Record<string, unknown>;
+  try {
+    labels = (JSON.parse(await readFile(file, 'utf8')) as { labels?: Record<string, unknown> }).labels ?? {};
+  } catch (cause) {
+    throw new ConfigError(`voxnas evaluate --ref ${refDir}: ${file} is not valid JSON: ${(cause as Error).message}`, { cause });
+  }
+  const out: Record<number, string> = {};
+  for (const [k, v] of Object.entries(labels)) {
+    // MSD: { "1": "liver" }; nnU-Net v2: { "liver": 1 }.
+    if (/^\d+$/.test(k) && typeof v === 'string') out[Number(k)] = v;
+    else if (typeof v === 'number' && Number.isInteger(v)) out[v] = k;
+  }
+  return Object.keys(out).length ? out : null;
 }
 
 /**
