@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
-import { mkdir, readFile } from 'node:fs/promises';
+import { readFileSync, unlinkSync } from 'node:fs';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { initBackend } from '@voxnas/ops';
 import { createLosses } from '@voxnas/metrics';
@@ -59,10 +60,51 @@ export interface StartedRun {
   readonly backend: string;
 }
 
+/**
+ * Takes `<dir>/run.lock` for this process: a run directory used by two live processes at once would
+ * interleave its log and checkpoints. A lock left by a dead process (a crash, SIGKILL) is taken over.
+ */
+export async function lockRunDir(dir: string): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  const lock = join(dir, 'run.lock');
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      await writeFile(lock, `${process.pid}\n`, { flag: 'wx' });
+      const release = () => {
+        try {
+          if (readFileSync(lock, 'utf8').trim() === String(process.pid)) unlinkSync(lock);
+        } catch {
+          // already gone
+        }
+      };
+      process.once('exit', release);
+      return;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      const pid = Number((await readFile(lock, 'utf8').catch(() => '')).trim());
+      if (pid === process.pid) return;
+      if (Number.isInteger(pid) && pid > 0 && isAlive(pid)) {
+        throw new ConfigError(`run directory ${dir} is in use by process ${pid} (${lock}); wait for it or stop it first`);
+      }
+      await rm(lock, { force: true });
+    }
+  }
+  throw new ConfigError(`run directory ${dir}: could not take ${lock}`);
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 /** Initialises the backend, prepares the data and opens (or reopens) the run directory. */
 export async function startRun(cfg: VoxnasConfig, dir: string, log: (line: string) => void): Promise<StartedRun> {
   const choice = await initBackend({ logger: log });
-  await mkdir(dir, { recursive: true });
+  await lockRunDir(dir);
   const data = await prepareData(cfg, dir);
   const run = await openRunDir(dir, {
     config: cfg as unknown as Parameters<typeof openRunDir>[1]['config'],
