@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import { WeightsFormatError, initBackend, type Network } from '@voxnas/ops';
+import { createSearchSpace, genotypeCost, sampleRandomGenotype } from '@voxnas/supernet';
 import { Rng, readNifti, spacingMm } from '@voxnas/volume';
 import { resolveConfig } from '../config.js';
 import { ConfigError } from '../errors.js';
@@ -90,6 +91,37 @@ describe('voxnas export', () => {
       tf.dispose([x, a, b]);
     } finally {
       loaded.network.dispose();
+    }
+  });
+
+  it('a searched (child) network: card has the genotype and its FLOPs; reload is bit-identical', async () => {
+    const space = createSearchSpace({ levels: 2, baseChannels: 4, nodes: 2, inputChannels: 2, classes: 4 });
+    const genotype = sampleRandomGenotype(space, new Rng(9).fork('random-architecture'));
+    const spec: NetworkSpec = { kind: 'child', genotype, origin: 'random' };
+    const childRun = join(root, 'child-run');
+    await mkdir(childRun);
+    await copyFile(join(run, 'config.json'), join(childRun, 'config.json'));
+    await writeFile(join(childRun, 'network.json'), JSON.stringify(spec));
+    const net = buildNetwork(spec, new Rng(2).fork('init'));
+    try {
+      net.eval();
+      await net.saveWeights(join(childRun, 'model'));
+      const r = await runExport({ run: childRun, out: join(root, 'child-exported') });
+      expect(r.card.architecture).toEqual({ kind: 'child', origin: 'random', genotype });
+      expect(r.card.flops).toBe(genotypeCost(genotype, { inputShape: [1, 16, 16, 16, 2] }).flops);
+      expect(r.card.parameters).toBe(countParameters(net));
+      // No preprocessed/ copy in this run: the card says so instead of guessing.
+      expect(r.card.preprocessing.spacingMm).toBeNull();
+      expect(r.card.validation).toBeNull();
+      const loaded = await loadExportedModel(join(root, 'child-exported'));
+      const x = fixedInput();
+      const a = net.apply(x);
+      const b = loaded.network.apply(x);
+      expect(Buffer.from((await b.data()).buffer)).toEqual(Buffer.from((await a.data()).buffer));
+      tf.dispose([x, a, b]);
+      loaded.network.dispose();
+    } finally {
+      net.dispose();
     }
   });
 
