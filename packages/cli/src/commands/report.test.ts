@@ -171,6 +171,22 @@ describe('voxnas report', () => {
     });
   });
 
+  it('skips a torn last log line (a killed run) but rejects a corrupt complete line', async () => {
+    await withTempDir(async (dir) => {
+      const s = join(dir, 's');
+      await makeSearchRun(s);
+      const log = await readFile(join(s, 'log.jsonl'), 'utf8');
+      await writeFile(join(s, 'log.jsonl'), `${log}{"type":"search-st`);
+      expect((await readReportRun(s)).records).toHaveLength(log.trim().split('\n').length);
+      await writeFile(join(s, 'log.jsonl'), `{"type":\n${log}`);
+      const err = await readReportRun(s).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(ConfigError);
+      expect((err as Error).message.replaceAll(dir, '<tmp>')).toMatchInlineSnapshot(
+        `"voxnas report: <tmp>/s/log.jsonl line 1 is not valid JSON"`,
+      );
+    });
+  });
+
   it('a directory that is not a run is a ConfigError; no --run is a usage error', async () => {
     await withTempDir(async (dir) => {
       const err = await readReportRun(dir).catch((e: unknown) => e);

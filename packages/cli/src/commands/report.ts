@@ -62,7 +62,7 @@ export async function readReportRun(path: string): Promise<ReportRun> {
         records.push(JSON.parse(line) as LogRecord);
       } catch (cause) {
         // A torn last line (a run killed mid-write) is skipped; anything else is an error.
-        if (i < lines.length - 2 || lines[lines.length - 1] !== '') {
+        if (i !== lines.length - 1) {
           throw new ConfigError(`voxnas report: ${logPath} line ${i + 1} is not valid JSON`, { cause });
         }
       }
