@@ -1,0 +1,91 @@
+import '@tensorflow/tfjs'; // registers tfjs's gradients (tfjs-core's Node build has none)
+import * as tf from '@tensorflow/tfjs-core';
+import { expectClose, expectNoLeaks } from '@voxnas/testing';
+import { Rng } from '@voxnas/volume';
+import { afterAll, describe, expect, it } from 'vitest';
+import { fastKernelStatus, registerFastAtImport, registerFastKernels, unregisterFastKernels } from './register.js';
+import { randn, withOriginalKernels } from './test-support.js';
+
+const NAMES = ['Add', 'Sub', 'Multiply', 'RealDiv', 'Sum', 'Mean', 'Slice', 'Concat', 'SplitV', 'Unpack', 'Pack', 'PadV2'];
+
+describe('registerFastKernels / unregisterFastKernels', () => {
+  afterAll(() => registerFastKernels());
+
+  it('is idempotent, reversible and reported in fastKernelStatus', () => {
+    unregisterFastKernels();
+    const originals = NAMES.map((n) => tf.getKernel(n, 'cpu'));
+    expect(fastKernelStatus.loaded).toBe(false);
+    const s1 = registerFastKernels();
+    const mine = NAMES.map((n) => tf.getKernel(n, 'cpu'));
+    expect(s1.loaded).toBe(true);
+    expect([...s1.kernels]).toEqual(NAMES);
+    mine.forEach((k, i) => expect(k).not.toBe(originals[i]));
+    registerFastKernels(); // again: nothing changes
+    NAMES.forEach((n, i) => expect(tf.getKernel(n, 'cpu')).toBe(mine[i]));
+    unregisterFastKernels();
+    NAMES.forEach((n, i) => expect(tf.getKernel(n, 'cpu')).toBe(originals[i]));
+    expect(fastKernelStatus).toEqual({
+      loaded: false,
+      kernels: [],
+      reason: 'unregisterFastKernels() restored the tfjs-backend-cpu kernels',
+    });
+    unregisterFastKernels(); // twice is harmless
+    NAMES.forEach((n, i) => expect(tf.getKernel(n, 'cpu')).toBe(originals[i]));
+  });
+
+  it('VOXNAS_BACKEND=cpu keeps the tfjs-backend-cpu kernels at import', () => {
+    unregisterFastKernels();
+    const before = process.env.VOXNAS_BACKEND;
+    process.env.VOXNAS_BACKEND = 'cpu';
+    try {
+      registerFastAtImport();
+      expect(fastKernelStatus.loaded).toBe(false);
+      expect(fastKernelStatus.reason).toMatchInlineSnapshot(`"VOXNAS_BACKEND=cpu requests the tfjs-backend-cpu kernels; call registerFastKernels() to override"`);
+    } finally {
+      if (before === undefined) delete process.env.VOXNAS_BACKEND;
+      else process.env.VOXNAS_BACKEND = before;
+    }
+    registerFastAtImport();
+    expect(fastKernelStatus.loaded).toBe(true);
+  });
+});
+
+/** Instance norm over D,H,W of an NDHWC tensor, written with the ops the kernels serve. */
+function instanceNorm(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor): tf.Tensor {
+  const mean = tf.mean(x, [1, 2, 3], true);
+  const centred = tf.sub(x, mean);
+  const variance = tf.mean(tf.mul(centred, centred), [1, 2, 3], true);
+  const y = tf.div(centred, tf.sqrt(tf.add(variance, 1e-5)));
+  return tf.add(tf.mul(y, gamma), beta);
+}
+
+describe('gradients with and without the fast kernels', () => {
+  it('instance norm + channel concat/split + pad + stack/unstack: loss and gradients agree', () =>
+    expectNoLeaks(() => {
+      const rng = new Rng('composite');
+      const x = randn(rng, [2, 5, 3, 4, 3]);
+      const gamma = randn(rng, [3]);
+      const beta = randn(rng, [3]);
+      const w = randn(rng, [2, 6, 4, 4, 5]);
+      const loss = (xx: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => {
+        const y = instanceNorm(xx, g, b);
+        const cat = tf.concat([y, tf.slice(xx, [0, 0, 0, 0, 1], [-1, -1, -1, -1, 2])], 4); // 5 channels
+        const padded = tf.pad(cat, [[0, 0], [1, 0], [0, 1], [0, 0], [0, 0]]);
+        const [p, q] = tf.split(padded, [2, 3], 4);
+        const re = tf.concat([q!, p!], 4);
+        const st = tf.stack(tf.unstack(re, 1), 1);
+        return tf.sum(tf.mul(st, w));
+      };
+      const run = () =>
+        tf.tidy(() => {
+          const { value, grads } = tf.valueAndGrads(loss)([x, gamma, beta]);
+          return [value.dataSync()[0]!, ...grads.map((gr) => gr.dataSync() as Float32Array)] as const;
+        });
+      const fast = run();
+      const orig = withOriginalKernels(run);
+      expect(fast[0]).toBeCloseTo(orig[0], 3);
+      for (let i = 1; i < 4; i++) expectClose(fast[i] as Float32Array, orig[i] as Float32Array, { atol: 1e-4, rtol: 1e-4 });
+      tf.dispose([x, gamma, beta, w]);
+    }),
+  );
+});
