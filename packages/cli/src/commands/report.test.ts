@@ -128,6 +128,10 @@ describe('voxnas report', () => {
       // Every operator of the space is in the legend; the genotype SVG is inline.
       for (const op of space.candidates['encoder-normal']) expect(html).toContain(`</span>${op}`);
       expect(html).toMatch(/<div class="scroll genotype"><svg/);
+      // Ids stay unique in the page (each inline diagram's ids are prefixed by its run).
+      const ids = [...html.matchAll(/\sid="([^"]+)"/g)].map((m) => m[1]!);
+      expect(new Set(ids).size).toBe(ids.length);
+      expect(html).toContain('marker-end="url(#run-1-genotype-arrow)"');
 
       // Metric table of the U-Net run: Dice mean ± sample std over the 5 cases.
       const mean = diceA.reduce((a, b) => a + b) / 5;

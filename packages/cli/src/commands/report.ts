@@ -248,14 +248,23 @@ function warningsSection(run: ReportRun): string {
   return `<h3>Health</h3><ul class="warnings">${items.join('')}</ul>`;
 }
 
-/** Strips the namespace (the only URL a renderer puts in an SVG) so the inline SVG refers to nothing external. */
-function inlineSvg(svg: string): string {
-  return svg.replace(/^<\?xml[^>]*>\s*/, '').replace(/\s+xmlns(:\w+)?="[^"]*"/g, '');
+/**
+ * Makes a standalone SVG document inline-safe: drops the XML prolog and the namespace (the only URL a
+ * renderer puts in an SVG, so the report refers to nothing external) and prefixes its ids and
+ * `url(#…)` references with `prefix`, so several diagrams in one page keep distinct ids.
+ */
+function inlineSvg(svg: string, prefix: string): string {
+  return svg
+    .replace(/^<\?xml[^>]*>\s*/, '')
+    .replace(/\s+xmlns(:\w+)?="[^"]*"/g, '')
+    .replace(/\bid="([^"]+)"/g, `id="${prefix}-$1"`)
+    .replace(/url\(#([^)]+)\)/g, `url(#${prefix}-$1)`)
+    .replace(/href="#([^"]+)"/g, `href="#${prefix}-$1"`);
 }
 
-function genotypeSection(run: ReportRun): string {
+function genotypeSection(run: ReportRun, id: string): string {
   if (!run.genotype) return '';
-  const svg = inlineSvg(renderGenotypeSvg(run.genotype, { title: run.name }));
+  const svg = inlineSvg(renderGenotypeSvg(run.genotype, { title: run.name }), `${id}-genotype`);
   const choices = Object.entries(run.genotype.choices)
     .map(([label, op]) => `<tr><td><code>${e(label)}</code></td><td>${e(String(op))}</td></tr>`)
     .join('');
@@ -425,8 +434,8 @@ export function renderReport(runs: readonly ReportRun[], options: { generatedAt?
     const id = `run-${i + 1}`;
     const body =
       run.kind === 'search'
-        ? [factsSection(run), searchCharts(run), alphaSection(run), genotypeSection(run), warningsSection(run)]
-        : [factsSection(run), trainCharts(run), metricsSection(run), genotypeSection(run), warningsSection(run)];
+        ? [factsSection(run), warningsSection(run), searchCharts(run), alphaSection(run), genotypeSection(run, id)]
+        : [factsSection(run), warningsSection(run), trainCharts(run), metricsSection(run), genotypeSection(run, id)];
     return `<section id="${id}" class="run ${run.kind}"><h2>${e(run.name)}<span class="badge">${run.kind}</span></h2>${body.join('\n')}</section>`;
   });
   const nav = runs.map((r, i) => `<a href="#run-${i + 1}">${e(r.name)}</a>`).join('');
