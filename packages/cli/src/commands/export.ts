@@ -102,6 +102,15 @@ export async function loadExportedModel(dir: string): Promise<LoadedModel> {
   return { network, spec, card };
 }
 
+/** Reads the `model-card.json` of an exported model directory (ConfigError naming it when missing or corrupt). */
+export async function loadExportedCard(dir: string): Promise<{ card: ModelCard }> {
+  const card = await readJson<ModelCard>(join(dir, 'model-card.json'), `model ${dir}`);
+  if (card?.format !== 'voxnas-model-card@1') {
+    throw new ConfigError(`model ${dir}: model-card.json has format ${JSON.stringify(card?.format)}, expected 'voxnas-model-card@1'`);
+  }
+  return { card };
+}
+
 /** Reads a train run's resolved config (`config.json`, format `voxnas-run@1`). */
 export async function readRunConfig(runDir: string, command: string): Promise<VoxnasConfig> {
   const file = join(runDir, 'config.json');

@@ -9,6 +9,7 @@ import { ConfigError } from '../errors.js';
 import { main } from '../main.js';
 import { prepareData } from '../pipeline/data.js';
 import { buildNetwork, type NetworkSpec } from '../pipeline/network.js';
+import { runExport } from './export.js';
 import { runPredict } from './predict.js';
 
 // A train run built by hand from the same pieces `voxnas train` uses (prepareData, buildNetwork,
@@ -106,6 +107,8 @@ describe('voxnas predict', () => {
     const b = await readNifti(join(out, 'b_flipped.nii.gz'));
     expect(Array.from(b.data)).toEqual(flipLabelsX(a));
     expect(results[0]!.labelCounts.reduce((s, n) => s + n, 0)).toBe(25 * 21 * 19);
+    // Not a constant map (else the flip check above would prove nothing).
+    expect(results[0]!.labelCounts.filter((n) => n > 0).length).toBeGreaterThan(1);
   });
 
   it('a single file input and --mirror through main()', async () => {
@@ -121,6 +124,21 @@ describe('voxnas predict', () => {
     expect(r!.shape).toEqual([17, 16, 16]);
     const pred = await readNifti(join(root, 'pred-mirror', 'single.nii.gz'));
     expect(pred.shape).toEqual([17, 16, 16]);
+  });
+
+  it('an exported model directory predicts exactly like its run', async () => {
+    const file = join(root, 'small.nii.gz');
+    await writeNifti(crop(image, { start: [2, 1, 0], end: [19, 17, 16] }), file);
+    const model = join(root, 'exported');
+    await runExport({ run, out: model });
+    await runPredict({ run, input: file, output: join(root, 'via-run') });
+    await runPredict({ run: model, input: file, output: join(root, 'via-export') });
+    const a = await readNifti(join(root, 'via-run', 'small.nii.gz'));
+    const b = await readNifti(join(root, 'via-export', 'small.nii.gz'));
+    expect(b.shape).toEqual([17, 16, 16]);
+    expect(Array.from(b.data)).toEqual(Array.from(a.data));
+    expect(new Set(a.data).size).toBeGreaterThan(1);
+    expect(Array.from(b.affine)).toEqual(Array.from(a.affine));
   });
 
   it('rejects an image with the wrong channel count (ConfigError)', async () => {

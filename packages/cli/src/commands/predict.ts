@@ -6,7 +6,8 @@ import { predictCase } from '@voxnas/train';
 import { orientationCode, readNifti, reorient, type Volume } from '@voxnas/volume';
 import { ConfigError, UsageError } from '../errors.js';
 import { normalizeImage } from '../pipeline/data.js';
-import { loadNetwork, readRunConfig, trainingDataFacts } from './export.js';
+import type { VoxnasConfig } from '../config.js';
+import { loadExportedCard, loadNetwork, readRunConfig, trainingDataFacts } from './export.js';
 
 /** Flags of `voxnas predict`. */
 export interface PredictFlags {
@@ -48,7 +49,8 @@ export async function listNiftiFiles(path: string, flag: string): Promise<string
 }
 
 /**
- * `voxnas predict`: rebuilds a train run's network (`network.json` + `model/` weights), and for each
+ * `voxnas predict`: rebuilds a train run's network (`network.json` + `model/` weights; or a model
+ * directory written by `voxnas export`, whose model card gives the same settings), and for each
  * input image reorients it to the training data's orientation, z-scores it like the training data,
  * predicts by sliding windows (the run's `inference` settings; `--mirror` adds test-time mirroring)
  * and writes the label map to `<output>/<case>.nii.gz` on the *input's* grid (shape and affine
@@ -63,11 +65,26 @@ export async function runPredict(flags: PredictFlags, log: (line: string) => voi
   if (!flags.input) throw new UsageError('voxnas predict: --input <file.nii[.gz] | dir> is required');
   if (!flags.output) throw new UsageError('voxnas predict: --output <dir> is required');
   const runDir = resolve(flags.run);
-  const cfg = await readRunConfig(runDir, 'predict');
+  const exported = existsSync(join(runDir, 'model-card.json'));
+  let settings: { patchSize: [number, number, number]; inference: VoxnasConfig['inference'] };
+  let facts: { orientation: string | null; modalities: string[] };
+  if (exported) {
+    // A directory written by `voxnas export`: the model card carries what the run's files would.
+    const { card } = await loadExportedCard(runDir);
+    settings = { patchSize: card.patchSize, inference: card.inference };
+    facts = card.preprocessing;
+  } else {
+    const cfg = await readRunConfig(runDir, 'predict');
+    settings = { patchSize: cfg.data.patchSize, inference: cfg.inference };
+    facts = await trainingDataFacts(runDir);
+  }
   const inputs = await listNiftiFiles(resolve(flags.input), '--input');
   await initBackend({ logger: log });
-  const facts = await trainingDataFacts(runDir);
-  const { network, spec } = await loadNetwork({ specDir: runDir, weightsDir: join(runDir, 'model'), source: `voxnas predict --run ${flags.run}` });
+  const { network, spec } = await loadNetwork({
+    specDir: runDir,
+    weightsDir: exported ? runDir : join(runDir, 'model'),
+    source: `voxnas predict --run ${flags.run}`,
+  });
   const channels = spec.kind === 'unet' ? spec.options.inputChannels : spec.genotype.macro.inputChannels;
   const out = resolve(flags.output);
   await mkdir(out, { recursive: true });
@@ -84,10 +101,10 @@ export async function runPredict(flags: PredictFlags, log: (line: string) => voi
       const target = join(out, `${caseName(file)}.nii.gz`);
       const labels = await predictCase(image, (x) => network.apply(x), {
         preprocess: (v: Volume) => normalizeImage(facts.orientation && orientationCode(v) !== facts.orientation ? reorient(v, facts.orientation) : v),
-        windowSize: cfg.data.patchSize,
-        overlap: cfg.inference.overlap,
-        batchSize: cfg.inference.windowsPerBatch,
-        mirror: flags.mirror ?? cfg.inference.mirror,
+        windowSize: settings.patchSize,
+        overlap: settings.inference.overlap,
+        batchSize: settings.inference.windowsPerBatch,
+        mirror: flags.mirror ?? settings.inference.mirror,
         path: target,
       });
       const counts: number[] = [];
