@@ -95,7 +95,7 @@ const COMMANDS: Record<string, Command> = {
   },
   predict: {
     summary: "segment images with a trained run's model; writes label maps on each input's own grid",
-    usage: 'voxnas predict --run <train-run> --input <file.nii[.gz] | dir> --output <dir> [--mirror] [--json]',
+    usage: 'voxnas predict --run <train-run | exported-model> --input <file.nii[.gz] | dir> --output <dir> [--mirror] [--json]',
     async run(args, io) {
       const { values, positionals } = parse(
         args,
