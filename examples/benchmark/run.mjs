@@ -17,14 +17,15 @@ const config = resolve(args[0] ?? join(here, 'demo.yaml'));
 const out = resolve(args[1] ?? join(root, 'runs', 'demo'));
 if (fresh) rmSync(out, { recursive: true, force: true });
 
-const tsx = join(root, 'node_modules', '.bin', 'tsx');
 const bin = join(root, 'packages', 'cli', 'src', 'bin.ts');
 const started = performance.now();
 
 function voxnas(stage, argv) {
   const t0 = performance.now();
   console.error(`\n▶ ${stage}: voxnas ${argv.join(' ')}`);
-  const r = spawnSync(tsx, ['--conditions=@voxnas/source', bin, ...argv], {
+  // The CLI from source: Node with tsx's loader and the source export condition (no build needed).
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '--conditions=@voxnas/source', bin, ...argv], {
+    cwd: root,
     stdio: ['ignore', 'inherit', 'inherit'],
     env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: '2' },
   });
