@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '@voxnas/ops';
-import { Rng, createVolume, crop, readNifti, writeNifti, type Volume } from '@voxnas/volume';
+import { Rng, createVolume, crop, readNifti, resample, writeNifti, type Volume } from '@voxnas/volume';
 import { resolveConfig } from '../config.js';
 import { ConfigError } from '../errors.js';
 import { main } from '../main.js';
@@ -79,20 +79,23 @@ function flipLabelsX(v: Volume): number[] {
 }
 
 describe('voxnas predict', () => {
-  it('writes label maps on each input grid: original, x-flipped (LAS) and cropped inputs', async () => {
+  it('writes label maps on each input grid: original, x-flipped (LAS), cropped and resampled inputs', async () => {
     const inputs = join(root, 'inputs');
     await mkdir(inputs);
     await writeNifti(image, join(inputs, 'a.nii.gz'));
     await writeNifti(flipX(image), join(inputs, 'b_flipped.nii.gz'));
     const cropped = crop(image, { start: [3, 5, 2], end: [20, 18, 17] });
     await writeNifti(cropped, join(inputs, 'c_cropped.nii'));
+    const resampled = resample(image, { spacingMm: 1.7 }); // trilinear onto a coarser grid, same field of view
+    await writeNifti(resampled, join(inputs, 'd_resampled.nii.gz'));
     const out = join(root, 'pred');
     const results = await runPredict({ run, input: inputs, output: out });
-    expect(results.map((r) => r.output.slice(out.length + 1))).toEqual(['a.nii.gz', 'b_flipped.nii.gz', 'c_cropped.nii.gz']);
+    expect(results.map((r) => r.output.slice(out.length + 1))).toEqual(['a.nii.gz', 'b_flipped.nii.gz', 'c_cropped.nii.gz', 'd_resampled.nii.gz']);
     for (const [name, input] of [
       ['a', image],
       ['b_flipped', flipX(image)],
       ['c_cropped', cropped],
+      ['d_resampled', resampled],
     ] as const) {
       const pred = await readNifti(join(out, `${name}.nii.gz`));
       expect(pred.shape, name).toEqual(input.shape);
