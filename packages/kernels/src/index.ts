@@ -1,4 +1,5 @@
 import { registerAtImport } from './native-kernels.js';
+import { registerFastAtImport } from './fast/index.js';
 
 export {
   nativeStatus,
@@ -10,4 +11,9 @@ export type { NativeStatus } from './native-kernels.js';
 export { registerConv3dGradient, conv3dGradConfig } from './conv3d-gradient.js';
 export { InvalidArgumentError } from './errors.js';
 
+// Typed-array replacements for tfjs-cpu's broadcasting, reduction and copy kernels (src/fast).
+export { fastKernelStatus, registerFastKernels, unregisterFastKernels } from './fast/index.js';
+export type { FastKernelStatus } from './fast/index.js';
+
 registerAtImport();
+registerFastAtImport();
