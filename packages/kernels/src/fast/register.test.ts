@@ -89,3 +89,41 @@ describe('gradients with and without the fast kernels', () => {
     }),
   );
 });
+
+describe('the hot shape patterns are served by the fast bodies, not delegated', () => {
+  it('returns tensors for the supernet patterns and null for the cases tfjs keeps', async () => {
+    const { BINARY_BODIES } = await import('./binary.js');
+    const { REDUCE_BODIES } = await import('./reduce.js');
+    const { COPY_BODIES } = await import('./copy.js');
+    const { PAD_BODIES } = await import('./pad.js');
+    const bodies = new Map([...BINARY_BODIES, ...REDUCE_BODIES, ...COPY_BODIES, ...PAD_BODIES]);
+    const backend = tf.backend() as unknown as Parameters<NonNullable<ReturnType<typeof bodies.get>>>[1];
+    const rng = new Rng('served');
+    const x = randn(rng, [2, 5, 3, 4, 3]);
+    const s = randn(rng, [2, 1, 1, 1, 3]);
+    const i = tf.tensor1d([1, 2], 'int32');
+    const e = tf.zeros([2, 0]);
+    const served = (name: string, inputs: Record<string, tf.TensorInfo> | tf.TensorInfo[], attrs: object) => {
+      const out = bodies.get(name)!(inputs, backend, attrs as tf.NamedAttrMap);
+      const list = out === null ? [] : Array.isArray(out) ? out : [out];
+      list.forEach((t) => backend.disposeData(t.dataId));
+      return out !== null;
+    };
+    for (const name of ['Add', 'Sub', 'Multiply', 'RealDiv']) {
+      expect(served(name, { a: x, b: s }, {})).toBe(true);
+      expect(served(name, { a: s, b: x }, {})).toBe(true);
+      expect(served(name, { a: i, b: i }, {})).toBe(false);
+    }
+    expect(served('Sum', { x }, { axis: [1, 2, 3], keepDims: true })).toBe(true);
+    expect(served('Mean', { x }, { axis: [1, 2, 3], keepDims: false })).toBe(true);
+    expect(served('Sum', { x: i }, { axis: [0] })).toBe(false);
+    expect(served('Slice', { x }, { begin: [0, 0, 0, 0, 1], size: [-1, -1, -1, -1, 2] })).toBe(true);
+    expect(served('Concat', [x, x], { axis: 4 })).toBe(true);
+    expect(served('Concat', [e, e], { axis: 1 })).toBe(false);
+    expect(served('SplitV', { x }, { numOrSizeSplits: [1, 2], axis: 4 })).toBe(true);
+    expect(served('Unpack', { value: x }, { axis: 1 })).toBe(true);
+    expect(served('Pack', [x, x], { axis: 1 })).toBe(true);
+    expect(served('PadV2', { x }, { paddings: [[0, 0], [1, 1], [1, 1], [1, 1], [0, 0]], constantValue: 0 })).toBe(true);
+    tf.dispose([x, s, i, e]);
+  });
+});
