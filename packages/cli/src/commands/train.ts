@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { existsSync } from 'node:fs';
 import type { Network } from '@voxnas/ops';
@@ -175,6 +175,7 @@ export async function runTrain(flags: TrainFlags, log: (line: string) => void): 
     await network.saveWeights(join(dir, 'model'));
     // Final evaluation of the best weights on the validation cases, predicted on their original grids.
     network.eval();
+    await mkdir(join(dir, 'predictions'), { recursive: true });
     const evalCases: EvaluationCase[] = [];
     for (const c of valCases) {
       const prediction = await predictCase(c.image, (x) => network.apply(x), {
