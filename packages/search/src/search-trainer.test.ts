@@ -166,3 +166,14 @@ describe('SearchTrainer', () => {
     expect(() => makeSearch(6, { weightData: src, archData: src })).toThrow(/same source/);
   });
 });
+
+describe('SearchTrainer health checks', () => {
+  it('does not judge α during warm-up (it does not move by design)', async () => {
+    const { supernet, search } = makeSearch(7, { warmupSteps: 6 });
+    const r = await search.fit({ steps: 6, deriveEvery: 1 });
+    expect(r.history.length).toBe(6);
+    expect(r.history.flatMap((h) => h.warnings)).toEqual([]);
+    search.dispose();
+    supernet.dispose();
+  });
+});

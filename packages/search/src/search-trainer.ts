@@ -243,8 +243,11 @@ export class SearchTrainer {
     }
     const genotype = this.supernet.deriveGenotype({ meta: { searchStep: step } });
     const score = validate ? await validate(this.supernet) : null;
-    const light = this.history.map((h) => ({ step: h.step, stats: statsFrom(this.supernet, h) }));
-    const warnings = detectCollapse([...light, { step, stats }], this.parameterFree);
+    // Health is judged on the architecture phase only: during warm-up α does not move by design.
+    const light = this.history
+      .filter((h) => h.step >= this.options.warmupSteps)
+      .map((h) => ({ step: h.step, stats: statsFrom(this.supernet, h) }));
+    const warnings = step >= this.options.warmupSteps ? detectCollapse([...light, { step, stats }], this.parameterFree) : [];
     const snap: ArchSnapshot = {
       step,
       tau: this.supernet.tau,
