@@ -14,7 +14,7 @@ const opt = (name: string, dflt: number) => {
   const i = argv.indexOf(name);
   return i >= 0 ? Number(argv[i + 1]) : dflt;
 };
-const rounds = opt('--rounds', 7);
+const rounds = opt('--rounds', 8);
 
 const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)] as number;
 function randn(rng: Rng, shape: number[]): tf.Tensor {
@@ -32,10 +32,21 @@ function compare(fn: () => tf.Tensor | tf.Tensor[], reps: number): { orig: numbe
   const orig: number[] = [];
   const fast: number[] = [];
   for (let r = 0; r < rounds + 1; r++) {
-    unregisterFastKernels();
-    const o = once();
-    registerFastKernels();
-    const f = once();
+    // alternate which variant runs first, so neither always pays for the other's garbage
+    let o: number;
+    let f: number;
+    if (r % 2 === 0) {
+      unregisterFastKernels();
+      o = once();
+      registerFastKernels();
+      f = once();
+    } else {
+      registerFastKernels();
+      f = once();
+      unregisterFastKernels();
+      o = once();
+      registerFastKernels();
+    }
     if (r > 0) { // round 0 warms the JIT
       orig.push(o);
       fast.push(f);
