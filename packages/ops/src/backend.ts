@@ -11,6 +11,8 @@ export interface BackendChoice {
   readonly native: boolean;
   /** Native kernel names (empty unless `native`). */
   readonly nativeKernels: readonly string[];
+  /** @voxnas/kernels' typed-array replacements of tfjs-cpu JavaScript kernels in use (empty when pure JS). */
+  readonly fastKernels: readonly string[];
   /** Why faster options were not used (empty when the first choice worked). */
   readonly notes: readonly string[];
   /** The logged line. */
@@ -37,6 +39,9 @@ interface KernelsModule {
   nativeStatus: { loaded: boolean; kernels: readonly string[]; threads: number; reason?: string };
   unregisterNativeKernels?: () => void;
   registerNativeKernels?: () => void;
+  fastKernelStatus?: { loaded: boolean; kernels: readonly string[] };
+  registerFastKernels?: () => void;
+  unregisterFastKernels?: () => void;
 }
 
 let current: BackendChoice | undefined;
@@ -81,7 +86,7 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
       try {
         await load(provider);
         if (!(await tf.setBackend('tensorflow'))) throw new Error("tf.setBackend('tensorflow') returned false");
-        choice = { backend: 'tensorflow', provider, native: false, nativeKernels: [] };
+        choice = { backend: 'tensorflow', provider, native: false, nativeKernels: [], fastKernels: [] };
         break;
       } catch (error) {
         notes.push(`${provider} unavailable: ${message(error)}`);
@@ -95,9 +100,14 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
   if (choice === undefined && (requested === 'auto' || requested === 'native' || requested === 'cpu')) {
     await load('@tensorflow/tfjs-backend-cpu');
     let kernels: KernelsModule | undefined;
+    let fastKernels: readonly string[] = [];
     if (requested !== 'cpu') {
       try {
         kernels = (await load('@voxnas/kernels')) as KernelsModule;
+        if (kernels.registerFastKernels) {
+          kernels.registerFastKernels();
+          fastKernels = kernels.fastKernelStatus?.kernels ?? [];
+        }
         if (!kernels.nativeStatus?.loaded) {
           notes.push(`@voxnas/kernels not loaded: ${kernels.nativeStatus?.reason ?? 'unknown reason'}`);
           kernels = undefined;
@@ -113,6 +123,7 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
       try {
         const loaded = (await load('@voxnas/kernels')) as KernelsModule;
         if (loaded.nativeStatus?.loaded) loaded.unregisterNativeKernels?.();
+        loaded.unregisterFastKernels?.();
       } catch {
         // not installed: nothing to undo
       }
@@ -124,6 +135,7 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
       provider: '@tensorflow/tfjs-backend-cpu',
       native: kernels !== undefined,
       nativeKernels: kernels?.nativeStatus.kernels ?? [],
+      fastKernels,
     };
     threads = kernels?.nativeStatus.threads ?? 0;
   }
@@ -140,12 +152,13 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
         `initBackend: backend "${requested}" is not registered (expected auto, tensorflow, native, cpu or a registered tfjs backend such as wasm; registered: ${Object.keys(tf.engine().registryFactory).join(', ')})`,
       );
     }
-    choice = { backend: requested, provider: `tfjs backend "${requested}"`, native: false, nativeKernels: [] };
+    choice = { backend: requested, provider: `tfjs backend "${requested}"`, native: false, nativeKernels: [], fastKernels: [] };
   }
   await tf.ready();
   const summary =
     `voxnas backend: ${choice.backend}` +
     (choice.native ? ` + @voxnas/kernels native (${threads} threads, ${choice.nativeKernels.length} kernels)` : ` (${choice.provider})`) +
+    (choice.fastKernels.length > 0 ? ` + ${choice.fastKernels.length} typed-array kernels` : '') +
     (requested === 'auto' ? '' : ` [VOXNAS_BACKEND=${requested}]`) +
     (notes.length > 0 && !choice.native && choice.backend === 'cpu' ? ` — pure JS; ${notes[notes.length - 1]}` : '');
   log(summary);

@@ -14,6 +14,7 @@ export interface DoctorReport {
   backend: string;
   provider: string;
   nativeKernels: readonly string[];
+  fastKernels: readonly string[];
   notes: readonly string[];
   packages: Record<string, string>;
 }
@@ -61,6 +62,7 @@ export async function doctor(): Promise<DoctorReport> {
     backend: choice.backend,
     provider: choice.provider,
     nativeKernels: choice.nativeKernels,
+    fastKernels: choice.fastKernels,
     notes: choice.notes,
     packages: packageVersions(),
   };
@@ -74,6 +76,7 @@ export function formatDoctor(r: DoctorReport): string {
     `tfjs-core   ${r.tfjs}`,
     `backend     ${r.backend} via ${r.provider}`,
     `native      ${r.nativeKernels.length ? r.nativeKernels.join(', ') : 'none (JavaScript kernels)'}`,
+    `typed-array ${r.fastKernels.length ? r.fastKernels.join(', ') : 'none (tfjs-cpu JavaScript kernels)'}`,
     ...r.notes.map((n) => `note        ${n}`),
     ...Object.entries(r.packages).map(([k, v]) => `${k.padEnd(17)} ${v}`),
   ];

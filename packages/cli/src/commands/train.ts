@@ -167,7 +167,11 @@ export async function runTrain(flags: TrainFlags, log: (line: string) => void): 
       checkpointDir: run.checkpointDir,
       checkpointEvery: cfg.train.checkpointEvery,
       validateEvery: cfg.train.validateEvery,
-      validate: segmentationValidator({ cases: valCases, labels, ...window }),
+      // Periodic validation keeps the best checkpoint; with validateEvery ≥ steps only the final
+      // evaluation below runs (one pass over the validation cases instead of two).
+      ...(cfg.train.validateEvery < steps
+        ? { validate: segmentationValidator({ cases: valCases, labels, ...window }) }
+        : {}),
       log: logAndTick as unknown as typeof run.log,
     });
     progress.end();
