@@ -9,7 +9,7 @@ import {
   stringifyGenotype,
   type SamplerConfig,
 } from '@voxnas/supernet';
-import { hasCheckpoint, segmentationValidator, type JsonValue } from '@voxnas/train';
+import { segmentationValidator, type JsonValue } from '@voxnas/train';
 import { Rng } from '@voxnas/volume';
 import { initBackend } from '@voxnas/ops';
 import { createLosses } from '@voxnas/metrics';
@@ -22,6 +22,7 @@ import {
   foregroundLabels,
   lossFromConfig,
   resolveRunConfig,
+  resumeFromCheckpoint,
   startRun,
   validationCases,
   type RunFlags,
@@ -83,16 +84,8 @@ export async function runSearch(flags: RunFlags, log: (line: string) => void): P
     warmupSteps: cfg.search.warmupSteps,
     clipGradNorm: 12,
   });
-  let resumedFrom: number | null = null;
   try {
-    if (await hasCheckpoint(run.checkpointDir)) {
-      await search.loadCheckpoint(run.checkpointDir);
-      resumedFrom = search.stepsDone;
-      await run.log.truncateFrom(resumedFrom);
-      log(`voxnas search: resumed ${dir} at step ${resumedFrom}/${cfg.search.steps}`);
-    } else {
-      await run.log.truncateFrom(0);
-    }
+    const resumedFrom = await resumeFromCheckpoint(run, search, log, 'search', cfg.search.steps);
     const valCases = await validationCases(data);
     const validator = segmentationValidator({
       cases: valCases,

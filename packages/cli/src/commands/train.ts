@@ -25,6 +25,7 @@ import {
   foregroundLabels,
   lossFromConfig,
   resolveRunConfig,
+  resumeFromCheckpoint,
   startRun,
   validationCases,
   type RunFlags,
@@ -135,16 +136,8 @@ export async function runTrain(flags: TrainFlags, log: (line: string) => void): 
     data: source,
     clipGradNorm: 12,
   });
-  let resumedFrom: number | null = null;
   try {
-    if (await hasCheckpoint(run.checkpointDir)) {
-      await trainer.loadCheckpoint(run.checkpointDir);
-      resumedFrom = trainer.stepsDone;
-      await run.log.truncateFrom(resumedFrom);
-      log(`voxnas train: resumed ${dir} at step ${resumedFrom}/${cfg.train.steps}`);
-    } else {
-      await run.log.truncateFrom(0);
-    }
+    const resumedFrom = await resumeFromCheckpoint(run, trainer, log, 'train', cfg.train.steps);
     const valCases = await validationCases(data);
     const labels = foregroundLabels(data);
     const window = {

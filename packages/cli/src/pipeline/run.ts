@@ -4,7 +4,7 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { initBackend } from '@voxnas/ops';
 import { createLosses } from '@voxnas/metrics';
-import { loaderSource, openRunDir, type LossFn, type RunDir, type ValidationCase } from '@voxnas/train';
+import { hasCheckpoint, loaderSource, openRunDir, type LossFn, type RunDir, type ValidationCase } from '@voxnas/train';
 import * as tf from '@tensorflow/tfjs-core';
 import { loadConfig, resolveConfig, applyOverrides, type VoxnasConfig } from '../config.js';
 import { ConfigError, UsageError } from '../errors.js';
@@ -152,4 +152,25 @@ export async function validationCases(data: PreparedData): Promise<ValidationCas
 /** Labels scored in validation and evaluation: every foreground class. */
 export function foregroundLabels(data: PreparedData): number[] {
   return Array.from({ length: data.classes - 1 }, (_, i) => i + 1);
+}
+
+/**
+ * Restores the last checkpoint of a run when there is one (and drops the log records written after it,
+ * so the log reads as if the run never stopped); returns the step resumed from, or null for a new run.
+ */
+export async function resumeFromCheckpoint(
+  run: RunDir,
+  trainer: { loadCheckpoint(dir: string): Promise<unknown>; readonly stepsDone: number },
+  log: (line: string) => void,
+  what: string,
+  totalSteps: number,
+): Promise<number | null> {
+  if (!(await hasCheckpoint(run.checkpointDir))) {
+    await run.log.truncateFrom(0);
+    return null;
+  }
+  await trainer.loadCheckpoint(run.checkpointDir);
+  await run.log.truncateFrom(trainer.stepsDone);
+  log(`voxnas ${what}: resumed ${run.dir} at step ${trainer.stepsDone}/${totalSteps}`);
+  return trainer.stepsDone;
 }
