@@ -2,7 +2,7 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { existsSync } from 'node:fs';
 import type { Network } from '@voxnas/ops';
-import { parseGenotype, sampleRandomGenotype, genotypeCost, type Genotype } from '@voxnas/supernet';
+import { parseGenotype, sampleRandomGenotype, genotypeCost, validateGenotype, type Genotype } from '@voxnas/supernet';
 import {
   Trainer,
   evaluateCases,
@@ -77,7 +77,13 @@ async function readGenotype(path: string): Promise<Genotype> {
 }
 
 /** Decides the network of a train run (saved as `network.json`, reused on resume). */
-async function networkSpecOf(cfg: VoxnasConfig, data: PreparedData, flags: TrainFlags, dir: string): Promise<NetworkSpec> {
+async function networkSpecOf(
+  cfg: VoxnasConfig,
+  data: PreparedData,
+  flags: TrainFlags,
+  dir: string,
+  log: (line: string) => void,
+): Promise<NetworkSpec> {
   const saved = join(dir, 'network.json');
   if (existsSync(saved)) return JSON.parse(await readFile(saved, 'utf8')) as NetworkSpec;
   const arch = flags.arch ?? 'unet';
@@ -106,13 +112,26 @@ async function networkSpecOf(cfg: VoxnasConfig, data: PreparedData, flags: Train
       },
     };
   }
-  const genotype = await readGenotype(arch);
-  if (genotype.macro.inputChannels !== data.channels || genotype.macro.classes !== data.classes) {
-    throw new ConfigError(
-      `--arch ${arch}: the genotype has ${genotype.macro.inputChannels} input channel(s) and ${genotype.macro.classes} classes, the dataset ${data.channels} and ${data.classes}`,
-    );
-  }
-  return { kind: 'child', genotype, origin: 'file' };
+  return { kind: 'child', genotype: transferGenotype(await readGenotype(arch), data.channels, data.classes, log), origin: 'file' };
+}
+
+/**
+ * Transfer (the paper's second experiment): a genotype searched on one task is reused on another. The
+ * searched part — every cell's operations and connections, levels, widths, nodes — is kept; only the
+ * task-bound ends (input channels of the stem, classes of the head) follow the new dataset.
+ */
+export function transferGenotype(genotype: Genotype, channels: number, classes: number, log: (line: string) => void): Genotype {
+  const { inputChannels, classes: k } = genotype.macro;
+  if (inputChannels === channels && k === classes) return genotype;
+  log(`voxnas train: transferring the genotype: input channels ${inputChannels} → ${channels}, classes ${k} → ${classes} (cells unchanged)`);
+  return validateGenotype(
+    {
+      ...genotype,
+      macro: { ...genotype.macro, inputChannels: channels, classes },
+      meta: { ...(genotype.meta ?? {}), transferredFrom: { inputChannels, classes: k } },
+    },
+    { source: 'transferGenotype' },
+  );
 }
 
 /**
@@ -123,7 +142,7 @@ async function networkSpecOf(cfg: VoxnasConfig, data: PreparedData, flags: Train
 export async function runTrain(flags: TrainFlags, log: (line: string) => void): Promise<TrainSummary> {
   const { cfg, dir } = await resolveRunConfig(flags, 'train');
   const { run, data } = await startRun(cfg, dir, log);
-  const spec = await networkSpecOf(cfg, data, flags, dir);
+  const spec = await networkSpecOf(cfg, data, flags, dir, log);
   await atomicWrite(join(dir, 'network.json'), `${JSON.stringify(spec, null, 2)}\n`);
   const rng = new Rng(cfg.seed);
   const network: Network = buildNetwork(spec, rng.fork('init'));
