@@ -1,16 +1,14 @@
-import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { copyFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
-import { WeightsFormatError, initBackend, type Network } from '@voxnas/ops';
+import { WeightsFormatError, type Network } from '@voxnas/ops';
 import { createSearchSpace, genotypeCost, sampleRandomGenotype } from '@voxnas/supernet';
 import { Rng, readNifti, spacingMm } from '@voxnas/volume';
-import { resolveConfig } from '../config.js';
 import { ConfigError } from '../errors.js';
 import { main } from '../main.js';
-import { prepareData } from '../pipeline/data.js';
 import { buildNetwork, countParameters, type NetworkSpec } from '../pipeline/network.js';
+import { handBuiltRun, TINY_UNET_SPEC } from '../internal/hand-built-run.js';
 import { loadExportedModel, runExport, type ModelCard } from './export.js';
 
 // A train run built by hand from the pieces `voxnas train` uses (prepareData, buildNetwork,
@@ -20,10 +18,7 @@ const TINY = {
   data: { phantomCases: 4, folds: 2, patchSize: [16, 16, 16] },
   search: { levels: 2, baseChannels: 4, nodes: 2 },
 };
-const SPEC: NetworkSpec = {
-  kind: 'unet',
-  options: { levels: 2, baseChannels: 4, convsPerLevel: 2, norm: 'instance', upsampling: 'transposed', inputChannels: 2, classes: 4 },
-};
+const SPEC = TINY_UNET_SPEC;
 const SUMMARY = { classes: [{ name: 'ellipsoid', metrics: { dice: { mean: 0.5 } } }], foregroundMean: { dice: 0.5 }, cases: 2 };
 
 let root: string;
@@ -31,18 +26,9 @@ let run: string;
 let original: Network;
 
 beforeAll(async () => {
-  await initBackend({ logger: () => {} });
-  root = await mkdtemp(join(tmpdir(), 'voxnas-export-'));
-  run = join(root, 'run');
-  await mkdir(run);
-  const cfg = resolveConfig(TINY);
-  await prepareData(cfg, run);
-  await writeFile(join(run, 'config.json'), JSON.stringify({ format: 'voxnas-run@1', config: cfg }));
-  await writeFile(join(run, 'network.json'), JSON.stringify(SPEC));
+  ({ root, run, network: original } = await handBuiltRun({ prefix: 'voxnas-export-', config: TINY, weightsSeed: 21 }));
   await writeFile(join(run, 'metrics.json'), JSON.stringify({ cases: [], summary: SUMMARY }));
-  original = buildNetwork(SPEC, new Rng(21).fork('init'));
   original.eval();
-  await original.saveWeights(join(run, 'model'));
 }, 120_000);
 
 afterAll(async () => {

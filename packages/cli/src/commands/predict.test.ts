@@ -1,15 +1,11 @@
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { initBackend } from '@voxnas/ops';
-import { Rng, createVolume, crop, readNifti, resample, writeNifti, type Volume } from '@voxnas/volume';
-import { resolveConfig } from '../config.js';
+import { createVolume, crop, readNifti, resample, writeNifti, type Volume } from '@voxnas/volume';
 import { ConfigError } from '../errors.js';
 import { main } from '../main.js';
-import { prepareData } from '../pipeline/data.js';
-import { buildNetwork, type NetworkSpec } from '../pipeline/network.js';
 import { runExport } from './export.js';
+import { handBuiltRun } from '../internal/hand-built-run.js';
 import { runPredict } from './predict.js';
 
 // A train run built by hand from the same pieces `voxnas train` uses (prepareData, buildNetwork,
@@ -20,26 +16,14 @@ const TINY = {
   search: { levels: 2, baseChannels: 4, nodes: 2 },
   inference: { overlap: 0.25, windowsPerBatch: 4 },
 };
-const SPEC: NetworkSpec = {
-  kind: 'unet',
-  options: { levels: 2, baseChannels: 4, convsPerLevel: 2, norm: 'instance', upsampling: 'transposed', inputChannels: 2, classes: 4 },
-};
 
 let root: string;
 let run: string;
 let image: Volume;
 
 beforeAll(async () => {
-  await initBackend({ logger: () => {} });
-  root = await mkdtemp(join(tmpdir(), 'voxnas-predict-'));
-  run = join(root, 'run');
-  await mkdir(run);
-  const cfg = resolveConfig(TINY);
-  await prepareData(cfg, run);
-  await writeFile(join(run, 'config.json'), JSON.stringify({ format: 'voxnas-run@1', config: cfg }));
-  await writeFile(join(run, 'network.json'), JSON.stringify(SPEC));
-  const net = buildNetwork(SPEC, new Rng(11).fork('init'));
-  await net.saveWeights(join(run, 'model'));
+  let net;
+  ({ root, run, network: net } = await handBuiltRun({ prefix: 'voxnas-predict-', config: TINY, weightsSeed: 11 }));
   net.dispose();
   // A centred crop keeps the sliding-window passes few (tfjs CPU is slow).
   const full = await readNifti(join(run, 'data', 'phantom', 'imagesTr', 'phantom_000.nii.gz'));
