@@ -13,6 +13,7 @@
 #include <dnnl.hpp>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <limits>
@@ -433,6 +434,229 @@ Napi::Value MaxPool3dBackward(const Napi::CallbackInfo &info) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// ---------------------------------------------------------------------------------------------
+// Fused group/instance normalisation and ReLU (tfjs has no fused kernels for them; composed from
+// elementwise ops they cost a dozen passes over the activation each way). Layout: x is
+// [n, s, c] (s = product of the spatial sizes, channels last), groups of c / g consecutive
+// channels. Statistics are accumulated in double per thread over a static split of s and summed in
+// thread order, so results are deterministic for a given thread count.
+
+struct NormDims {
+  int64_t n, s, c, g, cg;
+};
+
+NormDims ReadNormDims(const Napi::Value &v) {
+  auto a = v.As<Napi::Int32Array>();
+  if (a.ElementLength() != 4) throw Napi::RangeError::New(v.Env(), "groupNorm dims: expected [n, s, c, groups]");
+  NormDims d{a[0], a[1], a[2], a[3], 0};
+  if (d.n < 0 || d.s < 0 || d.c < 1 || d.g < 1 || d.c % d.g != 0) {
+    throw Napi::RangeError::New(v.Env(), "groupNorm dims: groups must divide the channels");
+  }
+  d.cg = d.c / d.g;
+  return d;
+}
+
+int MaxThreads() {
+#ifdef _OPENMP
+  return omp_get_max_threads();
+#else
+  return 1;
+#endif
+}
+
+int ThreadId() {
+#ifdef _OPENMP
+  return omp_get_thread_num();
+#else
+  return 0;
+#endif
+}
+
+// Below this many elements a pass runs on one thread (forking costs more than it saves).
+constexpr int64_t kParallelMin = 1 << 15;
+
+// Per-channel sums over the voxels of one sample: acc0[c] += f0(p, c), acc1[c] += f1(p, c), with p
+// the voxel's offset. Thread partials are summed in thread order.
+template <typename F>
+void ChannelSums(int64_t S, int64_t C, std::vector<double> &out0, std::vector<double> &out1, F f) {
+  const int T = (S * C >= kParallelMin) ? MaxThreads() : 1;
+  std::vector<double> part(static_cast<size_t>(T) * 2 * C, 0.0);
+#pragma omp parallel num_threads(T)
+  {
+    double *a0 = part.data() + static_cast<size_t>(ThreadId()) * 2 * C;
+    double *a1 = a0 + C;
+#pragma omp for schedule(static)
+    for (int64_t s = 0; s < S; ++s) f(s * C, a0, a1);
+  }
+  std::fill(out0.begin(), out0.end(), 0.0);
+  std::fill(out1.begin(), out1.end(), 0.0);
+  for (int t = 0; t < T; ++t) {
+    const double *a0 = part.data() + static_cast<size_t>(t) * 2 * C;
+    for (int64_t c = 0; c < C; ++c) {
+      out0[c] += a0[c];
+      out1[c] += a0[C + c];
+    }
+  }
+}
+
+// groupNormForward(x, gamma, beta, y, mean, invStd, dims [n, s, c, groups], eps)
+Napi::Value GroupNormForward(const Napi::CallbackInfo &info) {
+  const NormDims d = ReadNormDims(info[6]);
+  const size_t total = static_cast<size_t>(d.n * d.s * d.c);
+  const float *x = F32(info[0], total, "groupNorm x");
+  const float *gamma = F32(info[1], d.c, "groupNorm gamma");
+  const float *beta = F32(info[2], d.c, "groupNorm beta");
+  float *y = F32(info[3], total, "groupNorm y");
+  float *mean = F32(info[4], d.n * d.g, "groupNorm mean");
+  float *inv = F32(info[5], d.n * d.g, "groupNorm invStd");
+  const double eps = info[7].As<Napi::Number>().DoubleValue();
+  const int64_t S = d.s, C = d.c, CG = d.cg;
+  const double M = static_cast<double>(S * CG);
+  std::vector<double> sum(C), sq(C), shift(C);
+  std::vector<float> a(C), b(C);
+  for (int64_t n = 0; n < d.n; ++n) {
+    const float *xn = x + n * S * C;
+    float *yn = y + n * S * C;
+    // Sums of x - k, k the group's first value: accurate even when the mean dwarfs the spread.
+    for (int64_t c = 0; c < C; ++c) shift[c] = S > 0 ? xn[c - c % CG] : 0.0;
+    const double *k = shift.data();
+    ChannelSums(S, C, sum, sq, [&](int64_t p, double *a0, double *a1) {
+      for (int64_t c = 0; c < C; ++c) {
+        const double v = static_cast<double>(xn[p + c]) - k[c];
+        a0[c] += v;
+        a1[c] += v * v;
+      }
+    });
+    for (int64_t g = 0; g < d.g; ++g) {
+      double s1 = 0, s2 = 0;
+      for (int64_t c = g * CG; c < (g + 1) * CG; ++c) {
+        s1 += sum[c];
+        s2 += sq[c];
+      }
+      const double dm = M > 0 ? s1 / M : 0.0;
+      const double var = M > 0 ? std::max(s2 / M - dm * dm, 0.0) : 0.0;
+      const double mu = shift[g * CG] + dm;
+      const double is = 1.0 / std::sqrt(var + eps);
+      mean[n * d.g + g] = static_cast<float>(mu);
+      inv[n * d.g + g] = static_cast<float>(is);
+      for (int64_t c = g * CG; c < (g + 1) * CG; ++c) {
+        const double ac = is * gamma[c];
+        a[c] = static_cast<float>(ac);
+        b[c] = static_cast<float>(beta[c] - mu * ac);
+      }
+    }
+    const float *af = a.data();
+    const float *bf = b.data();
+#pragma omp parallel for schedule(static) if (S * C >= kParallelMin)
+    for (int64_t s = 0; s < S; ++s) {
+      const float *xp = xn + s * C;
+      float *yp = yn + s * C;
+      for (int64_t c = 0; c < C; ++c) yp[c] = xp[c] * af[c] + bf[c];
+    }
+  }
+  return info.Env().Undefined();
+}
+
+// groupNormBackward(dy, x, mean, invStd, gamma, dx, dGamma, dBeta, dims [n, s, c, groups])
+Napi::Value GroupNormBackward(const Napi::CallbackInfo &info) {
+  const NormDims d = ReadNormDims(info[8]);
+  const size_t total = static_cast<size_t>(d.n * d.s * d.c);
+  const float *dy = F32(info[0], total, "groupNormGrad dy");
+  const float *x = F32(info[1], total, "groupNormGrad x");
+  const float *mean = F32(info[2], d.n * d.g, "groupNormGrad mean");
+  const float *inv = F32(info[3], d.n * d.g, "groupNormGrad invStd");
+  const float *gamma = F32(info[4], d.c, "groupNormGrad gamma");
+  float *dx = F32(info[5], total, "groupNormGrad dx");
+  float *dgamma = F32(info[6], d.c, "groupNormGrad dGamma");
+  float *dbeta = F32(info[7], d.c, "groupNormGrad dBeta");
+  const int64_t S = d.s, C = d.c, CG = d.cg;
+  const double M = static_cast<double>(S * CG);
+  std::vector<double> sdy(C), sdyx(C), mu(C), dg(C, 0.0), db(C, 0.0);
+  std::vector<float> p0(C), q0(C), r0(C);
+  for (int64_t n = 0; n < d.n; ++n) {
+    const float *xn = x + n * S * C;
+    const float *dyn = dy + n * S * C;
+    float *dxn = dx + n * S * C;
+    for (int64_t c = 0; c < C; ++c) mu[c] = mean[n * d.g + c / CG];
+    const double *m = mu.data();
+    ChannelSums(S, C, sdy, sdyx, [&](int64_t p, double *a0, double *a1) {
+      for (int64_t c = 0; c < C; ++c) {
+        const double g = dyn[p + c];
+        a0[c] += g;
+        a1[c] += g * (static_cast<double>(xn[p + c]) - m[c]);
+      }
+    });
+    for (int64_t g = 0; g < d.g; ++g) {
+      const double is = inv[n * d.g + g];
+      // dx = is * (gamma * dy - A - xhat * B), A and B the group means of gamma*dy and gamma*dy*xhat.
+      double sa = 0, sb = 0;
+      for (int64_t c = g * CG; c < (g + 1) * CG; ++c) {
+        sa += gamma[c] * sdy[c];
+        sb += gamma[c] * sdyx[c] * is;
+        db[c] += sdy[c];
+        dg[c] += sdyx[c] * is;
+      }
+      const double A = M > 0 ? sa / M : 0.0;
+      const double B = M > 0 ? sb / M : 0.0;
+      for (int64_t c = g * CG; c < (g + 1) * CG; ++c) {
+        const double q = -is * is * B;
+        p0[c] = static_cast<float>(is * gamma[c]);
+        q0[c] = static_cast<float>(q);
+        r0[c] = static_cast<float>(-is * A - mu[c] * q);
+      }
+    }
+    const float *pf = p0.data();
+    const float *qf = q0.data();
+    const float *rf = r0.data();
+#pragma omp parallel for schedule(static) if (S * C >= kParallelMin)
+    for (int64_t s = 0; s < S; ++s) {
+      const float *xp = xn + s * C;
+      const float *gp = dyn + s * C;
+      float *op = dxn + s * C;
+      for (int64_t c = 0; c < C; ++c) op[c] = gp[c] * pf[c] + xp[c] * qf[c] + rf[c];
+    }
+  }
+  for (int64_t c = 0; c < C; ++c) {
+    dgamma[c] = static_cast<float>(dg[c]);
+    dbeta[c] = static_cast<float>(db[c]);
+  }
+  return info.Env().Undefined();
+}
+
+size_t Length(const Napi::Value &v, const char *what) {
+  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array) {
+    throw Napi::TypeError::New(v.Env(), std::string(what) + ": expected a Float32Array");
+  }
+  return v.As<Napi::Float32Array>().ElementLength();
+}
+
+// relu(x, y): y = max(0, x) as tfjs computes it (NaN stays NaN, -0 becomes +0)
+Napi::Value Relu(const Napi::CallbackInfo &info) {
+  const size_t n = Length(info[0], "relu x");
+  const float *x = F32(info[0], n, "relu x");
+  float *y = F32(info[1], n, "relu y");
+  const int64_t N = static_cast<int64_t>(n);
+#pragma omp parallel for schedule(static) if (N >= kParallelMin)
+  for (int64_t i = 0; i < N; ++i) y[i] = x[i] > 0.0f ? x[i] : (x[i] != x[i] ? x[i] : 0.0f);
+  return info.Env().Undefined();
+}
+
+// reluBackward(dy, x, dx): dx = dy * step(x), step(x) = 1 if x > 0, NaN if x is NaN, else 0 (tfjs)
+Napi::Value ReluBackward(const Napi::CallbackInfo &info) {
+  const size_t n = Length(info[0], "reluGrad dy");
+  const float *dy = F32(info[0], n, "reluGrad dy");
+  const float *x = F32(info[1], n, "reluGrad x");
+  float *dx = F32(info[2], n, "reluGrad dx");
+  const int64_t N = static_cast<int64_t>(n);
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+#pragma omp parallel for schedule(static) if (N >= kParallelMin)
+  for (int64_t i = 0; i < N; ++i) {
+    const float v = x[i];
+    dx[i] = dy[i] * (v > 0.0f ? 1.0f : (v != v ? nan : 0.0f));
+  }
+  return info.Env().Undefined();
+}
+
 Napi::Value SetNumThreads(const Napi::CallbackInfo &info) {
 #ifdef _OPENMP
   omp_set_num_threads(info[0].As<Napi::Number>().Int32Value());
@@ -492,6 +716,10 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("pool3dForward", Napi::Function::New<Guard<Pool3dForward>>(env));
   exports.Set("avgPool3dBackward", Napi::Function::New<Guard<AvgPool3dBackward>>(env));
   exports.Set("maxPool3dBackward", Napi::Function::New<Guard<MaxPool3dBackward>>(env));
+  exports.Set("groupNormForward", Napi::Function::New<Guard<GroupNormForward>>(env));
+  exports.Set("groupNormBackward", Napi::Function::New<Guard<GroupNormBackward>>(env));
+  exports.Set("relu", Napi::Function::New<Guard<Relu>>(env));
+  exports.Set("reluBackward", Napi::Function::New<Guard<ReluBackward>>(env));
   exports.Set("setNumThreads", Napi::Function::New<Guard<SetNumThreads>>(env));
   exports.Set("getNumThreads", Napi::Function::New<Guard<GetNumThreads>>(env));
   exports.Set("setUseAnyLayout", Napi::Function::New<Guard<SetUseAnyLayout>>(env));

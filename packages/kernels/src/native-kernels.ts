@@ -4,7 +4,7 @@ import { InvalidArgumentError } from './errors.js';
 import { conv3dGradConfig } from './conv3d-gradient.js';
 import { loadAddon } from './internal/addon.js';
 import { makeKernelFunc, NATIVE_BODIES } from './internal/kernels.js';
-import { originals, ours } from './internal/state.js';
+import { accel, originals, ours } from './internal/state.js';
 
 /** What the native kernels are doing right now (one shared, live object). */
 export interface NativeStatus {
@@ -87,6 +87,7 @@ export function registerNativeKernels(): NativeStatus {
     ours.set(name, config);
     names.push(name);
   }
+  accel.addon = addon;
   return setStatus({ loaded: true, kernels: names, threads: addon.getNumThreads() });
 }
 
@@ -108,6 +109,7 @@ export function unregisterNativeKernels(): void {
     }
   }
   ours.clear();
+  accel.addon = null;
   if (originalGrad && tf.getGradient(tf.Conv3D) === conv3dGradConfig) tf.registerGradient(originalGrad);
   const addon = loadAddon().addon;
   setStatus({

@@ -6,6 +6,8 @@ import type { FastBody } from './common.js';
 import { COPY_BODIES } from './copy.js';
 import { PAD_BODIES } from './pad.js';
 import { REDUCE_BODIES } from './reduce.js';
+import { FUSED_KERNELS, GROUP_NORM_GRAD_CONFIG, RELU_GRAD_CONFIG } from './fused.js';
+import { UNARY_BODIES } from './unary.js';
 
 /** What the typed-array kernels are doing right now (one shared, live object). */
 export interface FastKernelStatus {
@@ -22,12 +24,15 @@ const BODIES: ReadonlyArray<readonly [string, FastBody]> = [
   ...REDUCE_BODIES,
   ...COPY_BODIES,
   ...PAD_BODIES,
+  ...UNARY_BODIES,
 ];
 
 /** The kernels as the CPU backend registered them, captured before the first replacement. */
 const originals = new Map<string, tf.KernelConfig>();
 /** Our configs, so re-registration is idempotent and unregistering never removes a stranger's. */
 const ours = new Map<string, tf.KernelConfig>();
+/** ReLU's gradient as registered before ours (tfjs's), restored by unregisterFastKernels. */
+let originalReluGrad: tf.GradConfig | undefined;
 
 /**
  * The state of the typed-array kernels, kept up to date by {@link registerFastKernels} and
@@ -60,12 +65,14 @@ function wrap(body: FastBody, original: tf.KernelFunc): tf.KernelFunc {
 
 /**
  * Replaces the tfjs 'cpu' backend's Add, Sub, Multiply, RealDiv, Sum, Mean, Slice, Concat,
- * SplitV, Unpack, Pack and PadV2 kernels by plain TypeScript loops over typed arrays: broadcasting
- * by blocks (no per-element index arithmetic), reductions without transposes (Float64
+ * SplitV, Unpack, Pack, PadV2, Relu and Step kernels by plain TypeScript loops over typed arrays:
+ * broadcasting by blocks (no per-element index arithmetic), reductions without transposes (Float64
  * accumulation), copies by contiguous runs. They handle float32 (copies also int32/bool) up to
- * rank 6 and hand every other case to the original kernel. No native code: they also serve when
- * the oneDNN addon is missing. Idempotent; importing the package calls it unless
- * `VOXNAS_BACKEND=cpu` is set.
+ * rank 6 and hand every other case to the original kernel. Also registers the fused kernels
+ * `VoxnasGroupNorm`, `VoxnasGroupNormGrad` and `VoxnasReluGrad` (see `fused.ts`; @voxnas/ops uses
+ * them for instance/group norm when present) and ReLU's gradient through `VoxnasReluGrad`. No
+ * native code: they also serve when the oneDNN addon is missing. Idempotent; importing the
+ * package calls it unless `VOXNAS_BACKEND=cpu` is set.
  *
  * @returns a snapshot of {@link fastKernelStatus}
  * @example
@@ -89,6 +96,20 @@ export function registerFastKernels(): FastKernelStatus {
     ours.set(name, config);
     names.push(name);
   }
+  // Fused kernels under names of their own, and their gradients.
+  for (const config of FUSED_KERNELS) {
+    const current = tf.getKernel(config.kernelName, 'cpu');
+    if (current !== undefined && current !== ours.get(config.kernelName)) continue; // someone else's
+    if (current === undefined) tf.registerKernel(config);
+    ours.set(config.kernelName, config);
+    names.push(config.kernelName);
+  }
+  tf.registerGradient(GROUP_NORM_GRAD_CONFIG);
+  const reluGrad = tf.getGradient(tf.Relu);
+  if (reluGrad !== RELU_GRAD_CONFIG) {
+    originalReluGrad = reluGrad;
+    tf.registerGradient(RELU_GRAD_CONFIG);
+  }
   return setStatus(true, names);
 }
 
@@ -109,6 +130,10 @@ export function unregisterFastKernels(): void {
     }
   }
   ours.clear();
+  // Our ReLU gradient falls back to tfjs's formula without VoxnasReluGrad; restore tfjs's own
+  // config when there was one.
+  if (originalReluGrad !== undefined && tf.getGradient(tf.Relu) === RELU_GRAD_CONFIG) tf.registerGradient(originalReluGrad);
+  originalReluGrad = undefined;
   setStatus(false, [], 'unregisterFastKernels() restored the tfjs-backend-cpu kernels');
 }
 

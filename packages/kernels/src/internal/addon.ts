@@ -10,6 +10,11 @@ export interface Addon {
   pool3dForward(mode: 'max' | 'avg', x: Float32Array, y: Float32Array, geom: Int32Array): void;
   avgPool3dBackward(dy: Float32Array, dx: Float32Array, geom: Int32Array): void;
   maxPool3dBackward(x: Float32Array, dy: Float32Array, dx: Float32Array, geom: Int32Array): void;
+  /** Fused group norm; `dims` = [n, s, c, groups]. Absent from addons built before it existed. */
+  groupNormForward?(x: Float32Array, gamma: Float32Array, beta: Float32Array, y: Float32Array, mean: Float32Array, invStd: Float32Array, dims: Int32Array, eps: number): void;
+  groupNormBackward?(dy: Float32Array, x: Float32Array, mean: Float32Array, invStd: Float32Array, gamma: Float32Array, dx: Float32Array, dGamma: Float32Array, dBeta: Float32Array, dims: Int32Array): void;
+  relu?(x: Float32Array, y: Float32Array): void;
+  reluBackward?(dy: Float32Array, x: Float32Array, dx: Float32Array): void;
   setNumThreads(n: number): void;
   getNumThreads(): number;
   setUseAnyLayout(any: boolean): void;

@@ -1,13 +1,31 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { expectClose, expectNoLeaks } from '@voxnas/testing';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixedTensor, gradsOf, torchReference } from '../internal/torch-reference.test-util.js';
 import { checkGradients } from '../testing/gradient-check.js';
 import { batchNorm3d, groupNorm3d, instanceNorm3d } from './normalization.js';
 
 const X = [2, 3, 4, 5, 4];
 
-describe('normalization', () => {
+// Both paths: the composite tfjs formula, and @voxnas/kernels' fused VoxnasGroupNorm kernel (with
+// its gradient), which instanceNorm3d/groupNorm3d use when the backend has it.
+describe.each(['composite', 'fused'] as const)('normalization (%s)', (path) => {
+  let kernels: typeof import('@voxnas/kernels') | undefined;
+  beforeAll(async () => {
+    if (path === 'fused') {
+      kernels = await import('@voxnas/kernels');
+      kernels.registerFastKernels();
+    }
+  });
+  afterAll(() => kernels?.unregisterFastKernels());
+
+  it('runs the expected kernels', async () => {
+    const x = fixedTensor(X, 1, 2) as tf.Tensor5D;
+    const { kernelNames } = await tf.profile(() => [instanceNorm3d(x), groupNorm3d(x, { groups: 2 })]);
+    expect(kernelNames.includes('VoxnasGroupNorm')).toBe(path === 'fused');
+    x.dispose();
+  });
+
   it.each([
     ['instanceNorm3d', (x: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => instanceNorm3d(x as tf.Tensor5D, { gamma: g as tf.Tensor1D, beta: b as tf.Tensor1D })],
     ['groupNorm3d groups=2', (x: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => groupNorm3d(x as tf.Tensor5D, { groups: 2, gamma: g as tf.Tensor1D, beta: b as tf.Tensor1D })],
@@ -47,6 +65,9 @@ describe('normalization', () => {
     });
   });
 
+});
+
+describe('normalization', () => {
   it('rejects groups that do not divide the channels and a gamma of the wrong shape', () => {
     const x = tf.zeros([1, 3, 4, 5, 4]) as tf.Tensor5D;
     const gamma = tf.ones([3]) as tf.Tensor1D;

@@ -12,16 +12,44 @@ export interface NormAffine {
   readonly eps?: number;
 }
 
-function affine(who: string, y: tf.Tensor, channels: number, { gamma, beta }: NormAffine): tf.Tensor {
+function checkAffine(who: string, channels: number, { gamma, beta }: NormAffine): void {
   for (const [name, t] of [['gamma', gamma], ['beta', beta]] as const) {
     if (t !== undefined && (t.rank !== 1 || t.shape[0] !== channels)) {
       throw new OperatorInputError(`${who}: ${name} must have shape [${channels}], got [${t.shape.join(', ')}]`);
     }
   }
+}
+
+function affine(who: string, y: tf.Tensor, channels: number, { gamma, beta }: NormAffine): tf.Tensor {
+  checkAffine(who, channels, { gamma, beta });
   let out = y;
   if (gamma !== undefined) out = tf.mul(out, gamma);
   if (beta !== undefined) out = tf.add(out, beta);
   return out;
+}
+
+/**
+ * The fused group-norm kernel of @voxnas/kernels (one pass for the statistics, one for the output,
+ * two for the gradient, instead of a dozen elementwise kernels each way). Its contract: inputs
+ * `{x, gamma, beta}`, attrs `{groups, eps}`, outputs `[y, mean, invStd]`, with a registered gradient.
+ */
+const FUSED_GROUP_NORM = 'VoxnasGroupNorm';
+
+/**
+ * `x` group-normalised by the fused kernel, or undefined when the active backend does not have it
+ * (then the composite formula runs). Call inside a tidy: the statistics outputs are left to it.
+ */
+function fusedGroupNorm(who: string, x: tf.Tensor5D, groups: number, options: NormAffine): tf.Tensor5D | undefined {
+  if (x.dtype !== 'float32' || tf.getKernel(FUSED_GROUP_NORM, tf.getBackend()) === undefined) return undefined;
+  const c = x.shape[4];
+  checkAffine(who, c, options);
+  const gamma = options.gamma ?? tf.ones([c]);
+  const beta = options.beta ?? tf.zeros([c]);
+  const [y] = tf.engine().runKernel(FUSED_GROUP_NORM, { x, gamma, beta }, {
+    groups,
+    eps: options.eps ?? 1e-5,
+  } as unknown as tf.NamedAttrMap) as tf.Tensor[];
+  return y as tf.Tensor5D;
 }
 
 /**
@@ -34,6 +62,8 @@ function affine(who: string, y: tf.Tensor, channels: number, { gamma, beta }: No
 export function instanceNorm3d(x: tf.Tensor5D, options: NormAffine = {}): tf.Tensor5D {
   checkNdhwc('instanceNorm3d', x);
   return tf.tidy('instanceNorm3d', () => {
+    const fused = fusedGroupNorm('instanceNorm3d', x, x.shape[4], options);
+    if (fused !== undefined) return fused;
     const { mean, variance } = tf.moments(x, [1, 2, 3], true);
     const y = tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, options.eps ?? 1e-5)));
     return affine('instanceNorm3d', y, x.shape[4], options) as tf.Tensor5D;
@@ -55,6 +85,8 @@ export function groupNorm3d(x: tf.Tensor5D, options: NormAffine & { readonly gro
     throw new OperatorInputError(`groupNorm3d: groups must divide the ${c} channels, got groups=${g}`);
   }
   return tf.tidy('groupNorm3d', () => {
+    const fused = fusedGroupNorm('groupNorm3d', x, g, options);
+    if (fused !== undefined) return fused;
     const xg = tf.reshape(x, [n, d, h, w, g, c / g]);
     const { mean, variance } = tf.moments(xg, [1, 2, 3, 5], true);
     const y = tf.reshape(tf.mul(tf.sub(xg, mean), tf.rsqrt(tf.add(variance, options.eps ?? 1e-5))), x.shape);
