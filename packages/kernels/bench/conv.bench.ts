@@ -1,8 +1,9 @@
-// `pnpm bench [--quick] [--threads N] [--reps N]`: one table comparing conv3d forward, conv3d
-// forward+backward and one small U-Net-like training step on the native kernels (oneDNN, with
+// `pnpm bench [--quick] [--threads N] [--reps N] [--profile] [--no-unet]`: one table comparing conv3d
+// forward, conv3d forward+backward and one small U-Net-like training step on the native kernels (oneDNN, with
 // format_tag::any + reorders and with plain NDHWC), the JavaScript kernels (1 repetition; skipped
 // with --quick) and PyTorch 1.13 (/usr/bin/python3, torch.set_num_threads(N), NCDHW) — measured
-// in the same run. Times are medians in milliseconds.
+// in the same run. Times are medians in milliseconds. Then @voxnas/unet's bench: one step of the
+// real default U-Net at [1,64³,1] on the same three (skip with --no-unet).
 import '@tensorflow/tfjs'; // gradients for the training step
 import * as tf from '@tensorflow/tfjs-core';
 import { runPythonReference } from '@voxnas/testing';
@@ -223,3 +224,12 @@ async function main(): Promise<void> {
 }
 
 await main();
+
+// The whole U-Net training step at 64³ (the default voxnas U-Net, native vs JS vs PyTorch) is
+// measured by @voxnas/unet's bench — this package cannot depend on it — run here with the same flags.
+if (!argv.includes('--no-unet')) {
+  const { spawnSync } = await import('node:child_process');
+  const passOn = argv.filter((a) => a !== '--no-unet');
+  const r = spawnSync('pnpm', ['--filter', '@voxnas/unet', 'run', 'bench:step', ...passOn], { stdio: 'inherit' });
+  if (r.status !== 0) process.exit(r.status ?? 1);
+}

@@ -1,5 +1,6 @@
 /**
- * `pnpm bench [--quick] [--size N] [--reps N] [--threads N] [--profile]`: one training step
+ * `pnpm bench:step [--quick] [--size N] [--reps N] [--threads N] [--profile]` (also run by
+ * @voxnas/kernels' `pnpm bench`): one training step
  * (forward, softmax cross-entropy, gradients of every weight) of the default voxnas U-Net (4 levels,
  * 16 base channels, InstanceNorm, transposed convolutions, 1.4 M parameters) on a [1, N³, 1] patch
  * (default N = 64), measured in one run on:
