@@ -6,6 +6,7 @@
 // real default U-Net at [1,64³,1] on the same three (skip with --no-unet).
 import '@tensorflow/tfjs'; // gradients for the training step
 import * as tf from '@tensorflow/tfjs-core';
+import { loadavg } from 'node:os';
 import { runPythonReference } from '@voxnas/testing';
 import { Rng } from '@voxnas/volume';
 import { nativeStatus, registerNativeKernels, setNativeThreads, unregisterNativeKernels } from '../src/index.js';
@@ -210,7 +211,7 @@ async function main(): Promise<void> {
   const ratio = (a?: number, b?: number) => (a === undefined || b === undefined ? '—' : `${(a / b).toFixed(2)}×`);
   console.log(
     `\n@voxnas/kernels bench — ${threads} threads, oneDNN ${addon.onednnVersion()}, median of ${reps} (JS: 1 run), ms. ` +
-      `Machine shared with other jobs: numbers may be contended.\n`,
+      `Load average at the end ${loadavg().map((v) => v.toFixed(1)).join(' / ')} (1/5/15 min; above ~0.5 other jobs share the cores and the numbers are contended).\n`,
   );
   console.log('| case | native | native, plain NDHWC | JS kernels | PyTorch | GFLOP/s native | JS / native | PyTorch / native |');
   console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');

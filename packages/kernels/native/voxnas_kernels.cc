@@ -657,6 +657,46 @@ Napi::Value ReluBackward(const Napi::CallbackInfo &info) {
   return info.Env().Undefined();
 }
 
+// binary(op, a, b, out): out = a op b elementwise, op 0 add, 1 sub, 2 mul, 3 div; a and b have
+// out's length, or one of them has length 1 (a scalar broadcast). Threaded, vectorised.
+template <typename F>
+void BinaryLoop(const float *a, size_t na, const float *b, size_t nb, float *o, int64_t N, F f) {
+  if (na == 1) {
+    const float s = a[0];
+#pragma omp parallel for schedule(static) if (N >= kParallelMin)
+    for (int64_t i = 0; i < N; ++i) o[i] = f(s, b[i]);
+  } else if (nb == 1) {
+    const float s = b[0];
+#pragma omp parallel for schedule(static) if (N >= kParallelMin)
+    for (int64_t i = 0; i < N; ++i) o[i] = f(a[i], s);
+  } else {
+#pragma omp parallel for schedule(static) if (N >= kParallelMin)
+    for (int64_t i = 0; i < N; ++i) o[i] = f(a[i], b[i]);
+  }
+}
+
+Napi::Value Binary(const Napi::CallbackInfo &info) {
+  const int op = info[0].As<Napi::Number>().Int32Value();
+  const size_t n = Length(info[3], "binary out");
+  const size_t na = Length(info[1], "binary a");
+  const size_t nb = Length(info[2], "binary b");
+  if ((na != n && na != 1) || (nb != n && nb != 1)) {
+    throw Napi::RangeError::New(info.Env(), "binary: operands must have the output's length or length 1");
+  }
+  const float *a = F32(info[1], na, "binary a");
+  const float *b = F32(info[2], nb, "binary b");
+  float *o = F32(info[3], n, "binary out");
+  const int64_t N = static_cast<int64_t>(n);
+  switch (op) {
+    case 0: BinaryLoop(a, na, b, nb, o, N, [](float x, float y) { return x + y; }); break;
+    case 1: BinaryLoop(a, na, b, nb, o, N, [](float x, float y) { return x - y; }); break;
+    case 2: BinaryLoop(a, na, b, nb, o, N, [](float x, float y) { return x * y; }); break;
+    case 3: BinaryLoop(a, na, b, nb, o, N, [](float x, float y) { return x / y; }); break;
+    default: throw Napi::RangeError::New(info.Env(), "binary: op must be 0 (add), 1 (sub), 2 (mul) or 3 (div)");
+  }
+  return info.Env().Undefined();
+}
+
 Napi::Value SetNumThreads(const Napi::CallbackInfo &info) {
 #ifdef _OPENMP
   omp_set_num_threads(info[0].As<Napi::Number>().Int32Value());
@@ -718,6 +758,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("maxPool3dBackward", Napi::Function::New<Guard<MaxPool3dBackward>>(env));
   exports.Set("groupNormForward", Napi::Function::New<Guard<GroupNormForward>>(env));
   exports.Set("groupNormBackward", Napi::Function::New<Guard<GroupNormBackward>>(env));
+  exports.Set("binary", Napi::Function::New<Guard<Binary>>(env));
   exports.Set("relu", Napi::Function::New<Guard<Relu>>(env));
   exports.Set("reluBackward", Napi::Function::New<Guard<ReluBackward>>(env));
   exports.Set("setNumThreads", Napi::Function::New<Guard<SetNumThreads>>(env));

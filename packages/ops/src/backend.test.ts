@@ -74,6 +74,12 @@ describe('initBackend', () => {
       loaded = false;
     }
     expect(choice.native).toBe(loaded);
+    // cpu unregisters every @voxnas/kernels kernel; auto afterwards registers them all again
+    const js = await initBackend({ backend: 'cpu', logger: () => {} });
+    expect([js.native, js.fastKernels.length, tf.getKernel('VoxnasGroupNorm', 'cpu')]).toEqual([false, 0, undefined]);
+    const again = await initBackend({ logger: () => {}, backend: 'auto' });
+    expect([again.native, again.nativeKernels]).toEqual([choice.native, choice.nativeKernels]);
+    expect(again.fastKernels).toEqual(choice.fastKernels);
     // Leave the pure-JS kernels in place for any later test in this process.
     await initBackend({ backend: 'cpu', logger: () => {} });
   });

@@ -42,6 +42,24 @@ interface KernelsModule {
   fastKernelStatus?: { loaded: boolean; kernels: readonly string[] };
   registerFastKernels?: () => void;
   unregisterFastKernels?: () => void;
+  conv3dGradConfig?: unknown;
+}
+
+/** @voxnas/kernels' Conv3D gradient (it supports dilations) once the package has been loaded. */
+let kernelsConv3dGrad: unknown;
+
+/**
+ * True when a dilated `tf.conv3d` runs natively with a gradient: the cpu backend with the native
+ * kernels from `initBackend`, and @voxnas/kernels' Conv3D gradient registered (tfjs's own refuses
+ * dilations; importing `@tensorflow/tfjs` after @voxnas/kernels would put it back).
+ */
+export function nativeDilatedConv(): boolean {
+  return (
+    current?.native === true &&
+    tf.getBackend() === 'cpu' &&
+    kernelsConv3dGrad !== undefined &&
+    tf.getGradient(tf.Conv3D) === kernelsConv3dGrad
+  );
 }
 
 let current: BackendChoice | undefined;
@@ -104,10 +122,14 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
     if (requested !== 'cpu') {
       try {
         kernels = (await load('@voxnas/kernels')) as KernelsModule;
+        kernelsConv3dGrad = kernels.conv3dGradConfig;
         if (kernels.registerFastKernels) {
           kernels.registerFastKernels();
           fastKernels = kernels.fastKernelStatus?.kernels ?? [];
         }
+        // Re-register: an earlier initBackend({ backend: 'cpu' }) (or the caller) may have
+        // unregistered them; a missing addon leaves `loaded` false with its reason.
+        kernels.registerNativeKernels?.();
         if (!kernels.nativeStatus?.loaded) {
           notes.push(`@voxnas/kernels not loaded: ${kernels.nativeStatus?.reason ?? 'unknown reason'}`);
           kernels = undefined;

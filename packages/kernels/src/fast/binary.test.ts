@@ -2,6 +2,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { expectClose, expectNoLeaks } from '@voxnas/testing';
 import { Rng } from '@voxnas/volume';
 import { describe, expect, it } from 'vitest';
+import { nativeStatus, registerNativeKernels } from '../native-kernels.js';
+import { accel } from '../internal/state.js';
 import { both, randn } from './test-support.js';
 
 const ops = [
@@ -38,6 +40,27 @@ describe('Add, Sub, Multiply, RealDiv with broadcasting', () => {
         expect(fast[0]!.shape).toEqual(orig[0]!.shape);
         // one float32 rounding of the same double: bit-exact in practice, tolerance for safety
         expectClose(fast[0]!.values, orig[0]!.values, { atol: 1e-7, rtol: 1e-6 });
+        tf.dispose([a, b]);
+      }
+    }),
+  );
+
+  it.each(ops)('$name on large same-shape and scalar operands (the threaded native loop, and the JS loop)', ({ name, f }) =>
+    expectNoLeaks(() => {
+      registerNativeKernels();
+      if (!nativeStatus.loaded && process.env.CI) throw new Error(`addon not loaded in CI: ${nativeStatus.reason ?? ''}`);
+      const rng = new Rng(`${name} large`);
+      const saved = accel.addon;
+      for (const [sa, sb] of [[[2, 9, 31, 17, 8], [2, 9, 31, 17, 8]], [[2, 9, 31, 17, 8], []], [[], [40001]], [[1, 40001], [1]]] as const) {
+        const a = randn(rng, [...sa]);
+        const b = randn(rng, [...sb], name === 'RealDiv' ? 3 : 0);
+        for (const addon of [saved, null]) {
+          accel.addon = addon;
+          const { fast, orig } = both(() => f(a, b));
+          expect(fast[0]!.shape).toEqual(orig[0]!.shape);
+          expectClose(fast[0]!.values, orig[0]!.values, { atol: 1e-7, rtol: 1e-6 });
+        }
+        accel.addon = saved;
         tf.dispose([a, b]);
       }
     }),

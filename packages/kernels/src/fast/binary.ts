@@ -1,6 +1,10 @@
 import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import { Add, Multiply, RealDiv, Sub, type TensorInfo } from '@tensorflow/tfjs-core';
+import { accel } from '../internal/state.js';
 import { f32, sizeOf, type FastBody } from './common.js';
+
+/** Below this many elements the addon's threaded loop is not worth the call. */
+const NATIVE_MIN = 1 << 14;
 
 /** Operation codes; the switch sits outside the loops so each loop body stays monomorphic. */
 const enum Op {
@@ -74,6 +78,14 @@ function binaryF32(op: Op, a: TensorInfo, b: TensorInfo, backend: MathBackendCPU
   if (!outShape) return null;
   const n = sizeOf(outShape);
   if (n === 0) return null;
+  // Same shapes, or a scalar against a tensor (the mixed-operation weights of a supernet and
+  // their gradients): the addon's threaded loop while the native kernels are registered.
+  const native = accel.addon?.binary;
+  if (native && n >= NATIVE_MIN && (av.length === n || av.length === 1) && (bv.length === n || bv.length === 1)) {
+    const out = new Float32Array(n);
+    native(op, av, bv, out);
+    return backend.makeTensorInfo(outShape, 'float32', out);
+  }
   const r = outShape.length;
   // Groups of consecutive axes with the same (a full?, b full?) pattern; size-1 output axes vanish.
   const dims: number[] = [];

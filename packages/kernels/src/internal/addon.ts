@@ -14,6 +14,8 @@ export interface Addon {
   groupNormForward?(x: Float32Array, gamma: Float32Array, beta: Float32Array, y: Float32Array, mean: Float32Array, invStd: Float32Array, dims: Int32Array, eps: number): void;
   groupNormBackward?(dy: Float32Array, x: Float32Array, mean: Float32Array, invStd: Float32Array, gamma: Float32Array, dx: Float32Array, dGamma: Float32Array, dBeta: Float32Array, dims: Int32Array): void;
   relu?(x: Float32Array, y: Float32Array): void;
+  /** out = a op b (0 add, 1 sub, 2 mul, 3 div); a and b have out's length or length 1. */
+  binary?(op: number, a: Float32Array, b: Float32Array, out: Float32Array): void;
   reluBackward?(dy: Float32Array, x: Float32Array, dx: Float32Array): void;
   setNumThreads(n: number): void;
   getNumThreads(): number;
