@@ -10,7 +10,7 @@ const X = [2, 3, 4, 5, 4];
 // Both paths: the composite tfjs formula, and @voxnas/kernels' fused VoxnasGroupNorm kernel (with
 // its gradient), which instanceNorm3d/groupNorm3d use when the backend has it.
 describe.each(['composite', 'fused'] as const)('normalization (%s)', (path) => {
-  let kernels: typeof import('@voxnas/kernels') | undefined;
+  let kernels: { registerFastKernels(): unknown; unregisterFastKernels(): void } | undefined;
   beforeAll(async () => {
     if (path === 'fused') {
       kernels = await import('@voxnas/kernels');
