@@ -94,7 +94,8 @@ async function networkSpecOf(
   }
   if (arch === 'unet') {
     if (flags.match) {
-      const g = await readGenotype(flags.match);
+      // sized against the genotype as it would run on this task (stem and head transferred)
+      const g = transferGenotype(await readGenotype(flags.match), data.channels, data.classes, () => {});
       const [px, py, pz] = cfg.data.patchSize;
       const target = genotypeCost(g, { inputShape: [1, pz, py, px, data.channels] }).params;
       return matchedUNetSpec(g.macro.levels, data.channels, data.classes, target, rng.fork('match')).spec;
