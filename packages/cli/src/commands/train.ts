@@ -76,6 +76,29 @@ async function readGenotype(path: string): Promise<Genotype> {
   return parseGenotype(await readFile(file, 'utf8'), { source: path });
 }
 
+/**
+ * The `--arch` / `--match` of a train run, saved in `arch.json` when it starts (before the network
+ * is decided, so a run that failed there resumes with them) and read back by `--resume`.
+ */
+async function archOf(flags: TrainFlags, dir: string): Promise<TrainFlags> {
+  const file = join(dir, 'arch.json');
+  const given = {
+    arch: flags.arch === undefined || flags.arch === 'unet' || flags.arch === 'random' ? flags.arch : resolve(flags.arch),
+    match: flags.match === undefined ? undefined : resolve(flags.match),
+  };
+  if (flags.resume && existsSync(file)) {
+    const saved = JSON.parse(await readFile(file, 'utf8')) as { arch?: string; match?: string };
+    for (const key of ['arch', 'match'] as const) {
+      if (given[key] !== undefined && given[key] !== saved[key]) {
+        throw new ConfigError(`voxnas train --resume ${flags.resume}: the run was started with --${key} ${saved[key] ?? '(none)'}, not ${given[key]} (a resumed run is the same run)`);
+      }
+    }
+    return { ...flags, arch: saved.arch, match: saved.match };
+  }
+  if (!flags.resume) await atomicWrite(file, `${JSON.stringify(given, null, 2)}\n`);
+  return { ...flags, ...given };
+}
+
 /** Decides the network of a train run (saved as `network.json`, reused on resume). */
 async function networkSpecOf(
   cfg: VoxnasConfig,
@@ -143,7 +166,7 @@ export function transferGenotype(genotype: Genotype, channels: number, classes: 
 export async function runTrain(flags: TrainFlags, log: (line: string) => void): Promise<TrainSummary> {
   const { cfg, dir } = await resolveRunConfig(flags, 'train');
   const { run, data } = await startRun(cfg, dir, log);
-  const spec = await networkSpecOf(cfg, data, flags, dir, log);
+  const spec = await networkSpecOf(cfg, data, await archOf(flags, dir), dir, log);
   await atomicWrite(join(dir, 'network.json'), `${JSON.stringify(spec, null, 2)}\n`);
   const rng = new Rng(cfg.seed);
   const network: Network = buildNetwork(spec, rng.fork('init'));
