@@ -13,6 +13,12 @@ export type ArchChoice = 'unet' | 'random' | 'searched' | string;
 export interface VoxnasConfig {
   /** Root seed; forked by name into data, augment, sampler and init streams. */
   seed: number;
+  /**
+   * Modules imported before any network is built — files (`./my-ops.mjs`, relative to the working
+   * directory, saved absolute in the run) or package names — that register custom operators with
+   * `registerOperator` of `@voxnas/ops`. Default none.
+   */
+  plugins: string[];
   data: {
     /** A dataset directory (MSD / nnU-Net / folder pairs), or `phantom` for the built-in synthetic data. */
     dataset: string;
@@ -33,6 +39,8 @@ export interface VoxnasConfig {
     levels: number;
     baseChannels: number;
     nodes: number;
+    /** Candidate operators of every edge (registry names, custom ones included); empty: the built-in defaults. */
+    candidates: string[];
     sampler: 'gumbel' | 'full' | 'uniform';
     /** Paths sampled per edge by the gumbel sampler. */
     k: number;
@@ -71,6 +79,7 @@ export interface VoxnasConfig {
 /** voxnas's own defaults, sized so that a run finishes on a 2-core CPU (REFERENCE.md lists what the paper leaves open). */
 export const DEFAULT_CONFIG: VoxnasConfig = {
   seed: 0,
+  plugins: [],
   data: {
     dataset: 'phantom',
     phantomCases: 8,
@@ -85,6 +94,7 @@ export const DEFAULT_CONFIG: VoxnasConfig = {
     levels: 3,
     baseChannels: 8,
     nodes: 3,
+    candidates: [],
     sampler: 'gumbel',
     k: 1,
     tauStart: 5,
@@ -122,10 +132,14 @@ type Rule =
   | { kind: 'string' }
   | { kind: 'bool' }
   | { kind: 'enum'; values: readonly string[] }
-  | { kind: 'int3'; min: number };
+  | { kind: 'int3'; min: number }
+  | { kind: 'strings' };
 
-const SCHEMA: { [S in keyof VoxnasConfig]: VoxnasConfig[S] extends object ? Record<keyof VoxnasConfig[S], Rule> : Rule } = {
+const SCHEMA: {
+  [S in keyof VoxnasConfig]: VoxnasConfig[S] extends unknown[] ? Rule : VoxnasConfig[S] extends object ? Record<keyof VoxnasConfig[S], Rule> : Rule;
+} = {
   seed: { kind: 'int', min: 0, max: 2 ** 32 - 1 },
+  plugins: { kind: 'strings' },
   data: {
     dataset: { kind: 'string' },
     phantomCases: { kind: 'int', min: 2 },
@@ -140,6 +154,7 @@ const SCHEMA: { [S in keyof VoxnasConfig]: VoxnasConfig[S] extends object ? Reco
     levels: { kind: 'int', min: 1, max: 6 },
     baseChannels: { kind: 'int', min: 1 },
     nodes: { kind: 'int', min: 1, max: 8 },
+    candidates: { kind: 'strings' },
     sampler: { kind: 'enum', values: ['gumbel', 'full', 'uniform'] },
     k: { kind: 'int', min: 1 },
     tauStart: { kind: 'number', min: 0, exclusiveMin: true },
@@ -185,6 +200,8 @@ function describe(rule: Rule): string {
       return `one of ${rule.values.map((v) => `'${v}'`).join(', ')}`;
     case 'int3':
       return `three integers ≥ ${rule.min}`;
+    case 'strings':
+      return 'a list of non-empty strings';
   }
 }
 
@@ -212,6 +229,8 @@ function check(rule: Rule, v: unknown): boolean {
       return typeof v === 'string' && rule.values.includes(v);
     case 'int3':
       return Array.isArray(v) && v.length === 3 && v.every((x) => Number.isInteger(x) && x >= rule.min);
+    case 'strings':
+      return Array.isArray(v) && v.every((x) => typeof x === 'string' && x.length > 0);
   }
 }
 

@@ -9,6 +9,7 @@ import { ConfigError, UsageError } from '../errors.js';
 import { atomicWrite } from '../internal/atomic.js';
 import { buildNetwork, countParameters, type NetworkSpec } from '../pipeline/network.js';
 import { NORMALIZATION } from '../pipeline/data.js';
+import { loadPlugins } from '../pipeline/plugins.js';
 import { packageVersions } from './doctor.js';
 
 /** `model-card.json` of an exported model: what it is, what it expects, how well it did. */
@@ -115,7 +116,9 @@ export async function loadExportedCard(dir: string): Promise<{ card: ModelCard }
 export async function readRunConfig(runDir: string, command: string): Promise<VoxnasConfig> {
   const file = join(runDir, 'config.json');
   const saved = await readJson<{ config?: unknown }>(file, `voxnas ${command} --run ${runDir}`);
-  return resolveConfig(saved.config, file);
+  const cfg = resolveConfig(saved.config, file);
+  await loadPlugins(cfg); // the run's network may use their operators
+  return cfg;
 }
 
 /** Facts about a run's training data, from its `preprocessed/` copy. */

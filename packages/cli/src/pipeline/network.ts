@@ -20,6 +20,13 @@ export function spaceFromConfig(cfg: VoxnasConfig, channels: number, classes: nu
     nodes: cfg.search.nodes,
     inputChannels: channels,
     classes,
+    ...(cfg.search.candidates.length > 0
+      ? {
+          candidates: Object.fromEntries(
+            (['encoder-normal', 'reduction', 'decoder-normal', 'expansion'] as const).map((t) => [t, cfg.search.candidates]),
+          ),
+        }
+      : {}),
   });
 }
 

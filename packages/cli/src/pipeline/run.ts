@@ -8,6 +8,7 @@ import { hasCheckpoint, loaderSource, openRunDir, type LossFn, type RunDir, type
 import * as tf from '@tensorflow/tfjs-core';
 import { loadConfig, resolveConfig, applyOverrides, type VoxnasConfig } from '../config.js';
 import { ConfigError, UsageError } from '../errors.js';
+import { absolutePlugins, loadPlugins } from './plugins.js';
 import { openLoader, prepareData, type PreparedData } from './data.js';
 
 /** Flags shared by the commands that start or resume a run. */
@@ -34,7 +35,9 @@ export async function resolveRunConfig(flags: RunFlags, command: string): Promis
     const file = join(dir, 'config.json');
     if (!existsSync(file)) throw new ConfigError(`voxnas ${command} --resume ${flags.resume}: no config.json in that directory`);
     const saved = JSON.parse(await readFile(file, 'utf8')) as { config: unknown };
-    return { cfg: resolveConfig(saved.config, file), dir, resume: true };
+    const cfg = resolveConfig(saved.config, file);
+    await loadPlugins(cfg);
+    return { cfg, dir, resume: true };
   }
   let partial: Record<string, unknown> = {};
   if (flags.config) partial = structuredClone((await loadConfig(flags.config)) as unknown as Record<string, unknown>);
@@ -43,7 +46,8 @@ export async function resolveRunConfig(flags: RunFlags, command: string): Promis
     const seed = Number(flags.seed);
     partial.seed = seed;
   }
-  const cfg = resolveConfig(partial, flags.config ?? '--set/--seed');
+  const cfg = absolutePlugins(resolveConfig(partial, flags.config ?? '--set/--seed'));
+  await loadPlugins(cfg);
   if (!flags.out) throw new UsageError(`voxnas ${command}: --out <run-dir> is required (or --resume <run-dir>)`);
   const dir = resolve(flags.out);
   if (existsSync(join(dir, 'config.json'))) {
