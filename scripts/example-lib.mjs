@@ -36,10 +36,10 @@ export function stage(name, dir, product, argv) {
   runTs(`${name}: voxnas ${args.join(' ')}`, bin, args);
 }
 
-/** Prints a table: the first column left-aligned, the others right-aligned. */
-export function printTable(header, rows) {
+/** Prints a table: the first `left` columns (default 1) left-aligned, the others right-aligned. */
+export function printTable(header, rows, left = 1) {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (cells) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+  const line = (cells) => cells.map((c, i) => (i < left ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
   console.log(line(header));
   console.log(widths.map((w) => '-'.repeat(w)).join('  '));
   for (const r of rows) console.log(line(r));

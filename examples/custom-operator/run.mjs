@@ -26,7 +26,7 @@ stage('retrain the searched network', train, 'train.json', ['train', '--config',
 const { choices } = JSON.parse(readFileSync(genotype, 'utf8'));
 const cells = [...new Set(Object.keys(choices).map((k) => k.split('.')[0]))];
 console.log('\nsearched cells (edge → operator; zero = no connection):');
-printTable(['cell', 'edges'], cells.map((c) => [c, Object.entries(choices).filter(([k]) => k.startsWith(`${c}.`)).map(([k, v]) => `${k.slice(c.length + 1)}: ${v}`).join(', ')]));
+printTable(['cell', 'edges'], cells.map((c) => [c, Object.entries(choices).filter(([k]) => k.startsWith(`${c}.`)).map(([k, v]) => `${k.slice(c.length + 1)}: ${v}`).join(', ')]), 2);
 const picked = Object.values(choices).filter((v) => v === 'conv-5x5x1').length;
 console.log(`\nconv-5x5x1 chosen on ${picked} of ${Object.keys(choices).length} edges`);
 const t = JSON.parse(readFileSync(join(train, 'train.json'), 'utf8'));

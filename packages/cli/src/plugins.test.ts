@@ -48,5 +48,9 @@ describe('config plugins and search.candidates', () => {
       const missing = await voxnas(['search', '--out', join(tmp, 'b'), ...sets([...TINY, 'plugins=["./no-such-plugin.mjs"]'])]);
       expect(missing.code).toBe(1);
       expect(missing.err).toContain(`ConfigError [E_CONFIG]: config: plugin '${join(process.cwd(), 'no-such-plugin.mjs')}' failed to load: Cannot find module`);
+      // a bare name is a package; an existing file of that name gets a hint
+      const bare = await voxnas(['search', '--out', join(tmp, 'c'), ...sets([...TINY, 'plugins=["README.md"]'])]);
+      expect(bare.code).toBe(1);
+      expect(bare.err).toContain("config: plugin 'README.md' failed to load (a file? write './README.md'): ");
     }));
 });

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { VoxnasConfig } from '../config.js';
@@ -26,7 +27,9 @@ export async function loadPlugins(cfg: VoxnasConfig): Promise<void> {
     try {
       await import(/* @vite-ignore */ target);
     } catch (cause) {
-      throw new ConfigError(`config: plugin '${spec}' failed to load: ${(cause as Error).message.split('\n')[0]}`, { cause });
+      // a bare name is a package, as for import(); say so when a file of that name exists
+      const hint = !isPath(spec) && existsSync(resolve(spec)) ? ` (a file? write './${spec}')` : '';
+      throw new ConfigError(`config: plugin '${spec}' failed to load${hint}: ${(cause as Error).message.split('\n')[0]}`, { cause });
     }
     loaded.add(target);
   }
