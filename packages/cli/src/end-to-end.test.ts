@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { readNifti } from '@voxnas/volume';
 import { withTempDir } from '@voxnas/testing';
 import { describe, expect, it } from 'vitest';
+import { runCli } from './internal/run-cli.js';
 import { main } from './main.js';
 
 // The whole tool on the built-in phantom data, through the CLI entry point:
@@ -27,11 +28,9 @@ const TINY = [
 ].flatMap((s) => ['--set', s]);
 
 async function voxnas(args: string[]): Promise<string> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(args, { out: (t) => out.push(t), err: (t) => err.push(t) });
-  if (code !== 0) throw new Error(`voxnas ${args.join(' ')} exited ${code}: ${err.join('\n')}`);
-  return out.join('\n');
+  const { code, out, err } = await runCli(args);
+  if (code !== 0) throw new Error(`voxnas ${args.join(' ')} exited ${code}: ${err}`);
+  return out;
 }
 
 describe('voxnas end to end', () => {

@@ -4,18 +4,11 @@ import { fileURLToPath } from 'node:url';
 import { withTempDir } from '@voxnas/testing';
 import { describe, expect, it } from 'vitest';
 import { resolveConfig } from './config.js';
-import { main } from './main.js';
+import { runCli as voxnas } from './internal/run-cli.js';
 
 const fixture = fileURLToPath(new URL('../test/fixture-plugin.mjs', import.meta.url));
 const TINY = ['search.levels=2', 'search.baseChannels=2', 'search.nodes=2', 'data.patchSize=[16,16,16]', 'data.batchSize=1', 'data.phantomCases=4', 'data.folds=2', 'search.steps=2', 'search.warmupSteps=0', 'search.deriveEvery=2', 'train.steps=1', 'train.warmupSteps=0', 'inference.overlap=0'];
 const sets = (xs: string[]) => xs.flatMap((s) => ['--set', s]);
-
-async function voxnas(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(args, { out: (t) => out.push(t), err: (t) => err.push(t) });
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
 
 describe('config plugins and search.candidates', () => {
   it('validates both fields', () => {

@@ -6,7 +6,7 @@ import { withTempDir } from '@voxnas/testing';
 import { Rng } from '@voxnas/volume';
 import { describe, expect, it } from 'vitest';
 import { transferGenotype } from './commands/train.js';
-import { main } from './main.js';
+import { runCli } from './internal/run-cli.js';
 
 describe('transferGenotype', () => {
   const space = createSearchSpace({ levels: 2, baseChannels: 4, nodes: 2, inputChannels: 2, classes: 4 });
@@ -36,15 +36,10 @@ describe('transferGenotype', () => {
       const other = sampleRandomGenotype(createSearchSpace({ levels: 2, baseChannels: 4, nodes: 2, inputChannels: 1, classes: 6 }), new Rng(9));
       const file = join(tmp, 'genotype.json');
       writeFileSync(file, JSON.stringify(other));
-      const out: string[] = [];
-      const err: string[] = [];
       const set = ['search.levels=2', 'data.patchSize=[16,16,16]', 'data.batchSize=1', 'data.phantomCases=4', 'data.folds=2', 'train.steps=1', 'train.warmupSteps=0', 'inference.overlap=0'];
-      const code = await main(['train', '--out', join(tmp, 'unet'), '--arch', 'unet', '--match', file, '--json', ...set.flatMap((v) => ['--set', v])], {
-        out: (t) => out.push(t),
-        err: (t) => err.push(t),
-      });
-      expect(code, err.join('\n')).toBe(0);
-      const { params } = JSON.parse(out.join('\n')) as { params: number };
+      const { code, out, err } = await runCli(['train', '--out', join(tmp, 'unet'), '--arch', 'unet', '--match', file, '--json', ...set.flatMap((v) => ['--set', v])]);
+      expect(code, err).toBe(0);
+      const { params } = JSON.parse(out) as { params: number };
       const target = genotypeCost(transferGenotype(other, 2, 4, () => {}), { inputShape: [1, 16, 16, 16, 2] }).params;
       expect(Math.abs(params - target) / target).toBeLessThan(0.35);
     }));

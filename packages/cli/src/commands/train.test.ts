@@ -2,16 +2,9 @@ import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { withTempDir } from '@voxnas/testing';
 import { describe, expect, it } from 'vitest';
-import { main } from '../main.js';
+import { runCli as voxnas } from '../internal/run-cli.js';
 
 const SET = ['search.levels=2', 'search.baseChannels=2', 'search.nodes=1', 'data.patchSize=[16,16,16]', 'data.batchSize=1', 'data.phantomCases=4', 'data.folds=2', 'train.steps=1', 'train.warmupSteps=0', 'inference.overlap=0'].flatMap((v) => ['--set', v]);
-
-async function voxnas(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(args, { out: (t) => out.push(t), err: (t) => err.push(t) });
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
 
 describe('voxnas train --resume', () => {
   it('keeps the --arch the run started with (saved in arch.json), also when no network was decided yet', () =>
