@@ -15,9 +15,9 @@ describe('resolveConfig', () => {
   });
 
   it.each([
-    [{ sead: 1 }, `config: unknown field 'sead', expected one of seed, data, search, train, inference (did you mean 'seed'?)`],
+    [{ sead: 1 }, `config: unknown field 'sead', expected one of seed, plugins, data, search, train, inference (did you mean 'seed'?)`],
     [{ search: { sampler: 'softmax' } }, `config: field 'search.sampler' must be one of 'gumbel', 'full', 'uniform', got 'softmax'`],
-    [{ search: { levles: 3 } }, `config: unknown field 'search.levles', expected one of levels, baseChannels, nodes, sampler, k, tauStart, tauEnd, tauSchedule, mode, warmupSteps, steps, weightLr, archLr, deriveEvery, checkpointEvery (did you mean 'levels'?)`],
+    [{ search: { levles: 3 } }, `config: unknown field 'search.levles', expected one of levels, baseChannels, nodes, candidates, sampler, k, tauStart, tauEnd, tauSchedule, mode, warmupSteps, steps, weightLr, archLr, deriveEvery, checkpointEvery (did you mean 'levels'?)`],
     [{ data: { patchSize: [32, 32] } }, `config: field 'data.patchSize' must be three integers ≥ 1, got [32,32]`],
     [{ data: { patchSize: [32, 30, 32] } }, `config: field 'data.patchSize' is [32, 30, 32], expected multiples of 2^levels = 8 (axis y)`],
     [{ train: { lr: 0 } }, `config: field 'train.lr' must be a number > 0, got 0`],
