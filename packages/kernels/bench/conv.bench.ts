@@ -7,7 +7,7 @@
 import '@tensorflow/tfjs'; // gradients for the training step
 import * as tf from '@tensorflow/tfjs-core';
 import { loadavg } from 'node:os';
-import { runPythonReference } from '@voxnas/testing';
+import { medianMs, runPythonReference } from '@voxnas/testing';
 import { Rng } from '@voxnas/volume';
 import { nativeStatus, registerNativeKernels, setNativeThreads, unregisterNativeKernels } from '../src/index.js';
 import { loadAddon } from '../src/internal/addon.js';
@@ -42,20 +42,7 @@ const unetShape: [number, number, number, number] = [1, 64, 64, 64];
 const t00 = performance.now();
 const log = (m: string) => process.stderr.write(`[${((performance.now() - t00) / 1000).toFixed(0)} s] ${m}\n`);
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)] ?? NaN;
-}
-function time(fn: () => void, n: number, warmup = 1): number {
-  for (let i = 0; i < warmup; i++) fn();
-  const t: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const t0 = performance.now();
-    fn();
-    t.push(performance.now() - t0);
-  }
-  return median(t);
-}
+const time = medianMs;
 
 function randn(rng: Rng, shape: number[]): tf.Tensor {
   const v = new Float32Array(shape.reduce((a, b) => a * b, 1));

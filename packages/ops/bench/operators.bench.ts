@@ -7,6 +7,7 @@
 import { execFileSync } from 'node:child_process';
 import { loadavg } from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
+import { medianMs } from '@voxnas/testing';
 import { Rng } from '@voxnas/volume';
 import { buildOperator, depthwiseConv3d, initBackend, listOperators, needsSameChannels } from '../src/index.js';
 
@@ -21,21 +22,7 @@ interface Row {
   upsample: 1 | 2;
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
-}
-
-function time(fn: () => void): number {
-  fn();
-  const times: number[] = [];
-  for (let i = 0; i < REPS; i++) {
-    const t0 = performance.now();
-    fn();
-    times.push(performance.now() - t0);
-  }
-  return median(times);
-}
+const time = (fn: () => void): number => medianMs(fn, REPS);
 
 const TORCH = String.raw`
 import json, sys, time, torch

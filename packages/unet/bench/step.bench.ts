@@ -15,7 +15,7 @@
 import '@tensorflow/tfjs'; // gradients
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '@voxnas/ops';
-import { runPythonReference } from '@voxnas/testing';
+import { medianMs, runPythonReference } from '@voxnas/testing';
 import { Rng } from '@voxnas/volume';
 import { TORCH_UNET_DEF } from '../src/internal/torch-unet.js';
 import { UNet } from '../src/index.js';
@@ -30,22 +30,6 @@ const size = opt('--size', 64);
 const reps = opt('--reps', 3);
 const threads = opt('--threads', 2);
 process.env.OMP_NUM_THREADS = String(threads); // read by @voxnas/kernels when initBackend loads it
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)] ?? NaN;
-}
-
-function timeIt(fn: () => void, n: number, warmup: number): number {
-  for (let i = 0; i < warmup; i++) fn();
-  const t: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const t0 = performance.now();
-    fn();
-    t.push(performance.now() - t0);
-  }
-  return median(t);
-}
 
 const rng = new Rng('unet step bench');
 const net = new UNet({ rng: rng.fork('init') });
@@ -116,7 +100,7 @@ async function profile(): Promise<void> {
 
 const native = await initBackend({ logger: (l) => process.stderr.write(`${l}\n`) });
 const nativeLoss = step();
-const nativeMs = timeIt(step, reps, 0);
+const nativeMs = medianMs(step, reps, 0);
 if (argv.includes('--profile')) await profile();
 let jsMs: number | undefined;
 let jsLoss: number | undefined;
