@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { parse as parseYaml } from 'yaml';
+import { didYouMean } from '@voxnas/core';
 import { ConfigError } from './errors.js';
 
 /** Which network `voxnas train` trains. */
@@ -256,7 +257,7 @@ export function resolveConfig(partial: unknown, source = 'config'): VoxnasConfig
     const rule = (SCHEMA as Record<string, unknown>)[key];
     if (rule === undefined) {
       throw new ConfigError(
-        `${source}: unknown field '${key}', expected one of ${Object.keys(SCHEMA).join(', ')}${hint(key, Object.keys(SCHEMA))}`,
+        `${source}: unknown field '${key}', expected one of ${Object.keys(SCHEMA).join(', ')}${didYouMean(key, Object.keys(SCHEMA))}`,
       );
     }
     if ('kind' in (rule as object)) {
@@ -275,7 +276,7 @@ export function resolveConfig(partial: unknown, source = 'config'): VoxnasConfig
       const r = rules[field];
       if (r === undefined) {
         throw new ConfigError(
-          `${source}: unknown field '${key}.${field}', expected one of ${Object.keys(rules).join(', ')}${hint(field, Object.keys(rules))}`,
+          `${source}: unknown field '${key}.${field}', expected one of ${Object.keys(rules).join(', ')}${didYouMean(field, Object.keys(rules))}`,
         );
       }
       if (!check(r, fv)) {
@@ -356,31 +357,4 @@ export function applyOverrides(partial: Record<string, unknown>, overrides: read
     node[path[path.length - 1]!] = value;
   }
   return out;
-}
-
-function hint(name: string, known: readonly string[]): string {
-  let best = '';
-  let bestD = Infinity;
-  for (const k of known) {
-    const d = editDistance(name.toLowerCase(), k.toLowerCase());
-    if (d < bestD) {
-      bestD = d;
-      best = k;
-    }
-  }
-  return bestD <= Math.max(2, Math.floor(name.length / 3)) ? ` (did you mean '${best}'?)` : '';
-}
-
-function editDistance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    let prev = row[0]!;
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const tmp = row[j]!;
-      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-      prev = tmp;
-    }
-  }
-  return row[b.length]!;
 }

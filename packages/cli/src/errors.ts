@@ -1,4 +1,4 @@
-import { VoxnasError } from '@voxnas/volume';
+import { VoxnasError } from '@voxnas/core';
 
 /** A config file, flag or override is invalid; the message names the field. */
 export class ConfigError extends VoxnasError {

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { VoxnasError } from '@voxnas/volume';
+import { VoxnasError } from '@voxnas/core';
 import { doctor, formatDoctor } from './commands/doctor.js';
 import { formatInfo, info } from './commands/info.js';
 import { dryRunSearch, formatDryRun, runSearch } from './commands/search.js';

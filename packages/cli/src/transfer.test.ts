@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { ChildNetwork, createSearchSpace, genotypeCost, sampleRandomGenotype } from '@voxnas/supernet';
 import { withTempDir } from '@voxnas/testing';
-import { Rng } from '@voxnas/volume';
+import { Rng } from '@voxnas/core';
 import { describe, expect, it } from 'vitest';
 import { transferGenotype } from './commands/train.js';
 import { runCli } from './internal/run-cli.js';

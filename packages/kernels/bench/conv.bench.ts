@@ -8,7 +8,7 @@ import '@tensorflow/tfjs'; // gradients for the training step
 import * as tf from '@tensorflow/tfjs-core';
 import { loadavg } from 'node:os';
 import { medianMs, runPythonReference } from '@voxnas/testing';
-import { Rng } from '@voxnas/volume';
+import { Rng } from '@voxnas/core';
 import { nativeStatus, registerNativeKernels, setNativeThreads, unregisterNativeKernels } from '../src/index.js';
 import { loadAddon } from '../src/internal/addon.js';
 import {

@@ -5,7 +5,7 @@
 // times are medians in milliseconds, the ratio is original / fast.
 import '@tensorflow/tfjs'; // gradients for the training step
 import * as tf from '@tensorflow/tfjs-core';
-import { Rng } from '@voxnas/volume';
+import { Rng } from '@voxnas/core';
 import { nativeStatus } from '../src/index.js';
 import { registerFastKernels, unregisterFastKernels } from '../src/fast/index.js';
 

@@ -1,7 +1,7 @@
 import '@tensorflow/tfjs'; // registers tfjs's gradients (tfjs-core's Node build has none)
 import * as tf from '@tensorflow/tfjs-core';
 import { expectClose, expectNoLeaks, runPythonReference } from '@voxnas/testing';
-import { Rng } from '@voxnas/volume';
+import { Rng } from '@voxnas/core';
 import { describe, it } from 'vitest';
 import { registerConv3dGradient } from './index.js';
 import { maxAbs, randomTensor, skipNative, withJsKernels } from './internal/test-support.js';

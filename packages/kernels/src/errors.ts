@@ -1,1 +1,1 @@
-export { InvalidArgumentError } from '@voxnas/volume';
+export { InvalidArgumentError } from '@voxnas/core';

@@ -4,9 +4,8 @@
  */
 import { execFileSync } from 'node:child_process';
 import { ellipsoidMask } from '../src/internal/fixtures.js';
-import { computeMaskMetrics } from '../src/mask-metrics.js';
+import { computeMaskMetrics, summariseSurfaceDistances } from '../src/mask-metrics.js';
 import { surfaceDistances } from '../src/surface.js';
-import { summariseSurfaceDistances } from '../src/mask-metrics.js';
 
 const PY = process.env.VOXNAS_PYTHON ?? '/usr/bin/python3';
 const N = Number(process.env.BENCH_N ?? 256);

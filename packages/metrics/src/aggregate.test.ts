@@ -1,4 +1,5 @@
-import { createVolume, InvalidArgumentError, Rng } from '@voxnas/volume';
+import { InvalidArgumentError, Rng } from '@voxnas/core';
+import { createVolume } from '@voxnas/volume';
 import { runPythonReference } from '@voxnas/testing';
 import { describe, expect, it } from 'vitest';
 import { aggregateCases, aggregateToCsv, casesToCsv, summarize, toJson, type CaseResult } from './aggregate.js';

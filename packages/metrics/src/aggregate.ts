@@ -1,4 +1,4 @@
-import { InvalidArgumentError } from '@voxnas/volume';
+import { InvalidArgumentError } from '@voxnas/core';
 import type { SegmentationResult } from './evaluate-segmentation.js';
 import { METRIC_NAMES, type MetricName } from './mask-metrics.js';
 

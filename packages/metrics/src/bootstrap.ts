@@ -1,4 +1,4 @@
-import { InvalidArgumentError, type Rng } from '@voxnas/volume';
+import { InvalidArgumentError, type Rng } from '@voxnas/core';
 import { normalCdf, normalPpf } from './internal/normal.js';
 import { percentile } from './internal/percentile.js';
 

@@ -1,4 +1,4 @@
-import { Rng, ShapeMismatchError } from '@voxnas/volume';
+import { Rng, ShapeMismatchError } from '@voxnas/core';
 import { runPythonReference } from '@voxnas/testing';
 import { describe, expect, it } from 'vitest';
 import { aggregateSeeds, compareMethods } from './compare-methods.js';

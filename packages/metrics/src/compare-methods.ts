@@ -1,4 +1,4 @@
-import { InvalidArgumentError, ShapeMismatchError, type Rng } from '@voxnas/volume';
+import { InvalidArgumentError, ShapeMismatchError, type Rng } from '@voxnas/core';
 import { bootstrapCi, type ConfidenceInterval } from './bootstrap.js';
 import { wilcoxonSignedRank, type WilcoxonOptions, type WilcoxonResult } from './wilcoxon.js';
 

@@ -1,4 +1,4 @@
-import { InvalidArgumentError, Rng, ShapeMismatchError } from '@voxnas/volume';
+import { InvalidArgumentError, Rng, ShapeMismatchError } from '@voxnas/core';
 import { expectClose, runPythonReference } from '@voxnas/testing';
 import { describe, expect, it } from 'vitest';
 import { distanceTransformEdt, type Shape3, type Spacing3 } from './distance-transform.js';

@@ -1,4 +1,4 @@
-import { InvalidArgumentError, ShapeMismatchError } from '@voxnas/volume';
+import { InvalidArgumentError, ShapeMismatchError } from '@voxnas/core';
 
 /** Grid shape `[nx, ny, nz]` in NIfTI memory order (x fastest). */
 export type Shape3 = readonly [nx: number, ny: number, nz: number];

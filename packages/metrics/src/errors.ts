@@ -1,4 +1,4 @@
-import { VoxnasError } from '@voxnas/volume';
+import { VoxnasError } from '@voxnas/core';
 
 /**
  * A metric is undefined because the prediction and/or the reference mask is empty, and the empty

@@ -1,4 +1,5 @@
-import { createVolume, GeometryError, InvalidArgumentError, Rng, ShapeMismatchError } from '@voxnas/volume';
+import { InvalidArgumentError, Rng, ShapeMismatchError } from '@voxnas/core';
+import { createVolume, GeometryError } from '@voxnas/volume';
 import { describe, expect, it } from 'vitest';
 import { BRATS_REGIONS, evaluateSegmentation } from './evaluate-segmentation.js';
 import { randomLabelMap } from './internal/fixtures.js';

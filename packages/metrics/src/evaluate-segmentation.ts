@@ -1,4 +1,5 @@
-import { GeometryError, InvalidArgumentError, ShapeMismatchError, spacingMm, type Volume } from '@voxnas/volume';
+import { InvalidArgumentError, ShapeMismatchError } from '@voxnas/core';
+import { GeometryError, spacingMm, type Volume } from '@voxnas/volume';
 import type { Shape3, Spacing3 } from './distance-transform.js';
 import type { Box } from './surface.js';
 import {

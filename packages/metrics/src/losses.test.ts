@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 // tfjs-core alone registers no gradients (the @tensorflow/tfjs bundle does); tf.grad needs them.
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
-import { InvalidArgumentError, Rng, ShapeMismatchError } from '@voxnas/volume';
+import { InvalidArgumentError, Rng, ShapeMismatchError } from '@voxnas/core';
 import { expectClose, expectNoLeaks, runPythonReference } from '@voxnas/testing';
 import { describe, expect, it } from 'vitest';
 import { createLosses, type Losses } from './losses.js';

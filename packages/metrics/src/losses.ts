@@ -6,7 +6,7 @@
  * installed (it is an optional peer dependency), and the losses share the caller's engine.
  */
 import type * as tfc from '@tensorflow/tfjs-core';
-import { InvalidArgumentError, ShapeMismatchError } from '@voxnas/volume';
+import { InvalidArgumentError, ShapeMismatchError } from '@voxnas/core';
 
 /** The `@tensorflow/tfjs-core` namespace (`import * as tf from '@tensorflow/tfjs-core'`). */
 export type TfNamespace = typeof tfc;

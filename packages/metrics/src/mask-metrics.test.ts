@@ -1,4 +1,4 @@
-import { InvalidArgumentError, Rng } from '@voxnas/volume';
+import { InvalidArgumentError, Rng } from '@voxnas/core';
 import { runPythonReference } from '@voxnas/testing';
 import { describe, expect, it } from 'vitest';
 import type { Shape3, Spacing3 } from './distance-transform.js';

@@ -1,4 +1,4 @@
-import { InvalidArgumentError, ShapeMismatchError } from '@voxnas/volume';
+import { InvalidArgumentError, ShapeMismatchError } from '@voxnas/core';
 import { checkShape, checkSpacing, type Shape3, type Spacing3 } from './distance-transform.js';
 import { EmptyMaskError } from './errors.js';
 import { percentile } from './internal/percentile.js';

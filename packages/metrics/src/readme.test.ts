@@ -1,7 +1,8 @@
 /** The README example, verbatim where possible, with its values checked. */
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
-import { createVolume, Rng } from '@voxnas/volume';
+import { Rng } from '@voxnas/core';
+import { createVolume } from '@voxnas/volume';
 import { expectNoLeaks } from '@voxnas/testing';
 import { describe, expect, it } from 'vitest';
 import {

@@ -5,7 +5,8 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { createVolume, Rng } from '@voxnas/volume';
+import { Rng } from '@voxnas/core';
+import { createVolume } from '@voxnas/volume';
 import { runPythonReference, withTempDir } from '@voxnas/testing';
 import { describe, expect, it } from 'vitest';
 import { distanceTransformEdt, type Shape3, type Spacing3 } from './distance-transform.js';

@@ -1,4 +1,4 @@
-import { InvalidArgumentError, ShapeMismatchError } from '@voxnas/volume';
+import { InvalidArgumentError, ShapeMismatchError } from '@voxnas/core';
 import {
   EdtWorkspace,
   checkShape,

@@ -1,4 +1,4 @@
-import { InvalidArgumentError, Rng, ShapeMismatchError } from '@voxnas/volume';
+import { InvalidArgumentError, Rng, ShapeMismatchError } from '@voxnas/core';
 import { runPythonReference } from '@voxnas/testing';
 import { describe, expect, it } from 'vitest';
 import { erfc, normalPpf } from './internal/normal.js';

@@ -1,4 +1,4 @@
-import { InvalidArgumentError, ShapeMismatchError } from '@voxnas/volume';
+import { InvalidArgumentError, ShapeMismatchError } from '@voxnas/core';
 import { normalCdf, normalSf } from './internal/normal.js';
 
 /** Options of {@link wilcoxonSignedRank}; the defaults are scipy.stats.wilcoxon's. */

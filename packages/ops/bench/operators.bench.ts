@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { loadavg } from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
 import { medianMs } from '@voxnas/testing';
-import { Rng } from '@voxnas/volume';
+import { Rng } from '@voxnas/core';
 import { buildOperator, depthwiseConv3d, initBackend, listOperators, needsSameChannels } from '../src/index.js';
 
 const REPS = Number(process.env.BENCH_REPS ?? 3);

@@ -1,4 +1,4 @@
-import { VoxnasError } from '@voxnas/volume';
+import { VoxnasError } from '@voxnas/core';
 
 /**
  * `getOperator` / `buildOperator` got a name that is not registered. The message names the closest

@@ -8,8 +8,6 @@ export type { Network, NamedVariable, ParameterOptions } from './module.js';
 export {
   serializeWeights,
   deserializeWeights,
-  saveModuleWeights,
-  loadModuleWeights,
   WEIGHTS_JSON,
   WEIGHTS_BIN,
 } from './weights-io.js';

@@ -1,5 +1,5 @@
-import type { Rng } from '@voxnas/volume';
-import { InvalidArgumentError } from '@voxnas/volume';
+import type { Rng } from '@voxnas/core';
+import { InvalidArgumentError } from '@voxnas/core';
 
 /**
  * A weight initialiser: fills `size` float32 values from `rng` given the fan-in/fan-out of the weight.

@@ -1,8 +1,9 @@
+import { loadWeights, saveWeights } from '@voxnas/ops/node';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { expectNoLeaks, withTempDir } from '@voxnas/testing';
-import { InvalidArgumentError, Rng } from '@voxnas/volume';
+import { InvalidArgumentError, Rng } from '@voxnas/core';
 import { describe, expect, it } from 'vitest';
 import { WeightsFormatError } from './errors.js';
 import { constantInit, heNormal } from './init.js';
@@ -121,13 +122,13 @@ describe('saveWeights / loadWeights', () => {
       const a = new Block(new Rng(1));
       const x = tf.randomNormal([1, 5, 6, 7, 2], 0, 1, 'float32', 3) as tf.Tensor5D;
       tf.dispose(a.apply(x)); // updates BatchNorm running statistics (buffers are saved too)
-      await a.saveWeights(join(dir, 'model'));
+      await saveWeights(a, join(dir, 'model'));
       expect((await readdir(join(dir, 'model'))).sort()).toEqual(['model.json', 'weights.bin']);
       const manifest = JSON.parse(await readFile(join(dir, 'model', 'model.json'), 'utf8'));
       expect(manifest.format).toBe('voxnas-weights@1');
       expect(manifest.weightsManifest[0].paths).toEqual(['weights.bin']);
       const b = new Block(new Rng(2));
-      await b.loadWeights(join(dir, 'model'));
+      await loadWeights(b, join(dir, 'model'));
       const va = a.namedVariables();
       const vb = b.namedVariables();
       va.forEach((v, i) => expect(Array.from(vb[i]!.variable.dataSync())).toEqual(Array.from(v.variable.dataSync())));
@@ -149,22 +150,22 @@ describe('saveWeights / loadWeights', () => {
   it('names the file and the field when weights do not match', async () => {
     await withTempDir(async (dir) => {
       const a = new Block(new Rng(1));
-      await a.saveWeights(dir);
+      await saveWeights(a, dir);
       const conv = new Conv3d({ channelsIn: 2, channelsOut: 3, kernel: 3, rng: new Rng(1) });
-      await expect(conv.loadWeights(dir)).rejects.toThrow(WeightsFormatError);
+      await expect(loadWeights(conv, dir)).rejects.toThrow(WeightsFormatError);
       const other = new Conv3d({ channelsIn: 2, channelsOut: 4, kernel: 3, rng: new Rng(1) });
       const manifestPath = join(dir, 'model.json');
       const manifest = JSON.parse(await readFile(manifestPath, 'utf8'));
       manifest.weightsManifest[0].weights = [{ name: 'weight', shape: [3, 3, 3, 2, 3], dtype: 'float32' }];
       await writeFile(manifestPath, JSON.stringify(manifest));
       await writeFile(join(dir, 'weights.bin'), new Uint8Array(54 * 3 * 4));
-      const message = await other.loadWeights(dir).then(
+      const message = await loadWeights(other, dir).then(
         () => '',
         (e: Error) => e.message.replace(dir, '<dir>'),
       );
       expect(message).toMatchInlineSnapshot(`"loadWeights(<dir>): weight "weight" has shape [3,3,3,2,3], expected [3,3,3,2,4]"`);
       await writeFile(join(dir, 'weights.bin'), new Uint8Array(10));
-      const truncated = await conv.loadWeights(dir).then(
+      const truncated = await loadWeights(conv, dir).then(
         () => '',
         (e: Error) => e.message.replace(dir, '<dir>'),
       );

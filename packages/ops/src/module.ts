@@ -1,10 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 // tfjs-core registers no gradients itself; see internal/gradients.ts.
 import '#tfjs-gradients';
-import type { Rng } from '@voxnas/volume';
-import { InvalidArgumentError } from '@voxnas/volume';
+import type { Rng } from '@voxnas/core';
+import { InvalidArgumentError } from '@voxnas/core';
 import type { Initializer } from './init.js';
-import { loadModuleWeights, saveModuleWeights } from './weights-io.js';
 
 /** One variable of a module tree with its path (`'stem/conv/weight'`) and whether it is trained. */
 export interface NamedVariable {
@@ -29,15 +28,17 @@ export interface ParameterOptions {
 }
 
 /**
- * The `Network` contract of DESIGN.md: a forward function on NDHWC tensors `[n, z, y, x, c]`, its
- * trainable variables, train/eval mode and save/load of weights. `Module` implements it; the supernet,
- * child networks and the U-Net do too, so `@voxnas/train` trains any of them.
+ * The `Network` contract (docs/architecture.md): a forward function on NDHWC tensors `[n, z, y, x, c]`,
+ * its trainable and named variables, and train/eval mode. `Module` implements it; the supernet, child
+ * networks and the U-Net do too, so `@voxnas/train` trains any of them. Weights are saved and loaded by
+ * variable path: `serializeWeights`/`deserializeWeights` in memory, `saveWeights`/`loadWeights` of
+ * `@voxnas/ops/node` as files.
  *
  * @example
  * async function fit(net: Network, x: tf.Tensor5D) {
  *   net.train();
  *   const { value } = tf.variableGrads(() => net.apply(x).square().mean() as tf.Scalar, net.trainableVariables());
- *   await net.saveWeights('/tmp/model');
+ *   const { file, data } = serializeWeights(net); // model.json manifest + weights.bin bytes
  * }
  */
 export interface Network {
@@ -52,10 +53,6 @@ export interface Network {
   /** Same as `train(false)`. */
   eval(): this;
   readonly training: boolean;
-  /** Writes `model.json` (tfjs weights manifest) and `weights.bin` to `dir`, atomically. */
-  saveWeights(dir: string): Promise<void>;
-  /** Reads weights written by `saveWeights` (names and shapes must match). */
-  loadWeights(dir: string): Promise<void>;
   /** Disposes every variable. */
   dispose(): void;
 }
@@ -172,16 +169,6 @@ export abstract class Module<I = tf.Tensor, O = tf.Tensor> {
   /** Number of trainable scalars. */
   parameterCount(): number {
     return this.trainableVariables().reduce((n, v) => n + v.size, 0);
-  }
-
-  /** See `saveModuleWeights`. */
-  saveWeights(dir: string): Promise<void> {
-    return saveModuleWeights(this, dir);
-  }
-
-  /** See `loadModuleWeights`. */
-  loadWeights(dir: string): Promise<void> {
-    return loadModuleWeights(this, dir);
   }
 
   /** Disposes every variable of this tree. */

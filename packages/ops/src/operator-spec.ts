@@ -1,5 +1,5 @@
 import type * as tf from '@tensorflow/tfjs-core';
-import type { Rng } from '@voxnas/volume';
+import type { Rng } from '@voxnas/core';
 import { OperatorDefinitionError } from './errors.js';
 import type { Module } from './module.js';
 

@@ -1,8 +1,9 @@
+import { saveWeights } from '@voxnas/ops/node';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { withTempDir } from '@voxnas/testing';
-import { Rng } from '@voxnas/volume';
+import { Rng } from '@voxnas/core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Conv3d, buildOperator, defineOperator, getOperator, initBackend, listOperators, operatorCost, registerOperator, unregisterOperator } from './index.js';
 import { testOperator } from './testing/index.js';
@@ -32,7 +33,7 @@ describe('README example', () => {
       const x = tf.zeros([1, 5, 6, 7, 4]) as tf.Tensor5D;
       const y = op.apply(x); // NDHWC → [1, 3, 3, 4, 8]
       const cost = operatorCost('pointwise-1x1x1', { inputShape: [1, 5, 6, 7, 4], channelsOut: 8, stride: 2 });
-      await op.saveWeights(join(dir, 'runs/demo/op'));
+      await saveWeights(op, join(dir, 'runs/demo/op'));
       expect(y.shape).toEqual([1, 3, 3, 4, 8]);
       expect(cost).toEqual({ params: 32, flops: 2 * 36 * 8 * 4, activationBytes: 4 * 36 * 8 });
       expect(listOperators().map((s) => s.name)).toContain('pointwise-1x1x1');

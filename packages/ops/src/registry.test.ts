@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { runPythonReference } from '@voxnas/testing';
-import { Rng } from '@voxnas/volume';
+import { Rng } from '@voxnas/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { OperatorDefinitionError, OperatorInputError, UnknownOperatorError } from './errors.js';
 import { Conv3d } from './modules/conv3d.js';

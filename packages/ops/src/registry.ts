@@ -1,5 +1,5 @@
 import type * as tf from '@tensorflow/tfjs-core';
-import type { Rng } from '@voxnas/volume';
+import { closestMatch, type Rng } from '@voxnas/core';
 import { OperatorDefinitionError, OperatorInputError, UnknownOperatorError } from './errors.js';
 import { upsampleCost } from './internal/cost.js';
 import { checkNdhwc } from './internal/validate.js';
@@ -55,7 +55,7 @@ export function getOperator(name: string): OperatorSpec {
   const found = ops.find((s) => s.name === name);
   if (found !== undefined) return found;
   const names = ops.map((s) => s.name);
-  throw new UnknownOperatorError(String(name), names, closest(String(name), names));
+  throw new UnknownOperatorError(String(name), names, closestMatch(String(name), names, { maxDistance: Infinity }));
 }
 
 /**
@@ -194,32 +194,4 @@ export function operatorCost(
   }
   if (config.upsample === 2) options.upsample = 2;
   return spec.cost({ inputShape: config.inputShape, channelsIn, channelsOut: config.channelsOut, stride, options });
-}
-
-/** Levenshtein distance (small strings). */
-function distance(a: string, b: string): number {
-  const prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    let diag = prev[0]!;
-    prev[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const tmp = prev[j]!;
-      prev[j] = Math.min(prev[j]! + 1, prev[j - 1]! + 1, diag + (a[i - 1] === b[j - 1] ? 0 : 1));
-      diag = tmp;
-    }
-  }
-  return prev[b.length]!;
-}
-
-function closest(name: string, names: readonly string[]): string | undefined {
-  let best: string | undefined;
-  let bestD = Infinity;
-  for (const n of names) {
-    const d = distance(name.toLowerCase(), n);
-    if (d < bestD) {
-      bestD = d;
-      best = n;
-    }
-  }
-  return best;
 }

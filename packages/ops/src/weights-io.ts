@@ -1,14 +1,13 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { WeightsFormatError } from './errors.js';
-import type * as NodeFsPromises from 'node:fs/promises';
 import type { NamedVariable } from './module.js';
 
 /** Anything with named variables (every `Module`). */
 export interface HasNamedVariables {
-  namedVariables(): NamedVariable[];
+  namedVariables(): readonly NamedVariable[];
 }
 
-/** `model.json` as written by `saveModuleWeights`: a tfjs weights manifest plus a format tag. */
+/** `model.json` as written by `saveWeights` (`@voxnas/ops/node`): a tfjs weights manifest plus a format tag. */
 export interface WeightsFile {
   readonly format: 'voxnas-weights@1';
   readonly generatedBy: string;
@@ -105,62 +104,5 @@ export function deserializeWeights(
   }
   for (const [variable, values] of updates) {
     tf.tidy(() => variable.assign(tf.tensor(values, variable.shape, 'float32')));
-  }
-}
-
-/**
- * Writes `model.json` and `weights.bin` into `dir` (created if needed). Each file is written to a
- * temporary name and renamed, so a crash never leaves a half-written file.
- *
- * @example
- * await saveModuleWeights(net, 'runs/1/model');
- */
-export async function saveModuleWeights(module: HasNamedVariables, dir: string): Promise<void> {
-  const fs = await import('node:fs/promises');
-  const { join } = await import('node:path');
-  const { file, data } = serializeWeights(module);
-  await fs.mkdir(dir, { recursive: true });
-  await atomicWrite(fs, join(dir, WEIGHTS_BIN), data);
-  await atomicWrite(fs, join(dir, WEIGHTS_JSON), new TextEncoder().encode(`${JSON.stringify(file, null, 2)}\n`));
-}
-
-/**
- * Loads weights written by `saveModuleWeights` into `module` (names and shapes must match).
- *
- * @example
- * await loadModuleWeights(net, 'runs/1/model');
- */
-export async function loadModuleWeights(module: HasNamedVariables, dir: string): Promise<void> {
-  const fs = await import('node:fs/promises');
-  const { join } = await import('node:path');
-  const jsonPath = join(dir, WEIGHTS_JSON);
-  let file: WeightsFile;
-  try {
-    file = JSON.parse(await fs.readFile(jsonPath, 'utf8')) as WeightsFile;
-  } catch (cause) {
-    throw new WeightsFormatError(`loadWeights(${jsonPath}): cannot read the manifest`, { cause });
-  }
-  const paths = Array.isArray(file?.weightsManifest) ? file.weightsManifest.flatMap((g) => g.paths) : [];
-  const parts = await Promise.all(paths.map((p) => fs.readFile(join(dir, p))));
-  const total = parts.reduce((n, b) => n + b.byteLength, 0);
-  const data = new Uint8Array(total);
-  let offset = 0;
-  for (const part of parts) {
-    data.set(part, offset);
-    offset += part.byteLength;
-  }
-  deserializeWeights(module, file, data, dir);
-}
-
-let tempCounter = 0;
-type FsPromises = typeof NodeFsPromises;
-async function atomicWrite(fs: FsPromises, path: string, data: Uint8Array): Promise<void> {
-  const tmp = `${path}.tmp-${process.pid}-${tempCounter++}`;
-  try {
-    await fs.writeFile(tmp, data);
-    await fs.rename(tmp, path);
-  } catch (error) {
-    await fs.rm(tmp, { force: true });
-    throw error;
   }
 }

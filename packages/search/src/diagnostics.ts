@@ -1,6 +1,6 @@
 import { operatorCost } from '@voxnas/ops';
 import type { AlphaValues, SearchSpace } from '@voxnas/supernet';
-import { InvalidArgumentError } from '@voxnas/volume';
+import { InvalidArgumentError, normalizedEntropy, softmax } from '@voxnas/core';
 
 /** Architecture statistics of one edge label. */
 export interface EdgeStats {
@@ -19,14 +19,6 @@ export interface HealthWarning {
   readonly code: 'parameter-free-dominance' | 'entropy-flat' | 'entropy-collapsed';
   readonly step: number;
   readonly message: string;
-}
-
-function softmax(v: ArrayLike<number>): number[] {
-  let m = -Infinity;
-  for (let i = 0; i < v.length; i++) m = Math.max(m, v[i]!);
-  const e = Array.from(v, (x) => Math.exp(x - m));
-  const s = e.reduce((a, b) => a + b, 0);
-  return e.map((x) => x / s);
 }
 
 /**
@@ -50,14 +42,13 @@ export function alphaStats(space: SearchSpace, alphas: AlphaValues): EdgeStats[]
     }
     const probs = softmax(values);
     const k = probs.length;
-    const h = probs.reduce((acc, p) => (p > 0 ? acc - p * Math.log(p) : acc), 0);
     let best = 0;
     for (let i = 1; i < k; i++) if (probs[i]! > probs[best]!) best = i;
     out.push({
       label: edge.label,
       candidates: edge.candidates,
       probs,
-      entropy: k > 1 ? h / Math.log(k) : 0,
+      entropy: normalizedEntropy(probs),
       argmax: edge.candidates[best]!,
     });
   }

@@ -1,4 +1,4 @@
-import { VoxnasError } from '@voxnas/volume';
+import { VoxnasError } from '@voxnas/core';
 
 /** The search was configured or resumed inconsistently (mismatched run directory, bad split, …). */
 export class SearchConfigError extends VoxnasError {

@@ -1,8 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { createLosses } from '@voxnas/metrics';
 import { Supernet, createSearchSpace, validateGenotype } from '@voxnas/supernet';
-import type { BatchSource, JsonValue } from '@voxnas/train';
-import { Rng } from '@voxnas/volume';
+import type { JsonValue } from '@voxnas/core';
+import type { BatchSource } from '@voxnas/train';
+import { Rng } from '@voxnas/core';
 import { expect, it } from 'vitest';
 import { SearchTrainer } from './index.js';
 

@@ -1,16 +1,7 @@
-import {
-  Optimizer,
-  Trainer,
-  gradientStep,
-  type BatchSource,
-  type JsonValue,
-  type LossFn,
-  type OptimizerSpec,
-  type RunLog,
-  type Schedule,
-} from '@voxnas/train';
+import { type JsonValue } from '@voxnas/core';
+import { Optimizer, Trainer, gradientStep, type BatchSource, type LossFn, type OptimizerSpec, type RunLog, type Schedule } from '@voxnas/train';
 import { temperatureAt, type Genotype, type Supernet, type TemperatureSchedule } from '@voxnas/supernet';
-import type { Rng } from '@voxnas/volume';
+import type { Rng } from '@voxnas/core';
 import { alphaStats, detectCollapse, parameterFreeOperators, type HealthWarning } from './diagnostics.js';
 import { SearchConfigError } from './errors.js';
 

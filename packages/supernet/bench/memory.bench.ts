@@ -19,7 +19,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import { initBackend, type Network } from '@voxnas/ops';
 import { runPythonReference, pythonHas } from '@voxnas/testing';
 import { UNET_PRESETS, UNet } from '@voxnas/unet';
-import { Rng } from '@voxnas/volume';
+import { Rng } from '@voxnas/core';
 import { buildChild, createSearchSpace, DEFAULT_CANDIDATES, Supernet, type SamplerConfig } from '../src/index.js';
 
 const P = Number(process.env.BENCH_PATCH ?? 16);

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '@voxnas/ops';
 import { expectClose, expectNoLeaks } from '@voxnas/testing';
-import { Rng } from '@voxnas/volume';
+import { Rng } from '@voxnas/core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createSearchSpace } from './search-space.js';
 import { Supernet } from './supernet.js';

@@ -1,5 +1,5 @@
 import { UNET_PRESETS, UNet } from '@voxnas/unet';
-import { Rng } from '@voxnas/volume';
+import { Rng } from '@voxnas/core';
 import { expect, it } from 'vitest';
 import { genotypeCost } from './genotype-cost.js';
 import { sampleRandomGenotype } from './random-genotype.js';

@@ -1,7 +1,7 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import * as tfc from '@tensorflow/tfjs-core';
 import { buildOperator, getOperator, Module, operatorCost, type OperatorCost, type Shape5 } from '@voxnas/ops';
-import { ShapeMismatchError, type Rng } from '@voxnas/volume';
+import { ShapeMismatchError, type Rng } from '@voxnas/core';
 import { Cell, planCell, type BlockPlan, type CellSource, type EdgeDecision } from './cell.js';
 import { headSpec, stemSpec } from './internal/blocks.js';
 import { macroLayout, spatialMultiple, type CellInstance, type EdgeSpec, type MacroConfig } from './search-space.js';

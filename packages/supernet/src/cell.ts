@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { buildOperator, getOperator, Module, type OperatorConfig, type OperatorSpec } from '@voxnas/ops';
-import type { Rng } from '@voxnas/volume';
+import type { Rng } from '@voxnas/core';
 import { preprocessSpec, projectSpec } from './internal/blocks.js';
 import type { CellInstance, EdgeSpec, MacroConfig } from './search-space.js';
 

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Network } from '@voxnas/ops';
 import { expectNoLeaks } from '@voxnas/testing';
-import { Rng, ShapeMismatchError } from '@voxnas/volume';
+import { Rng, ShapeMismatchError } from '@voxnas/core';
 import { describe, expect, it } from 'vitest';
 import { GenotypeError } from './errors.js';
 import { buildChild } from './child.js';

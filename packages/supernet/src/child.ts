@@ -1,6 +1,6 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import { listOperators, type Network } from '@voxnas/ops';
-import { InvalidArgumentError, ShapeMismatchError, type Rng } from '@voxnas/volume';
+import { InvalidArgumentError, ShapeMismatchError, type Rng } from '@voxnas/core';
 import { checkOperatorsKnown } from './cell.js';
 import { CellNetwork } from './cell-network.js';
 import { validateGenotype, type Genotype } from './genotype.js';

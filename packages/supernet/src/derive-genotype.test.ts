@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { expectNoLeaks } from '@voxnas/testing';
-import { InvalidArgumentError, Rng } from '@voxnas/volume';
+import { InvalidArgumentError, Rng } from '@voxnas/core';
 import { describe, expect, it } from 'vitest';
 import { deriveGenotype } from './derive-genotype.js';
 import { diffGenotypes } from './diff-genotypes.js';

@@ -1,5 +1,5 @@
 import type * as tf from '@tensorflow/tfjs-core';
-import { InvalidArgumentError } from '@voxnas/volume';
+import { InvalidArgumentError, softmax } from '@voxnas/core';
 import { GENOTYPE_SCHEMA, validateGenotype, type Genotype } from './genotype.js';
 import { ZERO_OPERATOR, type EdgeSpec, type SearchSpace } from './search-space.js';
 
@@ -17,13 +17,6 @@ export interface DeriveGenotypeOptions {
   topK?: number | null;
   /** Extra JSON stored as the genotype's `meta` (merged over `{ derivedBy: 'deriveGenotype', topK }`). */
   meta?: Genotype['meta'];
-}
-
-function softmax(v: readonly number[]): number[] {
-  const m = Math.max(...v);
-  const e = v.map((x) => Math.exp(x - m));
-  const s = e.reduce((a, b) => a + b, 0);
-  return e.map((x) => x / s);
 }
 
 function readAlpha(alphas: AlphaValues, edge: EdgeSpec): number[] {

@@ -1,4 +1,4 @@
-import { VoxnasError } from '@voxnas/volume';
+import { VoxnasError } from '@voxnas/core';
 
 /**
  * A genotype (JSON) is malformed: wrong schema, a missing or extra field, an unknown operator or an

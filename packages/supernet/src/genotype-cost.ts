@@ -1,5 +1,5 @@
 import type { OperatorCost, Shape5 } from '@voxnas/ops';
-import { InvalidArgumentError } from '@voxnas/volume';
+import { InvalidArgumentError } from '@voxnas/core';
 import { checkNetworkInput, minimumInputSize, planCost, planNetwork } from './cell-network.js';
 import { validateGenotype, type Genotype } from './genotype.js';
 import { cellEdges, ZERO_OPERATOR } from './search-space.js';

@@ -1,4 +1,4 @@
-import { Rng } from '@voxnas/volume';
+import { Rng } from '@voxnas/core';
 import { describe, expect, it } from 'vitest';
 import { GenotypeError } from './errors.js';
 import { GENOTYPE_SCHEMA, parseGenotype, stringifyGenotype, validateGenotype } from './genotype.js';

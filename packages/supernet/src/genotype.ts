@@ -1,3 +1,4 @@
+import type { JsonValue } from '@voxnas/core';
 import { GenotypeError } from './errors.js';
 import {
   CELL_TYPES,
@@ -10,9 +11,6 @@ import {
 
 /** The schema tag of this genotype format. A released tag never changes meaning. */
 export const GENOTYPE_SCHEMA = 'voxnas/genotype@1';
-
-/** JSON value allowed in a genotype's free-form `meta`. */
-export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 
 /**
  * A searched architecture as versioned JSON. It fully determines a child network:

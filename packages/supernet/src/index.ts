@@ -26,7 +26,7 @@ export type { SampleResult, Sampler, SamplerConfig } from './sampler.js';
 export { temperatureAt } from './temperature.js';
 export type { TemperatureSchedule } from './temperature.js';
 export { GENOTYPE_SCHEMA, parseGenotype, stringifyGenotype, validateGenotype } from './genotype.js';
-export type { Genotype, JsonValue, ValidateGenotypeOptions } from './genotype.js';
+export type { Genotype, ValidateGenotypeOptions } from './genotype.js';
 export { deriveGenotype } from './derive-genotype.js';
 export type { AlphaValues, DeriveGenotypeOptions } from './derive-genotype.js';
 export { diffGenotypes } from './diff-genotypes.js';

@@ -1,4 +1,4 @@
-import { InvalidArgumentError, type Rng } from '@voxnas/volume';
+import { InvalidArgumentError, type Rng } from '@voxnas/core';
 import { GENOTYPE_SCHEMA, validateGenotype, type Genotype } from './genotype.js';
 import { ZERO_OPERATOR, type EdgeSpec, type SearchSpace } from './search-space.js';
 

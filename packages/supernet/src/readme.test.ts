@@ -1,7 +1,7 @@
 // The README example, verbatim apart from imports and assertions, so it cannot rot.
 import * as tf from '@tensorflow/tfjs-core';
 import { expectNoLeaks } from '@voxnas/testing';
-import { Rng } from '@voxnas/volume';
+import { Rng } from '@voxnas/core';
 import { expect, it } from 'vitest';
 import { buildChild, createSearchSpace, renderGenotypeSvg, stringifyGenotype, Supernet, temperatureAt, validateGenotype } from './index.js';
 

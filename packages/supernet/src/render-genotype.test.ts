@@ -1,5 +1,5 @@
 import { runPythonReference } from '@voxnas/testing';
-import { Rng } from '@voxnas/volume';
+import { Rng } from '@voxnas/core';
 import { describe, expect, it } from 'vitest';
 import { GenotypeError } from './errors.js';
 import { validateGenotype } from './genotype.js';

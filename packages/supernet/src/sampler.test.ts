@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 // Gradients are registered on the shared engine by @voxnas/ops (the supernet always loads it).
 import '@voxnas/ops';
 import { expectClose, expectNoLeaks, runPythonReference } from '@voxnas/testing';
-import { InvalidArgumentError, Rng } from '@voxnas/volume';
+import { InvalidArgumentError, Rng } from '@voxnas/core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createSampler, fullSampler, gumbelSampler, uniformSampler, type Sampler } from './sampler.js';
 

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { InvalidArgumentError, type Rng } from '@voxnas/volume';
+import { InvalidArgumentError, type Rng } from '@voxnas/core';
 
 /**
  * What a sampler returns for one edge: `weights` (shape `[K]`, differentiable with respect to the

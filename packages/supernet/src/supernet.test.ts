@@ -1,7 +1,8 @@
+import { loadWeights, saveWeights } from '@voxnas/ops/node';
 import * as tf from '@tensorflow/tfjs-core';
 import { UnknownOperatorError } from '@voxnas/ops';
 import { expectClose, expectNoLeaks, withTempDir } from '@voxnas/testing';
-import { Rng, ShapeMismatchError } from '@voxnas/volume';
+import { Rng, ShapeMismatchError } from '@voxnas/core';
 import { describe, expect, it } from 'vitest';
 import { createSearchSpace, type CellType } from './search-space.js';
 import { Supernet } from './supernet.js';
@@ -148,8 +149,8 @@ describe('Supernet', () => {
       tf.tidy(() => a.archVariables()[2]!.assign(tf.tensor1d([0, 0, 4, 0])));
       const b = new Supernet(space, { rng: new Rng(2) });
       await withTempDir(async (dir) => {
-        await a.saveWeights(dir);
-        await b.loadWeights(dir);
+        await saveWeights(a, dir);
+        await loadWeights(b, dir);
       });
       expect(b.alphaValues()).toEqual(a.alphaValues());
       const x = randomInput([1, 6, 6, 8, 1], 7);

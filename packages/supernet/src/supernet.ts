@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { NamedVariable, Network } from '@voxnas/ops';
-import { InvalidArgumentError, type Rng } from '@voxnas/volume';
+import { InvalidArgumentError, type Rng } from '@voxnas/core';
 import type { EdgeDecision } from './cell.js';
 import { CellNetwork } from './cell-network.js';
 import { deriveGenotype, type DeriveGenotypeOptions } from './derive-genotype.js';
@@ -144,18 +144,6 @@ export class Supernet extends CellNetwork implements Network {
   alphaValues(): Record<string, number[]> {
     const out: Record<string, number[]> = {};
     for (const [label, a] of this.alphas) out[label] = Array.from(a.dataSync());
-    return out;
-  }
-
-  /** softmax(α) per label: the architecture probabilities to log. */
-  probabilities(): Record<string, number[]> {
-    const out: Record<string, number[]> = {};
-    for (const [label, v] of Object.entries(this.alphaValues())) {
-      const m = Math.max(...v);
-      const e = v.map((x) => Math.exp(x - m));
-      const s = e.reduce((a, b) => a + b, 0);
-      out[label] = e.map((x) => x / s);
-    }
     return out;
   }
 

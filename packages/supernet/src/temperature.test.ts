@@ -1,4 +1,4 @@
-import { InvalidArgumentError } from '@voxnas/volume';
+import { InvalidArgumentError } from '@voxnas/core';
 import { describe, expect, it } from 'vitest';
 import { temperatureAt, type TemperatureSchedule } from './temperature.js';
 

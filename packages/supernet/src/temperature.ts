@@ -1,4 +1,4 @@
-import { InvalidArgumentError } from '@voxnas/volume';
+import { InvalidArgumentError } from '@voxnas/core';
 
 /**
  * A temperature schedule τ(step) as plain data:

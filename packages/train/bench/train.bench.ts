@@ -16,7 +16,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { Conv3d, ReLU, Sequential } from '@voxnas/ops';
-import { Rng, createVolume } from '@voxnas/volume';
+import { Rng } from '@voxnas/core';
+import { createVolume } from '@voxnas/volume';
 import { runPythonReference } from '@voxnas/testing';
 import { Trainer, slidingWindowInference, type TrainBatch } from '../src/index.js';
 

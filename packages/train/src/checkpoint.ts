@@ -1,24 +1,15 @@
+import type { JsonValue, RngState } from '@voxnas/core';
+import type { HasNamedVariables } from '@voxnas/ops';
+import { loadWeights, saveWeights } from '@voxnas/ops/node';
 import type * as tf from '@tensorflow/tfjs-core';
 import { mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CheckpointError } from './errors.js';
-import { atomicWriteFile, syncDir, tempName } from './internal/atomic.js';
+import { atomicWrite, syncDir, tempName } from '@voxnas/core/node';
 import type { Optimizer, OptimizerSpec, OptimizerState } from './optimizer.js';
 
-/** Any JSON value. */
-export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
-
-/** The state of one `Rng` stream, as `Rng.getState()` returns it. */
-export interface RngState {
-  words: number[];
-  spareNormal: number | null;
-}
-
-/** What a network must offer to be checkpointed (every `@voxnas/ops` `Network` does). */
-export interface CheckpointableNetwork {
-  saveWeights(dir: string): Promise<void>;
-  loadWeights(dir: string): Promise<void>;
-}
+/** What a network must offer to be checkpointed: its variables by path (every `@voxnas/ops` `Network` does). */
+export type CheckpointableNetwork = HasNamedVariables;
 
 /** The JSON part of a checkpoint (`state.json`). */
 export interface CheckpointState {
@@ -97,13 +88,13 @@ export async function saveCheckpoint(dir: string, options: SaveCheckpointOptions
   const tmp = tempName(join(dir, `.${name}`));
   try {
     await mkdir(tmp);
-    await options.network.saveWeights(join(tmp, 'model'));
+    await saveWeights(options.network, join(tmp, 'model'));
     for (const [key, opt] of Object.entries(options.optimizers)) {
       checkKey(key, dir);
       await writeOptimizer(tmp, key, await opt.getState());
     }
     const json: JsonValue = { format: FORMAT, ...(state as unknown as Record<string, JsonValue>), optimizers: Object.keys(options.optimizers) };
-    await atomicWriteFile(join(tmp, 'state.json'), `${JSON.stringify(json)}\n`);
+    await atomicWrite(join(tmp, 'state.json'), `${JSON.stringify(json)}\n`);
     await syncDir(tmp);
     await rename(tmp, final);
     await syncDir(dir);
@@ -112,7 +103,7 @@ export async function saveCheckpoint(dir: string, options: SaveCheckpointOptions
     if (error instanceof CheckpointError) throw error;
     throw new CheckpointError(`saveCheckpoint(${dir}): writing ${name} failed`, { cause: error });
   }
-  for (const p of pointers) await atomicWriteFile(join(dir, p), `${name}\n`);
+  for (const p of pointers) await atomicWrite(join(dir, p), `${name}\n`);
   await syncDir(dir);
   await prune(dir, options.keep ?? 2);
   return final;
@@ -153,7 +144,7 @@ export async function loadCheckpoint(dir: string, options: LoadCheckpointOptions
   for (const key of saved) states.set(key, await readOptimizer(path, key));
   try {
     for (const [key, st] of states) options.optimizers[key]!.checkState(st);
-    await options.network.loadWeights(join(path, 'model'));
+    await loadWeights(options.network, join(path, 'model'));
     for (const [key, st] of states) options.optimizers[key]!.setState(st);
   } catch (cause) {
     throw new CheckpointError(`loadCheckpoint(${path}): the checkpoint does not fit the network/optimisers`, { cause });

@@ -1,4 +1,4 @@
-import { VoxnasError } from '@voxnas/volume';
+import { VoxnasError } from '@voxnas/core';
 
 /** A checkpoint directory is missing, incomplete, or does not match the model/optimiser it is loaded into. */
 export class CheckpointError extends VoxnasError {

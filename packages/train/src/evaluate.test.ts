@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Rng, createLoader, createVolume, generatePhantomDataset, readNifti, type Volume } from '@voxnas/volume';
+import { Rng } from '@voxnas/core';
+import { createLoader, createVolume, generatePhantomDataset, readNifti, type Volume } from '@voxnas/volume';
 import { expectNoLeaks, runPythonReference, withTempDir } from '@voxnas/testing';
 import { describe, expect, it } from 'vitest';
 import { evaluateCases, segmentationValidator } from './evaluate.js';

@@ -12,7 +12,7 @@ import {
 } from '@voxnas/metrics';
 import type { Volume } from '@voxnas/volume';
 import { TrainConfigError } from './errors.js';
-import { atomicWriteFile } from './internal/atomic.js';
+import { atomicWrite } from '@voxnas/core/node';
 import { predictCase, type PredictCaseOptions } from './prediction.js';
 import type { PredictFn } from './sliding-window.js';
 import type { TrainableNetwork } from './trainer.js';
@@ -52,9 +52,9 @@ export async function evaluateCases(
   const summary = aggregateCases(results);
   if (outDir !== undefined) {
     await mkdir(outDir, { recursive: true });
-    await atomicWriteFile(join(outDir, 'metrics.json'), `${toJson({ cases: results, summary })}\n`);
-    await atomicWriteFile(join(outDir, 'metrics.csv'), casesToCsv(results));
-    await atomicWriteFile(join(outDir, 'summary.csv'), aggregateToCsv(summary));
+    await atomicWrite(join(outDir, 'metrics.json'), `${toJson({ cases: results, summary })}\n`);
+    await atomicWrite(join(outDir, 'metrics.csv'), casesToCsv(results));
+    await atomicWrite(join(outDir, 'summary.csv'), aggregateToCsv(summary));
   }
   return { cases: results, summary };
 }

@@ -7,8 +7,6 @@ export { gradientStep } from './gradient-step.js';
 export type { GradientStepOptions, GradientStepResult } from './gradient-step.js';
 export { saveCheckpoint, loadCheckpoint, resolveCheckpoint, hasCheckpoint, checkpointName } from './checkpoint.js';
 export type {
-  JsonValue,
-  RngState,
   CheckpointableNetwork,
   CheckpointState,
   SaveCheckpointOptions,

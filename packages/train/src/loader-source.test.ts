@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { join } from 'node:path';
-import { Rng, createLoader, generatePhantomDataset } from '@voxnas/volume';
+import { Rng } from '@voxnas/core';
+import { createLoader, generatePhantomDataset } from '@voxnas/volume';
 import { expectNoLeaks, withTempDir } from '@voxnas/testing';
 import { describe, expect, it } from 'vitest';
 import { TinyNet } from './internal/tiny-net.js';

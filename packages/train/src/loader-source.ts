@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import type { JsonValue } from './checkpoint.js';
+import type { JsonValue } from '@voxnas/core';
 import { CheckpointError, TrainConfigError } from './errors.js';
 import type { BatchSource, TrainBatch } from './trainer.js';
 

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { Rng } from '@voxnas/volume';
+import { Rng } from '@voxnas/core';
 import { expectClose, expectNoLeaks, runPythonReference } from '@voxnas/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { TrainConfigError } from './errors.js';

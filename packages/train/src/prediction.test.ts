@@ -1,9 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { join } from 'node:path';
-import { GeometryError, Rng, createVolume, crop, orientationCode, reorient, resample, type Volume } from '@voxnas/volume';
+import { Rng, multiplyAffine } from '@voxnas/core';
+import { GeometryError, createVolume, crop, orientationCode, reorient, resample, type Volume } from '@voxnas/volume';
 import { expectNoLeaks, runPythonReference, withTempDir } from '@voxnas/testing';
 import { describe, expect, it } from 'vitest';
-import { multiplyAffine } from './internal/affine.js';
 import { checkSameGrid, mapLabelsToGrid, predictCase } from './prediction.js';
 
 const SHAPE = [9, 7, 6] as const;

@@ -10,7 +10,7 @@ import {
   type Volume,
 } from '@voxnas/volume';
 import { TrainConfigError } from './errors.js';
-import { invertAffine, multiplyAffine } from './internal/affine.js';
+import { invertAffine, multiplyAffine } from '@voxnas/core';
 import { slidingWindowInference, type PredictFn, type SlidingWindowOptions } from './sliding-window.js';
 
 /** A voxel grid: shape `[nx, ny, nz]` and voxel → world affine (every `Volume` is one). */

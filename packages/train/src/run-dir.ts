@@ -5,9 +5,9 @@ import { mkdir, readFile, stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { JsonValue } from './checkpoint.js';
+import type { JsonValue } from '@voxnas/core';
 import { TrainConfigError } from './errors.js';
-import { atomicWriteFile } from './internal/atomic.js';
+import { atomicWrite } from '@voxnas/core/node';
 import { RunLog } from './run-log.js';
 
 /** `config.json` of a run directory: the resolved config plus everything needed to reproduce it. */
@@ -101,7 +101,7 @@ export async function openRunDir(dir: string, options: OpenRunDirOptions): Promi
     backend: tf.getBackend() ?? 'none',
     createdAt: new Date().toISOString(),
   };
-  await atomicWriteFile(configPath, `${JSON.stringify(configFile, null, 2)}\n`);
+  await atomicWrite(configPath, `${JSON.stringify(configFile, null, 2)}\n`);
   return { dir, checkpointDir, log, configFile, resumed: false };
 }
 

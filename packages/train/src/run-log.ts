@@ -1,6 +1,6 @@
 import { appendFile, readFile } from 'node:fs/promises';
-import type { JsonValue } from './checkpoint.js';
-import { atomicWriteFile } from './internal/atomic.js';
+import type { JsonValue } from '@voxnas/core';
+import { atomicWrite } from '@voxnas/core/node';
 
 /**
  * An append-only JSON-lines log (`log.jsonl` of a run directory): one JSON object per line.
@@ -43,6 +43,6 @@ export class RunLog {
    */
   async truncateFrom(step: number): Promise<void> {
     const kept = (await this.read()).filter((r) => !(typeof r.step === 'number' && r.step >= step));
-    await atomicWriteFile(this.path, kept.map((r) => `${JSON.stringify(r)}\n`).join(''));
+    await atomicWrite(this.path, kept.map((r) => `${JSON.stringify(r)}\n`).join(''));
   }
 }

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { Rng, createVolume, type Volume } from '@voxnas/volume';
+import { Rng } from '@voxnas/core';
+import { createVolume, type Volume } from '@voxnas/volume';
 import { expectClose, expectNoLeaks, runPythonReference } from '@voxnas/testing';
 import { describe, expect, it } from 'vitest';
 import { TrainConfigError } from './errors.js';

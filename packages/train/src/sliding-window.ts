@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { ShapeMismatchError, createVolume, voxelCount, type Volume } from '@voxnas/volume';
+import { ShapeMismatchError } from '@voxnas/core';
+import { createVolume, voxelCount, type Volume } from '@voxnas/volume';
 import { TrainConfigError } from './errors.js';
 
 /**

@@ -1,10 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { join } from 'node:path';
 import { BatchNorm3d, Conv3d, InstanceNorm3d, ReLU, Sequential } from '@voxnas/ops';
-import { Rng } from '@voxnas/volume';
+import { Rng } from '@voxnas/core';
 import { expectNoLeaks, withTempDir } from '@voxnas/testing';
 import { describe, expect, it } from 'vitest';
-import type { JsonValue } from './checkpoint.js';
+import type { JsonValue } from '@voxnas/core';
 import { Trainer, type BatchSource, type TrainBatch } from './trainer.js';
 
 // A real @voxnas/ops network, including BatchNorm running statistics (buffers, not trained).

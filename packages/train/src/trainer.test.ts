@@ -1,10 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Rng } from '@voxnas/volume';
+import { Rng } from '@voxnas/core';
 import { expectNoLeaks, withTempDir } from '@voxnas/testing';
 import { describe, expect, it } from 'vitest';
-import type { JsonValue } from './checkpoint.js';
+import type { JsonValue } from '@voxnas/core';
 import { CheckpointError } from './errors.js';
 import { TinyNet } from './internal/tiny-net.js';
 import type { OptimizerSpec } from './optimizer.js';

@@ -1,11 +1,10 @@
 import type * as tf from '@tensorflow/tfjs-core';
-import type { Rng } from '@voxnas/volume';
+import type { Rng, JsonValue } from '@voxnas/core';
 import {
   loadCheckpoint,
   saveCheckpoint,
   type CheckpointableNetwork,
   type CheckpointState,
-  type JsonValue,
 } from './checkpoint.js';
 import { CheckpointError, TrainConfigError } from './errors.js';
 import { gradientStep } from './gradient-step.js';

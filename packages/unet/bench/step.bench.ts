@@ -16,7 +16,7 @@ import '@tensorflow/tfjs'; // gradients
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '@voxnas/ops';
 import { medianMs, runPythonReference } from '@voxnas/testing';
-import { Rng } from '@voxnas/volume';
+import { Rng } from '@voxnas/core';
 import { TORCH_UNET_DEF } from '../src/internal/torch-unet.js';
 import { UNet } from '../src/index.js';
 

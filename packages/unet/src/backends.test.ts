@@ -2,7 +2,7 @@ import '@tensorflow/tfjs'; // gradients of every tfjs op
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '@voxnas/ops';
 import { expectClose, expectNoLeaks } from '@voxnas/testing';
-import { Rng } from '@voxnas/volume';
+import { Rng } from '@voxnas/core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { UNet, type UNetOptions } from './unet.js';
 

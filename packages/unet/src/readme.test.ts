@@ -1,7 +1,8 @@
 // The README example, verbatim apart from imports, the temp dir and assertions, so it cannot rot.
+import { saveWeights } from '@voxnas/ops/node';
 import * as tf from '@tensorflow/tfjs-core';
 import { expectNoLeaks, withTempDir } from '@voxnas/testing';
-import { Rng } from '@voxnas/volume';
+import { Rng } from '@voxnas/core';
 import { expect, it } from 'vitest';
 import { UNet, UNET_PRESETS } from './index.js';
 
@@ -14,7 +15,7 @@ it('README example', async () => {
       const [full, half] = net.applyDeepSupervision(x); // [1, 8, 12, 16, 2], [1, 4, 6, 8, 2]
       const opt = tf.train.adam(1e-3);
       opt.minimize(() => tf.mean(tf.square(net.apply(x))) as tf.Scalar, false, net.trainableVariables());
-      await net.saveWeights(dir); // model.json + weights.bin
+      await saveWeights(net, dir); // model.json + weights.bin
 
       const baseline = new UNet({ ...UNET_PRESETS.matched, rng: new Rng(2) }); // 5.6 M parameters
 

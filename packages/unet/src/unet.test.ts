@@ -1,6 +1,7 @@
+import { loadWeights, saveWeights } from '@voxnas/ops/node';
 import * as tf from '@tensorflow/tfjs-core';
 import { expectClose, expectNoLeaks, runPythonReference, withTempDir } from '@voxnas/testing';
-import { InvalidArgumentError, Rng, ShapeMismatchError } from '@voxnas/volume';
+import { InvalidArgumentError, Rng, ShapeMismatchError } from '@voxnas/core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { TORCH_UNET_DEF } from './internal/torch-unet.js';
 import { UNET_PRESETS, UNet, type UNetOptions } from './unet.js';
@@ -124,8 +125,8 @@ describe('UNet', () => {
       const a = new UNet({ rng: new Rng(1), levels: 2, baseChannels: 2, norm: 'batch' });
       const b = new UNet({ rng: new Rng(2), levels: 2, baseChannels: 2, norm: 'batch' });
       await withTempDir(async (dir) => {
-        await a.saveWeights(dir);
-        await b.loadWeights(dir);
+        await saveWeights(a, dir);
+        await loadWeights(b, dir);
       });
       for (const [i, v] of a.namedVariables().entries()) expect(Array.from(b.namedVariables()[i]!.variable.dataSync())).toEqual(Array.from(v.variable.dataSync()));
       a.dispose();

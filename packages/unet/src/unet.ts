@@ -12,7 +12,7 @@ import {
   Upsample3d,
   type Network,
 } from '@voxnas/ops';
-import { InvalidArgumentError, ShapeMismatchError, type Rng } from '@voxnas/volume';
+import { InvalidArgumentError, ShapeMismatchError, type Rng } from '@voxnas/core';
 
 /** Normalisation after each convolution. */
 export type UNetNorm = 'instance' | 'batch' | 'group' | 'none';

@@ -1,7 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { datasetError } from './datasets/dataset-error.js';
-import { InvalidArgumentError } from './errors.js';
+import { InvalidArgumentError } from '@voxnas/core';
 import { readNifti } from './read-nifti.js';
 import { allocData, createVolume, type Volume } from './volume.js';
 import { writeNifti } from './write-nifti.js';

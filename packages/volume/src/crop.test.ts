@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { boundingBox, crop, cropToForeground } from './crop.js';
-import { InvalidArgumentError, ShapeMismatchError } from './errors.js';
+import { InvalidArgumentError, ShapeMismatchError } from '@voxnas/core';
 import { arr, compareAtWorldPoints, randomVolume } from './internal/test-helpers.js';
 import { createVolume } from './volume.js';
 

@@ -1,6 +1,5 @@
-import { InvalidArgumentError, ShapeMismatchError } from './errors.js';
+import { InvalidArgumentError, ShapeMismatchError, multiplyAffine } from '@voxnas/core';
 import { shiftCopy } from './internal/grid-sample.js';
-import { mul4 } from './internal/mat4.js';
 import { createVolume } from './volume.js';
 import type { Volume } from './volume.js';
 
@@ -24,7 +23,7 @@ export function translateWindow(volume: Volume, offset: Vec3, shape: Vec3, fill:
     data,
     shape,
     channels: volume.channels,
-    affine: mul4(volume.affine, M),
+    affine: multiplyAffine(volume.affine, M),
     kind: volume.kind,
   });
 }

@@ -1,5 +1,4 @@
-export { VoxnasError, NiftiFormatError, ShapeMismatchError, GeometryError, InvalidArgumentError } from './errors.js';
-export { Rng, hashString } from './rng.js';
+export { NiftiFormatError, GeometryError } from './errors.js';
 export {
   DTYPES,
   allocData,

@@ -1,6 +1,6 @@
 import { runPythonReference } from '@voxnas/testing';
 import { describe, expect, it } from 'vitest';
-import { InvalidArgumentError } from './errors.js';
+import { InvalidArgumentError } from '@voxnas/core';
 import { arr, compareAtWorldPoints, randomVolume } from './internal/test-helpers.js';
 import { orientationCode, reorient } from './orientation.js';
 import { readNifti } from './read-nifti.js';

@@ -1,5 +1,5 @@
-import { GeometryError, InvalidArgumentError } from './errors.js';
-import { mul4, polarOrthogonal3 } from './internal/mat4.js';
+import { InvalidArgumentError, multiplyAffine, polarOrthogonal3 } from '@voxnas/core';
+import { GeometryError } from './errors.js';
 import { sampleGrid } from './internal/grid-sample.js';
 import { createVolume } from './volume.js';
 import type { Affine, Volume } from './volume.js';
@@ -139,7 +139,7 @@ export function reorient(volume: Volume, code = 'RAS'): Volume {
     data,
     shape,
     channels: volume.channels,
-    affine: mul4(volume.affine, M),
+    affine: multiplyAffine(volume.affine, M),
     kind: volume.kind,
   });
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { InvalidArgumentError } from './errors.js';
+import { InvalidArgumentError } from '@voxnas/core';
 import { arr, compareAtWorldPoints, randomVolume } from './internal/test-helpers.js';
 import { centredOffset, padOrCrop, padToMultiple } from './pad.js';
 

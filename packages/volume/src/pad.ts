@@ -1,4 +1,4 @@
-import { InvalidArgumentError } from './errors.js';
+import { InvalidArgumentError } from '@voxnas/core';
 import { translateWindow } from './crop.js';
 import type { Volume } from './volume.js';
 

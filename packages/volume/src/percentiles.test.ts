@@ -1,6 +1,6 @@
 import { expectClose, runPythonReference } from '@voxnas/testing';
 import { describe, expect, it } from 'vitest';
-import { InvalidArgumentError } from './errors.js';
+import { InvalidArgumentError } from '@voxnas/core';
 import { arr, randomVolume } from './internal/test-helpers.js';
 import { clipPercentiles, percentiles } from './percentiles.js';
 import { createVolume } from './volume.js';

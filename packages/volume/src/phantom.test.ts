@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { InvalidArgumentError } from './errors.js';
+import { InvalidArgumentError, Rng } from '@voxnas/core';
 import { generatePhantomCase } from './phantom.js';
-import { Rng } from './rng.js';
 import { spacingMm } from './volume.js';
 
 describe('generatePhantomCase', () => {

@@ -1,7 +1,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { InvalidArgumentError } from './errors.js';
-import { Rng } from './rng.js';
+import { InvalidArgumentError, Rng } from '@voxnas/core';
 import { createVolume, type Volume } from './volume.js';
 import { writeNifti } from './write-nifti.js';
 

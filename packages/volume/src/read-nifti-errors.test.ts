@@ -3,9 +3,9 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { withTempDir } from '@voxnas/testing';
 import { describe, expect, it } from 'vitest';
-import { InvalidArgumentError, NiftiFormatError } from './errors.js';
+import { InvalidArgumentError, Rng } from '@voxnas/core';
+import { NiftiFormatError } from './errors.js';
 import { decodeNifti, readNifti } from './read-nifti.js';
-import { Rng } from './rng.js';
 import { createVolume } from './volume.js';
 import { encodeNifti } from './write-nifti.js';
 

@@ -3,7 +3,8 @@ import { basename } from 'node:path';
 import { gunzip, gunzipSync } from 'node:zlib';
 import { promisify } from 'node:util';
 import { NIFTI1, NIFTI2 } from 'nifti-reader-js';
-import { InvalidArgumentError, NiftiFormatError } from './errors.js';
+import { InvalidArgumentError, determinant3 } from '@voxnas/core';
+import { NiftiFormatError } from './errors.js';
 import {
   DATATYPE_TO_DTYPE,
   DTYPE_BYTES,
@@ -17,7 +18,6 @@ import {
   NIFTI_INTENT_LABEL,
   UNSUPPORTED_DATATYPES,
 } from './internal/nifti-format.js';
-import { det3 } from './internal/mat4.js';
 import { qformToAffine } from './internal/quaternion.js';
 import { allocData, createVolume } from './volume.js';
 import type { Affine, DType, DTypeArrays, Volume, VolumeKind } from './volume.js';
@@ -464,7 +464,7 @@ function decodeUncompressed(bytes: Uint8Array, options: DecodeNiftiOptions): Nif
   }
 
   // the same rule as createVolume/validateAffine (|det| > 1e-12), reported as a format error
-  const det = det3(affine);
+  const det = determinant3(affine);
   if (!(Math.abs(det) > 1e-12) || !affine.every(Number.isFinite)) {
     const what = {
       sform: `sform (sform_code ${sformCode})`,

@@ -1,7 +1,6 @@
 import { expectClose, runPythonReference } from '@voxnas/testing';
 import { describe, expect, it } from 'vitest';
-import { InvalidArgumentError } from './errors.js';
-import { applyAffine, mul4 } from './internal/mat4.js';
+import { InvalidArgumentError, applyAffine, multiplyAffine } from '@voxnas/core';
 import { arr, randomVolume } from './internal/test-helpers.js';
 import { resample, resampleGrid, resampleTo } from './resample.js';
 import { spacingMm } from './volume.js';
@@ -162,7 +161,7 @@ describe('resample geometry', () => {
     const r = resampleGrid(v, { M, shape: [5, 6, 7], interpolation: 'nearest', fill: 99 });
     expect(r.data[0]).toBe(99); // y = -1 is outside
     expect(r.data[5]).toBe(v.data[2]); // (0,1,0) ← (2,0,0)
-    expect(Array.from(r.affine)).toEqual(Array.from(mul4(v.affine, M)));
+    expect(Array.from(r.affine)).toEqual(Array.from(multiplyAffine(v.affine, M)));
   });
 
   it('labels are never interpolated', () => {

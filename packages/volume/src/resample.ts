@@ -1,5 +1,4 @@
-import { InvalidArgumentError } from './errors.js';
-import { invertAffine, mul4 } from './internal/mat4.js';
+import { InvalidArgumentError, invertAffine, multiplyAffine } from '@voxnas/core';
 import { sampleGrid } from './internal/grid-sample.js';
 import type { Interpolation } from './internal/grid-sample.js';
 import { createVolume, spacingMm, validateAffine } from './volume.js';
@@ -83,7 +82,7 @@ function resampleOnGrid(
     data,
     shape: grid.shape,
     channels: volume.channels,
-    affine: affine ?? mul4(volume.affine, grid.M),
+    affine: affine ?? multiplyAffine(volume.affine, grid.M),
     kind: volume.kind,
   });
 }
@@ -161,6 +160,6 @@ export function resampleTo(
   options: ResampleOptions = {},
 ): Volume {
   validateAffine(target.affine, 'resampleTo');
-  const M: Affine = mul4(invertAffine(volume.affine), target.affine);
+  const M: Affine = multiplyAffine(invertAffine(volume.affine), target.affine);
   return resampleOnGrid(volume, { ...options, M, shape: target.shape }, target.affine);
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { InvalidArgumentError } from './errors.js';
+import { InvalidArgumentError } from '@voxnas/core';
 import { arr } from './internal/test-helpers.js';
 import { rescaleIntensity, windowCt } from './rescale-intensity.js';
 import { createVolume } from './volume.js';

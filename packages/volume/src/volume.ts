@@ -1,4 +1,5 @@
-import { GeometryError, InvalidArgumentError, ShapeMismatchError } from './errors.js';
+import { identityMatrix4, InvalidArgumentError, ShapeMismatchError } from '@voxnas/core';
+import { GeometryError } from './errors.js';
 
 /** The typed array that holds each voxel data type. */
 export interface DTypeArrays {
@@ -78,9 +79,7 @@ export function voxelCount(shape: readonly [number, number, number]): number {
 
 /** The identity affine (1 mm isotropic, origin at voxel 0, RAS). */
 export function identityAffine(): Affine {
-  const a = new Float64Array(16);
-  a[0] = a[5] = a[10] = a[15] = 1;
-  return a;
+  return identityMatrix4();
 }
 
 /** Options of {@link createVolume}. */

@@ -1,6 +1,6 @@
 import { expectClose, runPythonReference } from '@voxnas/testing';
 import { describe, expect, it } from 'vitest';
-import { InvalidArgumentError, ShapeMismatchError } from './errors.js';
+import { InvalidArgumentError, ShapeMismatchError } from '@voxnas/core';
 import { arr, randomVolume } from './internal/test-helpers.js';
 import { createVolume } from './volume.js';
 import { zScore } from './z-score.js';

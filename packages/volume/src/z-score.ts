@@ -1,4 +1,4 @@
-import { InvalidArgumentError } from './errors.js';
+import { InvalidArgumentError } from '@voxnas/core';
 import { allocFloatLike, checkImage, finish, groups, maskAccessor } from './internal/intensity-common.js';
 import type { Volume } from './volume.js';
 

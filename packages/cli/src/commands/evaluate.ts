@@ -3,9 +3,10 @@ import { mkdir, readFile, stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { compareMethods, toJson, type AggregateResult } from '@voxnas/metrics';
 import { checkSameGrid, evaluateCases, type EvaluationCase } from '@voxnas/train';
-import { Rng, readNifti } from '@voxnas/volume';
+import { Rng } from '@voxnas/core';
+import { readNifti } from '@voxnas/volume';
 import { ConfigError, UsageError } from '../errors.js';
-import { atomicWrite } from '../internal/atomic.js';
+import { atomicWrite } from '@voxnas/core/node';
 import { caseName, listNiftiFiles } from './predict.js';
 
 /** Flags of `voxnas evaluate --pred … --ref …`. */

@@ -1,10 +1,12 @@
+import { saveWeights } from '@voxnas/ops/node';
 import { copyFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import { WeightsFormatError, type Network } from '@voxnas/ops';
 import { createSearchSpace, genotypeCost, sampleRandomGenotype } from '@voxnas/supernet';
-import { Rng, readNifti, spacingMm } from '@voxnas/volume';
+import { Rng } from '@voxnas/core';
+import { readNifti, spacingMm } from '@voxnas/volume';
 import { ConfigError } from '../errors.js';
 import { main } from '../main.js';
 import { buildNetwork, countParameters, type NetworkSpec } from '../pipeline/network.js';
@@ -91,7 +93,7 @@ describe('voxnas export', () => {
     const net = buildNetwork(spec, new Rng(2).fork('init'));
     try {
       net.eval();
-      await net.saveWeights(join(childRun, 'model'));
+      await saveWeights(net, join(childRun, 'model'));
       const r = await runExport({ run: childRun, out: join(root, 'child-exported') });
       expect(r.card.architecture).toEqual({ kind: 'child', origin: 'random', genotype });
       expect(r.card.flops).toBe(genotypeCost(genotype, { inputShape: [1, 16, 16, 16, 2] }).flops);

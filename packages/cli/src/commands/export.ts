@@ -1,12 +1,14 @@
+import { loadWeights } from '@voxnas/ops/node';
 import { existsSync } from 'node:fs';
 import { copyFile, mkdir, readFile, readdir, rename, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { WeightsFormatError, type Network } from '@voxnas/ops';
 import { genotypeCost } from '@voxnas/supernet';
-import { Rng, orientationCode, readNifti, spacingMm } from '@voxnas/volume';
+import { Rng } from '@voxnas/core';
+import { orientationCode, readNifti, spacingMm } from '@voxnas/volume';
 import { resolveConfig, type VoxnasConfig } from '../config.js';
 import { ConfigError, UsageError } from '../errors.js';
-import { atomicWrite } from '../internal/atomic.js';
+import { atomicWrite } from '@voxnas/core/node';
 import { buildNetwork, countParameters, type NetworkSpec } from '../pipeline/network.js';
 import { NORMALIZATION } from '../pipeline/data.js';
 import { loadPlugins } from '../pipeline/plugins.js';
@@ -76,7 +78,7 @@ export async function loadNetwork(options: { specDir: string; weightsDir: string
   // The initial weights are overwritten by loadWeights; the seed only has to be fixed.
   const network = buildNetwork(spec, new Rng(0).fork('init'));
   try {
-    await network.loadWeights(options.weightsDir);
+    await loadWeights(network, options.weightsDir);
   } catch (e) {
     network.dispose();
     throw e;

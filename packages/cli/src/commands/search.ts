@@ -9,12 +9,12 @@ import {
   stringifyGenotype,
   type SamplerConfig,
 } from '@voxnas/supernet';
-import { segmentationValidator, type JsonValue } from '@voxnas/train';
-import { Rng } from '@voxnas/volume';
+import { type JsonValue, Rng } from '@voxnas/core';
+import { segmentationValidator } from '@voxnas/train';
 import { initBackend } from '@voxnas/ops';
 import { createLosses } from '@voxnas/metrics';
 import type { VoxnasConfig } from '../config.js';
-import { atomicWrite } from '../internal/atomic.js';
+import { atomicWrite } from '@voxnas/core/node';
 import { createProgress } from '../progress.js';
 import { spaceFromConfig } from '../pipeline/network.js';
 import {

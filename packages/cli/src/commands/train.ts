@@ -1,23 +1,14 @@
+import { saveWeights } from '@voxnas/ops/node';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { existsSync } from 'node:fs';
 import type { Network } from '@voxnas/ops';
 import { parseGenotype, sampleRandomGenotype, genotypeCost, validateGenotype, type Genotype } from '@voxnas/supernet';
-import {
-  Trainer,
-  evaluateCases,
-  hasCheckpoint,
-  predictCase,
-  segmentationValidator,
-  type EvaluationCase,
-  type JsonValue,
-  type OptimizerSpec,
-  type Schedule,
-} from '@voxnas/train';
-import { Rng } from '@voxnas/volume';
+import { type JsonValue, Rng } from '@voxnas/core';
+import { Trainer, evaluateCases, hasCheckpoint, predictCase, segmentationValidator, type EvaluationCase, type OptimizerSpec, type Schedule } from '@voxnas/train';
 import type { VoxnasConfig } from '../config.js';
 import { ConfigError } from '../errors.js';
-import { atomicWrite } from '../internal/atomic.js';
+import { atomicWrite } from '@voxnas/core/node';
 import { createProgress } from '../progress.js';
 import { buildNetwork, countParameters, matchedUNetSpec, spaceFromConfig, type NetworkSpec } from '../pipeline/network.js';
 import {
@@ -212,7 +203,7 @@ export async function runTrain(flags: TrainFlags, log: (line: string) => void): 
     });
     progress.end();
     if (await hasCheckpoint(run.checkpointDir, 'best')) await trainer.loadCheckpoint(run.checkpointDir, { name: 'best' });
-    await network.saveWeights(join(dir, 'model'));
+    await saveWeights(network, join(dir, 'model'));
     // Final evaluation of the best weights on the validation cases, predicted on their original grids.
     network.eval();
     await mkdir(join(dir, 'predictions'), { recursive: true });

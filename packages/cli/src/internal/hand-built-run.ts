@@ -1,8 +1,9 @@
+import { saveWeights } from '@voxnas/ops/node';
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { initBackend, type Network } from '@voxnas/ops';
-import { Rng } from '@voxnas/volume';
+import { Rng } from '@voxnas/core';
 import { resolveConfig, type VoxnasConfig } from '../config.js';
 import { prepareData } from '../pipeline/data.js';
 import { buildNetwork, type NetworkSpec } from '../pipeline/network.js';
@@ -35,6 +36,6 @@ export async function handBuiltRun(options: {
   await writeFile(join(run, 'config.json'), JSON.stringify({ format: 'voxnas-run@1', config: cfg }));
   await writeFile(join(run, 'network.json'), JSON.stringify(spec));
   const network = buildNetwork(spec, new Rng(options.weightsSeed).fork('init'));
-  await network.saveWeights(join(run, 'model'));
+  await saveWeights(network, join(run, 'model'));
   return { root, run, cfg, network };
 }

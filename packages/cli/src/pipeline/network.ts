@@ -1,7 +1,7 @@
 import type { Network } from '@voxnas/ops';
 import { ChildNetwork, createSearchSpace, validateGenotype, type Genotype, type SearchSpace } from '@voxnas/supernet';
 import { UNet, type UNetOptions } from '@voxnas/unet';
-import type { Rng } from '@voxnas/volume';
+import type { Rng } from '@voxnas/core';
 import type { VoxnasConfig } from '../config.js';
 
 /**

@@ -1,5 +1,4 @@
-import { existsSync } from 'node:fs';
-import { readFileSync, unlinkSync } from 'node:fs';
+import { existsSync, readFileSync, unlinkSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { initBackend } from '@voxnas/ops';

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { expectClose, expectNoLeaks } from '@voxnas/testing';
-import { Rng } from '@voxnas/volume';
+import { Rng } from '@voxnas/core';
 import { describe, expect, it } from 'vitest';
 import { nativeStatus, registerNativeKernels } from '../native-kernels.js';
 import { accel } from '../internal/state.js';

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { expectNoLeaks } from '@voxnas/testing';
-import { Rng } from '@voxnas/volume';
+import { Rng } from '@voxnas/core';
 import { describe, expect, it } from 'vitest';
 import { both, randn } from './test-support.js';
 

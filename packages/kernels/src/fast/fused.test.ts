@@ -1,7 +1,7 @@
 import '@tensorflow/tfjs'; // registers tfjs's gradients (tfjs-core's Node build has none)
 import * as tf from '@tensorflow/tfjs-core';
 import { expectClose, expectNoLeaks } from '@voxnas/testing';
-import { InvalidArgumentError, Rng } from '@voxnas/volume';
+import { InvalidArgumentError, Rng } from '@voxnas/core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { nativeStatus, registerNativeKernels } from '../native-kernels.js';
 import { accel } from '../internal/state.js';

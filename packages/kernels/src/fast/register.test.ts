@@ -1,7 +1,7 @@
 import '@tensorflow/tfjs'; // registers tfjs's gradients (tfjs-core's Node build has none)
 import * as tf from '@tensorflow/tfjs-core';
 import { expectClose, expectNoLeaks } from '@voxnas/testing';
-import { Rng } from '@voxnas/volume';
+import { Rng } from '@voxnas/core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { fastKernelStatus, registerFastAtImport, registerFastKernels, unregisterFastKernels } from './register.js';
 import { randn, withOriginalKernels } from './test-support.js';

@@ -1,6 +1,6 @@
 // Helpers for the fast-kernel tests (not exported from the package).
 import * as tf from '@tensorflow/tfjs-core';
-import type { Rng } from '@voxnas/volume';
+import type { Rng } from '@voxnas/core';
 import { registerFastKernels, unregisterFastKernels } from './register.js';
 
 /** Runs `fn` with tfjs-backend-cpu's own kernels, then re-registers the fast ones. */

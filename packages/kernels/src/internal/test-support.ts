@@ -1,6 +1,6 @@
 // Helpers for this package's tests (not exported).
 import * as tf from '@tensorflow/tfjs-core';
-import type { Rng } from '@voxnas/volume';
+import type { Rng } from '@voxnas/core';
 import { nativeStatus, registerNativeKernels, unregisterNativeKernels } from '../native-kernels.js';
 
 /**

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import type { Rng } from '@voxnas/volume';
+import type { Rng } from '@voxnas/core';
 
 /**
  * A two-level "U-Net-like" network built directly from tfjs-core ops, for parity tests and the

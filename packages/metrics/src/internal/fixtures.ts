@@ -1,5 +1,5 @@
 /** Mask builders shared by tests and the benchmark (never exported from the package). */
-import type { Rng } from '@voxnas/volume';
+import type { Rng } from '@voxnas/core';
 
 export type Shape3 = readonly [number, number, number];
 

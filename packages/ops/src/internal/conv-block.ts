@@ -1,5 +1,5 @@
 import type * as tf from '@tensorflow/tfjs-core';
-import type { Rng } from '@voxnas/volume';
+import type { Rng } from '@voxnas/core';
 import { ReLU } from '../modules/activation.js';
 import { Conv3d } from '../modules/conv3d.js';
 import { InstanceNorm3d } from '../modules/norm.js';

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import type { Rng } from '@voxnas/volume';
+import type { Rng } from '@voxnas/core';
 import { heNormal, type Initializer } from '../init.js';
 import { checkNdhwc, triple } from '../internal/validate.js';
 import { Module } from '../module.js';

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import type { Rng } from '@voxnas/volume';
+import type { Rng } from '@voxnas/core';
 import { checkNdhwc } from '../internal/validate.js';
 import { Module } from '../module.js';
 import { pool3d, type Pool3dOptions } from '../primitives/pool3d.js';

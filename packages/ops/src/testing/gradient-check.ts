@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 // tfjs-core registers no gradients itself; see internal/gradients.ts.
 import '#tfjs-gradients';
-import { Rng } from '@voxnas/volume';
+import { Rng } from '@voxnas/core';
 
 /** Options of `checkGradients`. */
 export interface GradientCheckOptions {

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { Rng } from '@voxnas/volume';
+import { Rng } from '@voxnas/core';
 import { describe, expect, it } from 'vitest';
 // Imported by package name, so the published testing entry shares the main entry's registry and error classes.
 import {

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Rng } from '@voxnas/volume';
+import type { Rng } from '@voxnas/core';
 
 /**
  * Test-only network with the `Network` shape of `@voxnas/ops` (apply / namedVariables / train /

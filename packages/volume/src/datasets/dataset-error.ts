@@ -1,4 +1,4 @@
-import { VoxnasError } from '../errors.js';
+import { VoxnasError } from '@voxnas/core';
 
 /** One problem found while opening or validating a dataset, named by case id (or '<dataset>'). */
 export interface DatasetProblem {

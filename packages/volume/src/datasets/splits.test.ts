@@ -2,7 +2,7 @@ import { withTempDir } from '@voxnas/testing';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { InvalidArgumentError } from '../errors.js';
+import { InvalidArgumentError } from '@voxnas/core';
 import { DatasetError } from './dataset-error.js';
 import { createSplits, readSplits, writeSplits } from './splits.js';
 

@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readFile, rename, writeFile } from 'node:fs/promises';
-import { InvalidArgumentError } from '../errors.js';
-import { Rng } from '../rng.js';
+import { InvalidArgumentError, Rng } from '@voxnas/core';
 import { DatasetError, datasetError } from './dataset-error.js';
 
 /** k-fold cross-validation splits, as saved in `splits.json`. */

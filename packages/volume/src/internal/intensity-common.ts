@@ -1,5 +1,5 @@
 /** Shared plumbing of the intensity functions. Internal. */
-import { InvalidArgumentError, ShapeMismatchError } from '../errors.js';
+import { InvalidArgumentError, ShapeMismatchError } from '@voxnas/core';
 import { createVolume } from '../volume.js';
 import type { DTypeArrays, Volume } from '../volume.js';
 

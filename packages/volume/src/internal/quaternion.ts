@@ -2,7 +2,7 @@
  * Quaternion ↔ rotation matrix conversions exactly as nibabel's `nibabel.quaternions` (fillpositive,
  * quat2mat, mat2quat), used for the NIfTI qform. Matrices are 3×3 row-major.
  */
-import { polarOrthogonal3, det3 } from './mat4.js';
+import { polarOrthogonal3, determinant3 } from '@voxnas/core';
 
 const FLOAT_EPS = 2.220446049250313e-16;
 /** nibabel's Nifti1Header.quaternion_threshold = -finfo(float32).eps * 3 */
@@ -159,7 +159,7 @@ export function affineToQform(a: ArrayLike<number>): QformParams {
   let qfac: 1 | -1 = 1;
   const R4 = new Float64Array(16);
   for (let i = 0; i < 3; i++) for (let j = 0; j < 3; j++) R4[i * 4 + j] = R[i * 3 + j]!;
-  if (!(det3(R4) > 0)) {
+  if (!(determinant3(R4) > 0)) {
     qfac = -1;
     R[2] = -R[2]!;
     R[5] = -R[5]!;

@@ -1,6 +1,5 @@
 /** Helpers for this package's tests only (not exported from index.ts). */
-import { invertAffine } from './mat4.js';
-import { Rng } from '../rng.js';
+import { invertAffine, Rng } from '@voxnas/core';
 import { allocData, createVolume } from '../volume.js';
 import type { DType, Volume, VolumeKind } from '../volume.js';
 

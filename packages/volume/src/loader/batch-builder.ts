@@ -1,6 +1,5 @@
 import { openDataset, type Dataset, type LoadedCase } from '../datasets/dataset.js';
-import { InvalidArgumentError } from '../errors.js';
-import { Rng } from '../rng.js';
+import { InvalidArgumentError, Rng } from '@voxnas/core';
 import type { Volume } from '../volume.js';
 import { extractPatch } from '../sampling/grid.js';
 import { createLabelIndex, type LabelIndex } from '../sampling/label-index.js';

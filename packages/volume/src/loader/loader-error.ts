@@ -1,4 +1,4 @@
-import { VoxnasError } from '../errors.js';
+import { VoxnasError } from '@voxnas/core';
 
 /** The prefetching loader failed: a worker crashed, a batch could not be built, or it was used after close. */
 export class LoaderError extends VoxnasError {

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { openDataset } from '../datasets/dataset.js';
 import { DatasetError } from '../datasets/dataset-error.js';
 import { writeFoldersFixture, writeNnunetFixture } from '../datasets/internal/fixtures.js';
-import { InvalidArgumentError } from '../errors.js';
+import { InvalidArgumentError } from '@voxnas/core';
 import { generatePhantomDataset } from '../phantom.js';
 import { extractPatch } from '../sampling/grid.js';
 import { replay } from '../transforms/replay.js';

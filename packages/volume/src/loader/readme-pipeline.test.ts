@@ -13,9 +13,9 @@ import {
   randomGamma,
   randomSpatial,
   replay,
-  Rng,
   writeSplits,
 } from '../index.js';
+import { Rng } from '@voxnas/core';
 
 describe('README: data pipeline', () => {
   it('runs the example', async () => {

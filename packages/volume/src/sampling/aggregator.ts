@@ -1,4 +1,4 @@
-import { InvalidArgumentError, ShapeMismatchError } from '../errors.js';
+import { InvalidArgumentError, ShapeMismatchError } from '@voxnas/core';
 
 type Vec3 = [number, number, number];
 

@@ -1,7 +1,6 @@
 import { runPythonReference } from '@voxnas/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ShapeMismatchError } from '../errors.js';
-import { Rng } from '../rng.js';
+import { ShapeMismatchError, Rng } from '@voxnas/core';
 import { createVolume } from '../volume.js';
 import { createPatchAggregator, gaussianWeights } from './aggregator.js';
 import { extractPatch, gridPatchStarts } from './grid.js';

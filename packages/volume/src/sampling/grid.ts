@@ -1,4 +1,4 @@
-import { InvalidArgumentError } from '../errors.js';
+import { InvalidArgumentError } from '@voxnas/core';
 import { allocData, createVolume, type Volume } from '../volume.js';
 
 type Vec3 = [number, number, number];

@@ -1,4 +1,4 @@
-import { InvalidArgumentError } from '../errors.js';
+import { InvalidArgumentError } from '@voxnas/core';
 import type { Volume } from '../volume.js';
 
 /** Voxel indices of every label value of a label volume, built once per case for patch sampling. */

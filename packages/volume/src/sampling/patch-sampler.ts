@@ -1,5 +1,5 @@
-import { InvalidArgumentError } from '../errors.js';
-import type { Rng } from '../rng.js';
+import { InvalidArgumentError } from '@voxnas/core';
+import type { Rng } from '@voxnas/core';
 import type { LabelIndex } from './label-index.js';
 
 type Vec3 = [number, number, number];

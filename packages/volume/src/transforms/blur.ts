@@ -1,4 +1,4 @@
-import { InvalidArgumentError } from '../errors.js';
+import { InvalidArgumentError } from '@voxnas/core';
 import { alongAxis, mapImageChannels } from './internal/images.js';
 import type { Subject, Transform } from './subject.js';
 

@@ -1,4 +1,4 @@
-import { InvalidArgumentError } from '../errors.js';
+import { InvalidArgumentError } from '@voxnas/core';
 import { createVolume } from '../volume.js';
 import { identityMap, warp } from './internal/warp.js';
 import { mapVolumes, type Subject, type Transform } from './subject.js';

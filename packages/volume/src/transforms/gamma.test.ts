@@ -1,6 +1,6 @@
 import { runPythonReference } from '@voxnas/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { Rng } from '../rng.js';
+import { Rng } from '@voxnas/core';
 import { gamma, randomGamma } from './gamma.js';
 import { transformContract } from './internal/contract.js';
 import { testSubject, toPy } from './internal/fixtures.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Rng } from '../rng.js';
+import { Rng } from '@voxnas/core';
 import { transformContract } from './internal/contract.js';
 import { testSubject } from './internal/fixtures.js';
 import { noise, randomNoise } from './noise.js';

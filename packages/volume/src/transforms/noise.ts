@@ -1,5 +1,4 @@
-import { InvalidArgumentError } from '../errors.js';
-import { Rng } from '../rng.js';
+import { InvalidArgumentError, Rng } from '@voxnas/core';
 import { mapImageChannels } from './internal/images.js';
 import type { Subject, Transform } from './subject.js';
 

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { InvalidArgumentError } from '../errors.js';
-import { Rng } from '../rng.js';
+import { InvalidArgumentError, Rng } from '@voxnas/core';
 import { createVolume } from '../volume.js';
 import { randomFlip } from './flip.js';
 import { randomGamma } from './gamma.js';

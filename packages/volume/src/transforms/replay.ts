@@ -1,4 +1,4 @@
-import { InvalidArgumentError } from '../errors.js';
+import { InvalidArgumentError } from '@voxnas/core';
 import { BLUR_OPS } from './blur.js';
 import { BRIGHTNESS_CONTRAST_OPS } from './brightness-contrast.js';
 import { FLIP_OPS } from './flip.js';

@@ -1,7 +1,6 @@
 import { runPythonReference } from '@voxnas/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { InvalidArgumentError } from '../errors.js';
-import { Rng } from '../rng.js';
+import { InvalidArgumentError, Rng } from '@voxnas/core';
 import { transformContract } from './internal/contract.js';
 import { testSubject, toPy } from './internal/fixtures.js';
 import { invert } from './replay.js';

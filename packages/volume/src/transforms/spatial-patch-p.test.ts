@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Rng } from '../rng.js';
+import { Rng } from '@voxnas/core';
 import { createVolume } from '../volume.js';
 import { extractPatch } from '../sampling/grid.js';
 import { compose, createSubject } from './subject.js';

@@ -1,5 +1,5 @@
-import { InvalidArgumentError } from '../errors.js';
-import type { Rng } from '../rng.js';
+import { InvalidArgumentError } from '@voxnas/core';
+import type { Rng } from '@voxnas/core';
 import { createVolume, type Volume } from '../volume.js';
 import { linearPart, mat3Inv, mat3Mul, translatedAffine, warp } from './internal/warp.js';
 import { mapVolumes, type Subject, type Transform } from './subject.js';

@@ -1,5 +1,5 @@
-import { InvalidArgumentError } from '../errors.js';
-import type { Rng } from '../rng.js';
+import { InvalidArgumentError } from '@voxnas/core';
+import type { Rng } from '@voxnas/core';
 import type { Volume } from '../volume.js';
 
 /** One recorded augmentation step: the transform's name and the JSON parameters it drew (`null` = skipped). */

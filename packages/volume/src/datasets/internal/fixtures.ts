@@ -1,7 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { generatePhantomCase } from '../../phantom.js';
-import { Rng } from '../../rng.js';
+import { Rng } from '@voxnas/core';
 import { createVolume } from '../../volume.js';
 import { writeNifti } from '../../write-nifti.js';
 

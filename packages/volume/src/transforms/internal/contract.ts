@@ -1,5 +1,5 @@
 import { expect, it } from 'vitest';
-import { Rng } from '../../rng.js';
+import { Rng } from '@voxnas/core';
 import { replay } from '../replay.js';
 import { compose, createSubject, type Subject, type Transform } from '../subject.js';
 import { labelSet, testSubject } from './fixtures.js';

@@ -1,4 +1,4 @@
-import { Rng } from '../../rng.js';
+import { Rng } from '@voxnas/core';
 import { createVolume, type Volume } from '../../volume.js';
 import { createSubject, type Subject } from '../subject.js';
 

@@ -1,19 +1,31 @@
-/** Small dense 4×4 / 3×3 helpers on row-major Float64Array(16). Internal: no input validation. */
+/**
+ * Small dense 4×4 and 3×3 matrix maths on row-major arrays: the affine algebra of volume geometry
+ * (voxel → world matrices; docs/conventions.md "Geometry"). No input validation: callers pass 16 (or 9) finite
+ * numbers; public functions of other packages validate first.
+ */
 
-export type Mat4 = Float64Array;
+/** A row-major 4×4 matrix. */
+export type Matrix4 = Float64Array;
 
-export function mat4(values: ArrayLike<number>): Mat4 {
-  return Float64Array.from(values);
-}
-
-export function identity4(): Mat4 {
+/**
+ * The 4×4 identity.
+ *
+ * @example
+ * identityMatrix4()[5]; // 1
+ */
+export function identityMatrix4(): Matrix4 {
   const m = new Float64Array(16);
   m[0] = m[5] = m[10] = m[15] = 1;
   return m;
 }
 
-/** a · b */
-export function mul4(a: ArrayLike<number>, b: ArrayLike<number>): Mat4 {
+/**
+ * The product `a · b` of two row-major 4×4 matrices (apply `b` first, then `a`).
+ *
+ * @example
+ * multiplyAffine(a, identityMatrix4()); // equals a
+ */
+export function multiplyAffine(a: ArrayLike<number>, b: ArrayLike<number>): Matrix4 {
   const o = new Float64Array(16);
   for (let i = 0; i < 4; i++) {
     for (let j = 0; j < 4; j++) {
@@ -25,8 +37,14 @@ export function mul4(a: ArrayLike<number>, b: ArrayLike<number>): Mat4 {
   return o;
 }
 
-/** Inverse of an affine 4×4 (last row 0 0 0 1) via the 3×3 inverse; exact for permutation/flip matrices. */
-export function invertAffine(a: ArrayLike<number>): Mat4 {
+/**
+ * Inverse of an affine 4×4 (last row 0 0 0 1) through its 3×3 inverse; exact for permutation and
+ * flip matrices (no −0).
+ *
+ * @example
+ * multiplyAffine(a, invertAffine(a)); // ≈ identity
+ */
+export function invertAffine(a: ArrayLike<number>): Matrix4 {
   const [m00, m01, m02, t0, m10, m11, m12, t1, m20, m21, m22, t2] = [
     a[0]!,
     a[1]!,
@@ -65,7 +83,8 @@ export function invertAffine(a: ArrayLike<number>): Mat4 {
   return o;
 }
 
-export function det3(a: ArrayLike<number>): number {
+/** Determinant of the 3×3 part of a row-major 4×4 matrix. */
+export function determinant3(a: ArrayLike<number>): number {
   return (
     a[0]! * (a[5]! * a[10]! - a[6]! * a[9]!) -
     a[1]! * (a[4]! * a[10]! - a[6]! * a[8]!) +
@@ -73,7 +92,12 @@ export function det3(a: ArrayLike<number>): number {
   );
 }
 
-/** Applies an affine to a point. */
+/**
+ * Applies an affine to a point: `a · [p, 1]`.
+ *
+ * @example
+ * applyAffine(affine, [0, 0, 0]); // the world position of voxel (0, 0, 0)
+ */
 export function applyAffine(
   a: ArrayLike<number>,
   p: readonly [number, number, number],
@@ -85,14 +109,14 @@ export function applyAffine(
   ];
 }
 
-/** Column norms of the 3×3 part (voxel sizes). */
+/** Column norms of the 3×3 part of a 4×4 affine (the voxel sizes along i, j, k). */
 export function columnNorms(a: ArrayLike<number>): [number, number, number] {
   const c = (j: number) => Math.hypot(a[j]!, a[4 + j]!, a[8 + j]!);
   return [c(0), c(1), c(2)];
 }
 
-/** 3×3 (row-major, 9 entries) helpers. */
-export function mul3(a: ArrayLike<number>, b: ArrayLike<number>): Float64Array {
+/** Product of two row-major 3×3 matrices (9 entries each). */
+export function multiplyMatrix3(a: ArrayLike<number>, b: ArrayLike<number>): Float64Array {
   const o = new Float64Array(9);
   for (let i = 0; i < 3; i++) {
     for (let j = 0; j < 3; j++)
@@ -101,11 +125,13 @@ export function mul3(a: ArrayLike<number>, b: ArrayLike<number>): Float64Array {
   return o;
 }
 
-export function transpose3(a: ArrayLike<number>): Float64Array {
+/** Transpose of a row-major 3×3 matrix. */
+export function transposeMatrix3(a: ArrayLike<number>): Float64Array {
   return Float64Array.from([a[0]!, a[3]!, a[6]!, a[1]!, a[4]!, a[7]!, a[2]!, a[5]!, a[8]!]);
 }
 
-export function inv3(a: ArrayLike<number>): Float64Array {
+/** Inverse of a non-singular row-major 3×3 matrix. */
+export function invertMatrix3(a: ArrayLike<number>): Float64Array {
   const m = new Float64Array(16);
   for (let i = 0; i < 3; i++) for (let j = 0; j < 3; j++) m[i * 4 + j] = a[i * 3 + j]!;
   m[15] = 1;
@@ -130,7 +156,7 @@ export function inv3(a: ArrayLike<number>): Float64Array {
 export function polarOrthogonal3(r: ArrayLike<number>): Float64Array {
   let x = Float64Array.from(r as ArrayLike<number>);
   for (let it = 0; it < 100; it++) {
-    const xinvT = transpose3(inv3(x));
+    const xinvT = transposeMatrix3(invertMatrix3(x));
     const fro = (m: Float64Array) => Math.sqrt(m.reduce((s, v) => s + v * v, 0));
     const g = Math.sqrt(fro(xinvT) / fro(x));
     const next = new Float64Array(9);

@@ -1,10 +1,16 @@
 import { InvalidArgumentError } from './errors.js';
 
+/** The state of one {@link Rng} stream, as `getState()` returns it (JSON, saved in checkpoints). */
+export type RngState = {
+  words: number[];
+  spareNormal: number | null;
+};
+
 /**
  * Seeded pseudo-random generator (xoshiro128**, seeded through splitmix32). Its whole state is a
  * `Uint32Array(4)`, saved by `getState` and restored by `setState`, so checkpoints can resume every
  * stream exactly. `fork(name)` derives an independent child stream from the parent's *seed* and the
- * name, so adding a stream never shifts the others (DESIGN.md "Randomness").
+ * name, so adding a stream never shifts the others (docs/conventions.md "Randomness").
  *
  * @example
  * const root = new Rng(42);
@@ -101,12 +107,12 @@ export class Rng {
   }
 
   /** Snapshot of the state (5 uint32: 4 generator words + cached-normal flag packed separately). */
-  getState(): { words: number[]; spareNormal: number | null } {
+  getState(): RngState {
     return { words: Array.from(this.s), spareNormal: this.spareNormal };
   }
 
   /** Restores a snapshot taken by `getState`. */
-  setState(state: { words: readonly number[]; spareNormal: number | null }): void {
+  setState(state: Readonly<RngState>): void {
     if (state.words.length !== 4) {
       throw new InvalidArgumentError(`Rng.setState: expected 4 state words, got ${state.words.length}`);
     }

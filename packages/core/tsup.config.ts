@@ -1,0 +1,3 @@
+import { voxnasTsup } from '../../tsup.base';
+
+export default voxnasTsup({ entry: { index: 'src/index.ts', 'node/index': 'src/node/index.ts' } });
