@@ -1,0 +1,16 @@
+/**
+ * @voxnas/browser-testing/page: helpers for code running inside the browser test page.
+ */
+export {
+  tf,
+  useBackend,
+  configuredBackend,
+  webgpuAdapter,
+  type AdapterSummary,
+  type UseBackendOptions,
+} from './backend.js';
+export { runOn, compareBackends, relMaxDiff, type HostTensor, type BackendComparison } from './compare.js';
+export { screenshot, record, resetRecord, takePageEvents } from './harness.js';
+export type { PageEvents, ScreenshotInfo } from '../commands.js';
+export { SeededRandom, normalArray } from './rng.js';
+export type { BrowserBackend } from '../backends.js';
