@@ -6,11 +6,13 @@
 import { beforeAll, describe, expect, test } from 'vitest';
 import {
   compareBackends,
+  normalArray,
   record,
   resetRecord,
   runOn,
   takePageEvents,
   tf,
+  useBackend,
   type BrowserBackend,
 } from '../page/index.js';
 import { ADJOINT_CASES, OP_CASES, type KnownFailure } from './cases.js';
@@ -104,4 +106,52 @@ describe('resize gradients by the adjoint identity <f(x), dy> = <x, dx>', () => 
       expect(result).toEqual(c.expected);
     });
   }
+});
+
+describe('what tfjs 4.22 does not offer (throws on both backends)', () => {
+  const x = () => tf.tensor5d(normalArray(2 * 5 * 6 * 7 * 3, 71), [2, 5, 6, 7, 3]);
+  const missing: { name: string; message: RegExp; fn: () => unknown }[] = [
+    {
+      name: 'gradient of conv3d with dilation 2',
+      message: /dilation/i,
+      fn: () => {
+        const w = tf.ones([3, 3, 3, 3, 4]) as tf.Tensor5D;
+        return tf.grad((t: tf.Tensor) => tf.conv3d(t as tf.Tensor5D, w, 1, 'same', 'NDHWC', [2, 2, 2]))(x());
+      },
+    },
+    {
+      name: 'gradient of conv3dTranspose',
+      message: /gradient/i,
+      fn: () => {
+        const w = tf.ones([3, 3, 3, 2, 3]) as tf.Tensor5D;
+        return tf.grad((t: tf.Tensor) =>
+          tf.conv3dTranspose(t as tf.Tensor5D, w, [2, 10, 12, 14, 2], 2, 'same'),
+        )(x());
+      },
+    },
+    {
+      name: 'tile on rank 8 with its gradient (nearest 3-D upsampling by reshape + tile)',
+      message: /rank-8|rank 8|not implemented/i,
+      fn: () =>
+        tf.grad((t: tf.Tensor) => tf.tile(tf.reshape(t, [2, 5, 1, 6, 1, 7, 1, 3]), [1, 1, 2, 1, 2, 1, 2, 1]))(
+          x(),
+        ),
+    },
+  ];
+  for (const backend of ['cpu', 'webgpu'] as const) {
+    for (const m of missing) {
+      test(`${backend}: ${m.name}`, async () => {
+        await useBackend(backend);
+        expect(() => tf.tidy(() => m.fn() as tf.Tensor)).toThrow(m.message);
+      });
+    }
+  }
+  test('webgpu: rank-8 broadcasting (nearest 3-D upsampling by reshape + broadcast multiply)', async () => {
+    await useBackend('webgpu');
+    const f = () =>
+      tf.tidy(() =>
+        tf.mul(tf.reshape(x(), [2, 5, 1, 6, 1, 7, 1, 3]), tf.ones([1, 1, 2, 1, 2, 1, 2, 1])).dataSync(),
+      );
+    expect(f).toThrow(/rank 8 is not yet supported/);
+  });
 });

@@ -3,7 +3,7 @@
  * the CPU through a Vulkan emulator): these numbers are no speed claim for a real GPU.
  */
 import { beforeAll, expect, test } from 'vitest';
-import { normalArray, record, resetRecord, tf, useBackend } from '../page/index.js';
+import { backendInitMs, normalArray, record, resetRecord, tf, useBackend } from '../page/index.js';
 
 beforeAll(async () => {
   await resetRecord('facts-timing');
@@ -48,6 +48,7 @@ test('WebGPU device creation and the first ops (shader compile) on SwiftShader',
   const row = {
     name: 'webgpu first ops',
     deviceMs,
+    tfjsBackendInitMs: backendInitMs('webgpu'),
     conv3dFirstMs: first,
     conv3dSecondMs: second,
     addNFirstMs: firstAdd,

@@ -30,10 +30,19 @@ export async function useBackend(
 ): Promise<BrowserBackend> {
   if (name === 'webgpu') tf.env().set('WEBGPU_CPU_FORWARD', cpuForward);
   if (tf.getBackend() === name) return name;
+  const t0 = performance.now();
   const ok = await tf.setBackend(name);
   if (!ok) throw new Error(`tfjs backend ${name} failed to initialise in this page`);
   await tf.ready();
+  if (!initTimes.has(name)) initTimes.set(name, performance.now() - t0);
   return name;
+}
+
+const initTimes = new Map<BrowserBackend, number>();
+
+/** Milliseconds the first `useBackend(name)` in this page spent creating the backend (webgpu: adapter + device). */
+export function backendInitMs(name: BrowserBackend): number | undefined {
+  return initTimes.get(name);
 }
 
 /** What `navigator.gpu.requestAdapter()` returns here, or null when WebGPU is unavailable. */

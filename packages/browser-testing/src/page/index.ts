@@ -4,6 +4,7 @@
 export {
   tf,
   useBackend,
+  backendInitMs,
   configuredBackend,
   webgpuAdapter,
   type AdapterSummary,
