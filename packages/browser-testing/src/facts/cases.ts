@@ -355,6 +355,19 @@ export function upsample3d(t: tf.Tensor, kind: 'bilinear' | 'nearest', halfPixel
   return tf.reshape(dd, [n, 2 * d, 2 * h, 2 * w, c]);
 }
 
+/** Nearest ×2 along D, H and W by duplicating each slice with concat on a new axis (rank 6), no resize op. */
+export function nearestByConcat(t: tf.Tensor): tf.Tensor {
+  let y = t;
+  for (const axis of [1, 2, 3]) {
+    const e = tf.expandDims(y, axis + 1);
+    const doubled = tf.concat([e, e], axis + 1);
+    const shape = [...y.shape];
+    shape[axis] = shape[axis]! * 2;
+    y = tf.reshape(doubled, shape);
+  }
+  return y;
+}
+
 function resizeCases(): OpCase[] {
   const [n, d, h, w, c] = X_SHAPE as [number, number, number, number, number];
   const x = input(X_SHAPE);
@@ -383,6 +396,12 @@ function resizeCases(): OpCase[] {
       outputs: ['y'],
       inputs: [x],
       fn: (a) => upsample3d(a!, 'nearest'),
+    },
+    {
+      name: 'nearest ×2 3-D upsampling by expandDims + concat per axis (no resize op), forward and gradient',
+      outputs: ['y', 'dx'],
+      inputs: [x, input([n, 2 * d, 2 * h, 2 * w, c])],
+      fn: (a, g) => [nearestByConcat(a!), ...tf.grads((t: tf.Tensor) => nearestByConcat(t))([a!], g)],
     },
   ];
 }
@@ -448,6 +467,13 @@ function adjointCases(): AdjointCase[] {
   }
   const x5 = input(X_SHAPE);
   const dy5 = input([2, 10, 12, 14, 3]);
+  out.push({
+    name: 'nearest ×2 3-D upsampling gradient by expandDims + concat per axis, [2,5,6,7,3]',
+    x: x5,
+    dy: dy5,
+    f: nearestByConcat,
+    expected: OK,
+  });
   for (const halfPixel of [false, true]) {
     for (const kind of ['bilinear', 'nearest'] as const) {
       out.push({
