@@ -1,7 +1,7 @@
 // Writes the atlas task used by the transfer example as an MSD dataset and prints its report (JSON):
 // Colin27 T1 + AAL deep grey structures from Debian's mricron-data, one case per hemisphere.
 // Usage: node --import tsx --conditions=@voxnas/source build-task.ts <out-dir> [human|macaque]
-import { buildAtlasTask, HUMAN_DEEP_GREY, MACAQUE_BASAL_GANGLIA } from '@voxnas/volume';
+import { buildAtlasTask, HUMAN_DEEP_GREY, MACAQUE_BASAL_GANGLIA } from '@voxnas/datasets';
 
 const [outDir, which = 'human'] = process.argv.slice(2);
 if (!outDir) {

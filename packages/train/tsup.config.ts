@@ -1,5 +1,7 @@
 import { voxnasTsup } from '../../tsup.base';
 
-// `#tfjs-gradients` is this package's own import map (package.json "imports"): keep it a runtime
-// import so Node resolves it to @tensorflow/tfjs and bundlers to tfjs-core's register_all_gradients.
-export default voxnasTsup({ external: ['#tfjs-gradients'] });
+// '@voxnas/train' stays external so the node entry shares the main entry's classes.
+export default voxnasTsup({
+  entry: { index: 'src/index.ts', 'node/index': 'src/node/index.ts' },
+  external: ['@voxnas/train', '#tfjs-gradients'],
+});

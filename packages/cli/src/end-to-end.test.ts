@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { readNifti } from '@voxnas/volume';
+import { readNifti } from '@voxnas/volume/node';
 import { withTempDir } from '@voxnas/testing';
 import { describe, expect, it } from 'vitest';
 import { runCli } from './internal/run-cli.js';

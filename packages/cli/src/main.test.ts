@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { createVolume, writeNifti } from '@voxnas/volume';
+import { writeNifti } from '@voxnas/volume/node';
+import { createVolume } from '@voxnas/volume';
 import { withTempDir } from '@voxnas/testing';
 import { join } from 'node:path';
 import { main } from './main.js';

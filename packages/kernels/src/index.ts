@@ -1,6 +1,5 @@
-import { registerAtImport } from './native-kernels.js';
-import { registerFastAtImport } from './fast/index.js';
-
+// Importing this package registers nothing: call registerNativeKernels() / registerFastKernels()
+// (initBackend of @voxnas/ops does both).
 export {
   nativeStatus,
   registerNativeKernels,
@@ -15,5 +14,3 @@ export { InvalidArgumentError } from './errors.js';
 export { fastKernelStatus, registerFastKernels, unregisterFastKernels } from './fast/index.js';
 export type { FastKernelStatus } from './fast/index.js';
 
-registerAtImport();
-registerFastAtImport();

@@ -28,7 +28,12 @@ let originalGrad: tf.GradConfig | undefined;
  * import { nativeStatus } from '@voxnas/kernels';
  * console.log(nativeStatus.loaded ? `oneDNN on ${nativeStatus.threads} threads` : nativeStatus.reason);
  */
-export const nativeStatus: NativeStatus = { loaded: false, kernels: [], threads: 1 };
+export const nativeStatus: NativeStatus = {
+  loaded: false,
+  kernels: [],
+  threads: 1,
+  reason: 'not registered: call registerNativeKernels() (initBackend of @voxnas/ops does)',
+};
 
 function setStatus(s: NativeStatus): NativeStatus {
   nativeStatus.loaded = s.loaded;
@@ -141,17 +146,3 @@ export function setNativeThreads(n: number): void {
   if (nativeStatus.loaded) nativeStatus.threads = addon.getNumThreads();
 }
 
-/** Registration done at import. */
-export function registerAtImport(): void {
-  if (process.env.VOXNAS_BACKEND === 'cpu') {
-    registerGradientOnce(); // a gradient, not a kernel: dilated conv3d stays trainable
-    setStatus({
-      loaded: false,
-      kernels: [],
-      threads: 1,
-      reason: 'VOXNAS_BACKEND=cpu requests the JavaScript kernels; call registerNativeKernels() to override',
-    });
-    return;
-  }
-  registerNativeKernels();
-}

@@ -7,6 +7,7 @@ import { nativeStatus, registerNativeKernels, setNativeThreads, unregisterNative
 it('README example', () =>
   expectNoLeaks(async () => {
     await tf.setBackend('cpu');
+    registerNativeKernels(); // importing the package registers nothing; initBackend of @voxnas/ops calls this
     console.log(nativeStatus.loaded ? `oneDNN: ${nativeStatus.kernels.join(', ')}` : nativeStatus.reason);
     setNativeThreads(2); // default: every core (or OMP_NUM_THREADS)
 

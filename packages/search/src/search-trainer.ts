@@ -1,5 +1,6 @@
 import { type JsonValue } from '@voxnas/core';
-import { Optimizer, Trainer, gradientStep, type BatchSource, type LossFn, type OptimizerSpec, type RunLog, type Schedule } from '@voxnas/train';
+import { Trainer, type RunLog } from '@voxnas/train/node';
+import { Optimizer, gradientStep, type BatchSource, type LossFn, type OptimizerSpec, type Schedule } from '@voxnas/train';
 import { temperatureAt, type Genotype, type Supernet, type TemperatureSchedule } from '@voxnas/supernet';
 import type { Rng } from '@voxnas/core';
 import { alphaStats, detectCollapse, parameterFreeOperators, type HealthWarning } from './diagnostics.js';

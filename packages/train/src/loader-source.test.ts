@@ -1,12 +1,13 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { join } from 'node:path';
 import { Rng } from '@voxnas/core';
-import { createLoader, generatePhantomDataset } from '@voxnas/volume';
+import { createLoader, generatePhantomDataset } from '@voxnas/datasets';
 import { expectNoLeaks, withTempDir } from '@voxnas/testing';
 import { describe, expect, it } from 'vitest';
-import { TinyNet } from './internal/tiny-net.js';
+import { TinyNet } from '../test/tiny-net.js';
 import { loaderSource } from './loader-source.js';
-import { Trainer, type TrainBatch } from './trainer.js';
+import type { TrainBatch } from './batch.js';
+import { Trainer } from './node/trainer.js';
 
 const PLAN = {
   patchShape: [7, 6, 5] as [number, number, number],

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { JsonValue } from '@voxnas/core';
 import { CheckpointError, TrainConfigError } from './errors.js';
-import type { BatchSource, TrainBatch } from './trainer.js';
+import type { BatchSource, TrainBatch } from './batch.js';
 
 /** The parts of a `@voxnas/volume` loader batch the trainer uses. */
 export interface LoaderBatch {

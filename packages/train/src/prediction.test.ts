@@ -1,3 +1,4 @@
+import { writePrediction } from './node/write-prediction.js';
 import * as tf from '@tensorflow/tfjs-core';
 import { join } from 'node:path';
 import { Rng, multiplyAffine } from '@voxnas/core';
@@ -82,7 +83,7 @@ describe('predictCase', () => {
       tf.tidy(() => tf.mul(tf.oneHot(tf.cast(tf.squeeze(x, [4]), 'int32'), 4), 10) as tf.Tensor5D);
     await withTempDir(async (dir) => {
       const path = join(dir, 'case.nii.gz');
-      const labels = await expectNoLeaks(() => predictCase(image, predict, { preprocess, windowSize: [4, 3, 3], overlap: 0.5, path }));
+      const labels = await expectNoLeaks(() => predictCase(image, predict, { preprocess, windowSize: [4, 3, 3], overlap: 0.5 }).then((l) => writePrediction(l, { reference: image, path })));
       const expected = new Uint8Array(truth.data.length);
       for (let z = 0; z < SHAPE[2]; z++)
         for (let y = 0; y < SHAPE[1]; y++)

@@ -1,14 +1,4 @@
-import { rm } from 'node:fs/promises';
-import {
-  GeometryError,
-  allocData,
-  createVolume,
-  readNifti,
-  validateAffine,
-  writeNifti,
-  type Affine,
-  type Volume,
-} from '@voxnas/volume';
+import { GeometryError, allocData, createVolume, validateAffine, type Affine, type Volume } from '@voxnas/volume';
 import { TrainConfigError } from './errors.js';
 import { invertAffine, multiplyAffine } from '@voxnas/core';
 import { slidingWindowInference, type PredictFn, type SlidingWindowOptions } from './sliding-window.js';
@@ -78,34 +68,6 @@ export function checkSameGrid(grid: Grid, reference: Grid, options: { toleranceM
   }
 }
 
-/**
- * Writes a label map as NIfTI on the `reference` grid (the original input image): maps it there with
- * {@link mapLabelsToGrid}, writes it atomically, reads the file back and checks its shape and affine
- * against the reference (throws {@link GeometryError} and removes the file if they differ).
- * Returns the volume written.
- *
- * @example
- * await writePrediction(labelsOnNetworkGrid, { reference: originalImage, path: 'run/pred/case1.nii.gz' });
- */
-export async function writePrediction<V extends Volume>(
-  labels: V,
-  options: { reference: Grid; path: string; toleranceMm?: number },
-): Promise<V> {
-  const mapped = mapLabelsToGrid(labels, options.reference);
-  await writeNifti(mapped, options.path);
-  try {
-    const back = await readNifti(options.path);
-    checkSameGrid(back, options.reference, {
-      ...(options.toleranceMm !== undefined ? { toleranceMm: options.toleranceMm } : {}),
-      where: `writePrediction(${options.path})`,
-    });
-  } catch (error) {
-    await rm(options.path, { force: true });
-    throw error;
-  }
-  return mapped;
-}
-
 /** Options of {@link predictCase}. */
 export interface PredictCaseOptions extends Omit<SlidingWindowOptions, 'output'> {
   /**
@@ -113,24 +75,21 @@ export interface PredictCaseOptions extends Omit<SlidingWindowOptions, 'output'>
    * that keeps the affine right). Default: nothing.
    */
   readonly preprocess?: (image: Volume) => Volume | Promise<Volume>;
-  /** Also write the labels (on the input's grid) to this `.nii`/`.nii.gz` path. */
-  readonly path?: string;
 }
 
 /**
- * Predicts one case end to end: preprocess → sliding-window inference (argmax labels) → labels
- * mapped back onto the *input's* grid by nearest neighbour → optionally written as NIfTI (geometry
- * checked against the input). Returns the labels on the input grid.
+ * Predicts one case end to end, in memory: preprocess → sliding-window inference (argmax labels) →
+ * labels mapped back onto the *input's* grid by nearest neighbour. Returns the labels on the input
+ * grid (write them with `writePrediction` of `@voxnas/train/node`).
  *
  * @example
  * const labels = await predictCase(image, (x) => net.apply(x), {
- *   preprocess: (v) => normalise(v), windowSize: [32, 32, 16], mirror: true, path: 'pred/case1.nii.gz',
+ *   preprocess: (v) => normalise(v), windowSize: [32, 32, 16], mirror: true,
  * });
  */
 export async function predictCase(image: Volume, predict: PredictFn, options: PredictCaseOptions): Promise<Volume> {
-  const { preprocess, path, ...sliding } = options;
+  const { preprocess, ...sliding } = options;
   const input = preprocess ? await preprocess(image) : image;
   const { labels } = await slidingWindowInference(input, predict, { ...sliding, output: 'labels' });
-  if (path !== undefined) return writePrediction(labels!, { reference: image, path });
   return mapLabelsToGrid(labels!, image);
 }

@@ -5,10 +5,12 @@ import { join } from 'node:path';
 import { createLosses } from '@voxnas/metrics';
 import { Conv3d, InstanceNorm3d, ReLU, Sequential } from '@voxnas/ops';
 import { Rng } from '@voxnas/core';
-import { createLoader, generatePhantomDataset, readNifti } from '@voxnas/volume';
+import { readNifti } from '@voxnas/volume/node';
+import { createLoader, generatePhantomDataset } from '@voxnas/datasets';
 import { withTempDir } from '@voxnas/testing';
 import { expect, it } from 'vitest';
-import { Trainer, loaderSource, openRunDir, predictCase } from './index.js';
+import { Trainer, openRunDir, writePrediction } from '@voxnas/train/node';
+import { loaderSource, predictCase } from './index.js';
 
 it('README example: train 20 steps with checkpoints, then predict a NIfTI on the input grid', async () => {
   await withTempDir(async (tmp) => {
@@ -32,7 +34,8 @@ it('README example: train 20 steps with checkpoints, then predict a NIfTI on the
     await trainer.fit({ steps: 20, checkpointDir: run.checkpointDir, checkpointEvery: 10, log: run.log });
     await data.close();
     const image = await readNifti(at('phantom/imagesTr/phantom_000.nii.gz'));
-    await predictCase(image, (x) => net.apply(x), { windowSize: [16, 16, 8], mirror: true, path: at('runs/demo/pred.nii.gz') });
+    const labels = await predictCase(image, (x) => net.apply(x), { windowSize: [16, 16, 8], mirror: true });
+    await writePrediction(labels, { reference: image, path: at('runs/demo/pred.nii.gz') });
     // --- end ---
     const pred = await readNifti(at('runs/demo/pred.nii.gz'));
     expect(pred.shape).toEqual(image.shape);

@@ -12,7 +12,8 @@
  * steadier number on a shared machine). Run: pnpm bench (env BENCH_REPS, default 3; the read uses 3×).
  */
 import { runPythonReference } from '@voxnas/testing';
-import { createVolume, readNifti, resample, resampleGrid } from '../src/index.js';
+import { createVolume, resample, resampleGrid } from '@voxnas/volume';
+import { readNifti } from '@voxnas/volume/node';
 
 const REPS = Number(process.env.BENCH_REPS ?? 3);
 /** The read is cheap and noisy on a shared machine: more repetitions. */

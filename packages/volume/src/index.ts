@@ -10,9 +10,9 @@ export {
   spacingMm,
 } from './volume.js';
 export type { DType, DTypeArrays, Affine, Volume, VolumeKind, CreateVolumeOptions } from './volume.js';
-export { readNifti, readNiftiWithHeader, decodeNifti } from './read-nifti.js';
-export type { NiftiHeader, NiftiReadResult, ReadNiftiOptions, DecodeNiftiOptions } from './read-nifti.js';
-export { writeNifti, encodeNifti, encodeNiftiHeader } from './write-nifti.js';
+export { decodeNifti, isGzip } from './nifti-decode.js';
+export type { NiftiHeader, NiftiReadResult, ReadNiftiOptions, DecodeNiftiOptions } from './nifti-decode.js';
+export { encodeNifti, encodeNiftiHeader, encodeNiftiParts } from './write-nifti.js';
 export type { WriteNiftiOptions } from './write-nifti.js';
 export { orientationCode, axisOrientations, reorient, reorientMatrix } from './orientation.js';
 export type { AxisOrientation } from './orientation.js';
@@ -22,7 +22,7 @@ export { boundingBox, crop, cropToForeground } from './crop.js';
 export type { Box, CropToForegroundOptions } from './crop.js';
 export { padOrCrop, padToMultiple, centredOffset } from './pad.js';
 export type { PadOrCropOptions, PadToMultipleOptions } from './pad.js';
-// Data pipeline: augmentation, patch sampling, datasets, loader.
+// Data pipeline: augmentation and patch sampling (datasets and the loader are in @voxnas/datasets).
 export { createSubject, compose, mapVolumes } from './transforms/subject.js';
 export type { Subject, Transform, TransformStep } from './transforms/subject.js';
 export { replay, invert } from './transforms/replay.js';
@@ -57,24 +57,9 @@ export type { PatchDraw } from './sampling/patch-sampler.js';
 export { gridPatchStarts, extractPatch } from './sampling/grid.js';
 export { createPatchAggregator, gaussianWeights } from './sampling/aggregator.js';
 export type { PatchAggregator } from './sampling/aggregator.js';
-export { openDataset, checkCase } from './datasets/dataset.js';
-export type { Dataset, LoadedCase, OpenDatasetOptions } from './datasets/dataset.js';
-export type { CaseFiles, DatasetDescription } from './datasets/layouts.js';
-export { DatasetError } from './datasets/dataset-error.js';
-export type { DatasetProblem } from './datasets/dataset-error.js';
-export { createSplits, writeSplits, readSplits } from './datasets/splits.js';
-export type { Splits } from './datasets/splits.js';
-export { generatePhantomCase, generatePhantomDataset } from './phantom.js';
-export type { PhantomOptions, PhantomDatasetOptions } from './phantom.js';
-export { createLoader } from './loader/loader.js';
-export type { Loader, LoaderOptions } from './loader/loader.js';
-export type { Batch, BatchPlan, SamplerSpec, TransformSpec } from './loader/batch-builder.js';
-export { LoaderError } from './loader/loader-error.js';
 export { zScore } from './z-score.js';
 export type { ZScoreOptions } from './z-score.js';
 export { percentiles, clipPercentiles } from './percentiles.js';
 export type { PercentileOptions } from './percentiles.js';
 export { rescaleIntensity, windowCt } from './rescale-intensity.js';
 export type { RescaleIntensityOptions } from './rescale-intensity.js';
-export { buildAtlasTask, HUMAN_DEEP_GREY, MACAQUE_BASAL_GANGLIA, MRICRON_TEMPLATES } from './atlas.js';
-export type { AtlasClass, AtlasTaskSpec, AtlasTaskReport } from './atlas.js';

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { InvalidArgumentError } from '@voxnas/core';
 import { arr, compareAtWorldPoints, randomVolume } from './internal/test-helpers.js';
 import { orientationCode, reorient } from './orientation.js';
-import { readNifti } from './read-nifti.js';
+import { readNifti } from '@voxnas/volume/node';
 
 const c = Math.cos(0.4);
 const s = Math.sin(0.4);

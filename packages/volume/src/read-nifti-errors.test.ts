@@ -5,7 +5,8 @@ import { withTempDir } from '@voxnas/testing';
 import { describe, expect, it } from 'vitest';
 import { InvalidArgumentError, Rng } from '@voxnas/core';
 import { NiftiFormatError } from './errors.js';
-import { decodeNifti, readNifti } from './read-nifti.js';
+import { decodeNifti } from './nifti-decode.js';
+import { readNifti } from '@voxnas/volume/node';
 import { createVolume } from './volume.js';
 import { encodeNifti } from './write-nifti.js';
 

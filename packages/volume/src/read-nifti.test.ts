@@ -4,7 +4,8 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { expectClose, runPythonReference, withTempDir } from '@voxnas/testing';
 import { describe, expect, it } from 'vitest';
-import { decodeNifti, readNifti, readNiftiWithHeader } from './read-nifti.js';
+import { decodeNifti } from './nifti-decode.js';
+import { readNifti, readNiftiWithHeader } from '@voxnas/volume/node';
 
 const TEMPLATES = '/usr/share/mricron/templates';
 

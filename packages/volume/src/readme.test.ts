@@ -2,16 +2,8 @@
 import { join } from 'node:path';
 import { withTempDir } from '@voxnas/testing';
 import { expect, it } from 'vitest';
-import {
-  cropToForeground,
-  orientationCode,
-  readNifti,
-  readNiftiWithHeader,
-  resample,
-  resampleTo,
-  writeNifti,
-  zScore,
-} from './index.js';
+import { readNifti, readNiftiWithHeader, writeNifti } from '@voxnas/volume/node';
+import { cropToForeground, orientationCode, resample, resampleTo, zScore } from './index.js';
 
 it('README example', async () => {
   await withTempDir(async (out) => {

@@ -4,10 +4,11 @@ import { join } from 'node:path';
 import { expectClose, runPythonReference, withTempDir } from '@voxnas/testing';
 import { describe, expect, it } from 'vitest';
 import { InvalidArgumentError, Rng } from '@voxnas/core';
-import { decodeNifti, readNifti, readNiftiWithHeader } from './read-nifti.js';
+import { decodeNifti } from './nifti-decode.js';
+import { readNifti, readNiftiWithHeader, writeNifti } from '@voxnas/volume/node';
 import { allocData, createVolume, DTYPES } from './volume.js';
 import type { DType, Volume } from './volume.js';
-import { encodeNifti, writeNifti } from './write-nifti.js';
+import { encodeNifti } from './write-nifti.js';
 
 /** An oblique-free but permuted, flipped, anisotropic affine (float32-representable). */
 const AFFINE = [0, -1.5, 0, 10.25, 0, 0, 2.5, -20, 1.25, 0, 0, 30.5, 0, 0, 0, 1];

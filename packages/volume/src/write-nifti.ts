@@ -1,10 +1,4 @@
-import { randomBytes } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
-import { open, rename, rm } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import { createGzip, gzipSync } from 'node:zlib';
+import { gzipSync } from 'fflate';
 import { InvalidArgumentError } from '@voxnas/core';
 import {
   DTYPE_BYTES,
@@ -131,67 +125,25 @@ export function encodeNiftiHeader(volume: Volume, options: WriteNiftiOptions = {
  * bytes.length; // 352 + 420
  */
 export function encodeNifti(volume: Volume, options: WriteNiftiOptions = {}): Uint8Array {
-  const header = encodeNiftiHeader(volume, options);
-  const body = dataBytes(volume);
+  const { header, body } = encodeNiftiParts(volume, options);
   const out = new Uint8Array(header.length + body.length);
   out.set(header, 0);
   out.set(body, header.length);
   if (!options.gzip) return out;
-  const z = gzipSync(out, { level: checkLevel(options.gzipLevel) });
-  return new Uint8Array(z.buffer, z.byteOffset, z.byteLength);
+  return gzipSync(out, { level: checkLevel(options.gzipLevel) as 0 });
 }
 
-let tmpCounter = 0;
-
 /**
- * Writes `volume` to `path` as NIfTI (NIfTI-1 unless `version: 2`), gzipped when the path ends in `.gz`.
- * The dtype is kept; channels become dim[4]; label volumes get intent 1002 (NIFTI_INTENT_LABEL); sform and
- * qform are both set (code 2) as in {@link encodeNiftiHeader}. The write is atomic: the bytes go to a
- * temporary file in the same directory, which is renamed over `path` only when complete; on error the
- * temporary file is removed and `path` is untouched.
+ * The two parts of a `.nii`: the header (with the 4 extension-flag bytes) and the voxel bytes, the latter
+ * a view of `volume.data` (no copy) on a little-endian host. For writers that stream the parts (e.g. a
+ * gzip stream to a file) instead of building one buffer. Validates `volume` and `options.gzipLevel`.
  *
- * @throws InvalidArgumentError for a path not ending in .nii / .nii.gz or an invalid volume.
  * @example
- * await writeNifti(volume, 'out/pred.nii.gz');
- * const back = await readNifti('out/pred.nii.gz'); // same data, dtype and affine (float32-rounded)
+ * const { header, body } = encodeNiftiParts(vol); // header.length === 352
  */
-export async function writeNifti(
-  volume: Volume,
-  path: string,
-  options: WriteNiftiOptions = {},
-): Promise<void> {
-  if (!/\.nii(\.gz)?$/i.test(path)) {
-    throw new InvalidArgumentError(`writeNifti(${basename(path)}): path must end in .nii or .nii.gz`);
-  }
-  const gz = options.gzip ?? /\.gz$/i.test(path);
-  const level = checkLevel(options.gzipLevel);
-  const header = encodeNiftiHeader(volume, options);
-  const body = dataBytes(volume);
-  const tmp = join(
-    dirname(path),
-    `.${basename(path)}.${process.pid}.${tmpCounter++}.${randomBytes(4).toString('hex')}.tmp`,
-  );
-  try {
-    if (gz) {
-      const chunks = [
-        Buffer.from(header.buffer, header.byteOffset, header.byteLength),
-        Buffer.from(body.buffer, body.byteOffset, body.byteLength),
-      ];
-      await pipeline(Readable.from(chunks), createGzip({ level }), createWriteStream(tmp));
-    } else {
-      const fh = await open(tmp, 'w');
-      try {
-        await fh.write(header);
-        await fh.write(body);
-      } finally {
-        await fh.close();
-      }
-    }
-    await rename(tmp, path);
-  } catch (e) {
-    await rm(tmp, { force: true });
-    throw e;
-  }
+export function encodeNiftiParts(volume: Volume, options: WriteNiftiOptions = {}): { header: Uint8Array; body: Uint8Array } {
+  checkLevel(options.gzipLevel);
+  return { header: encodeNiftiHeader(volume, options), body: dataBytes(volume) };
 }
 
 function checkLevel(level: number | undefined): number {

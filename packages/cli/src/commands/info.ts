@@ -1,6 +1,7 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { readNiftiWithHeader, spacingMm } from '@voxnas/volume';
+import { readNiftiWithHeader } from '@voxnas/volume/node';
+import { spacingMm } from '@voxnas/volume';
 import type { Volume } from '@voxnas/volume';
 
 /** Summary of a volume file. */

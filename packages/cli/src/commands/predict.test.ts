@@ -1,7 +1,8 @@
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createVolume, crop, readNifti, resample, writeNifti, type Volume } from '@voxnas/volume';
+import { readNifti, writeNifti } from '@voxnas/volume/node';
+import { createVolume, crop, resample, type Volume } from '@voxnas/volume';
 import { ConfigError } from '../errors.js';
 import { main } from '../main.js';
 import { runExport } from './export.js';

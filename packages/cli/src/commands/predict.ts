@@ -3,7 +3,9 @@ import { mkdir, readdir, stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { initBackend } from '@voxnas/ops';
 import { predictCase } from '@voxnas/train';
-import { orientationCode, readNifti, reorient, type Volume } from '@voxnas/volume';
+import { writePrediction } from '@voxnas/train/node';
+import { readNifti } from '@voxnas/volume/node';
+import { orientationCode, reorient, type Volume } from '@voxnas/volume';
 import { ConfigError, UsageError } from '../errors.js';
 import { normalizeImage } from '../pipeline/data.js';
 import type { VoxnasConfig } from '../config.js';
@@ -99,14 +101,14 @@ export async function runPredict(flags: PredictFlags, log: (line: string) => voi
         );
       }
       const target = join(out, `${caseName(file)}.nii.gz`);
-      const labels = await predictCase(image, (x) => network.apply(x), {
+      const onGrid = await predictCase(image, (x) => network.apply(x), {
         preprocess: (v: Volume) => normalizeImage(facts.orientation && orientationCode(v) !== facts.orientation ? reorient(v, facts.orientation) : v),
         windowSize: settings.patchSize,
         overlap: settings.inference.overlap,
         batchSize: settings.inference.windowsPerBatch,
         mirror: flags.mirror ?? settings.inference.mirror,
-        path: target,
       });
+      const labels = await writePrediction(onGrid, { reference: image, path: target });
       const counts: number[] = [];
       for (const v of labels.data) counts[v] = (counts[v] ?? 0) + 1;
       results.push({ input: file, output: target, shape: labels.shape, labelCounts: Array.from(counts, (c) => c ?? 0) });

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { withTempDir } from '@voxnas/testing';
 import { createSearchSpace, sampleRandomGenotype } from '@voxnas/supernet';
-import { evaluateCases } from '@voxnas/train';
+import { evaluateCases } from '@voxnas/train/node';
 import { Rng } from '@voxnas/core';
 import { createVolume } from '@voxnas/volume';
 import { resolveConfig } from '../config.js';

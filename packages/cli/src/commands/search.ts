@@ -10,7 +10,7 @@ import {
   type SamplerConfig,
 } from '@voxnas/supernet';
 import { type JsonValue, Rng } from '@voxnas/core';
-import { segmentationValidator } from '@voxnas/train';
+import { segmentationValidator } from '@voxnas/train/node';
 import { initBackend } from '@voxnas/ops';
 import { createLosses } from '@voxnas/metrics';
 import type { VoxnasConfig } from '../config.js';

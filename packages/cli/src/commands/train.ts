@@ -5,7 +5,8 @@ import { existsSync } from 'node:fs';
 import type { Network } from '@voxnas/ops';
 import { parseGenotype, sampleRandomGenotype, genotypeCost, validateGenotype, type Genotype } from '@voxnas/supernet';
 import { type JsonValue, Rng } from '@voxnas/core';
-import { Trainer, evaluateCases, hasCheckpoint, predictCase, segmentationValidator, type EvaluationCase, type OptimizerSpec, type Schedule } from '@voxnas/train';
+import { Trainer, evaluateCases, hasCheckpoint, segmentationValidator, writePrediction, type EvaluationCase } from '@voxnas/train/node';
+import { predictCase, type OptimizerSpec, type Schedule } from '@voxnas/train';
 import type { VoxnasConfig } from '../config.js';
 import { ConfigError } from '../errors.js';
 import { atomicWrite } from '@voxnas/core/node';
@@ -209,10 +210,8 @@ export async function runTrain(flags: TrainFlags, log: (line: string) => void): 
     await mkdir(join(dir, 'predictions'), { recursive: true });
     const evalCases: EvaluationCase[] = [];
     for (const c of valCases) {
-      const prediction = await predictCase(c.image, (x) => network.apply(x), {
-        ...window,
-        path: join(dir, 'predictions', `${c.caseId}.nii.gz`),
-      });
+      const onGrid = await predictCase(c.image, (x) => network.apply(x), window);
+      const prediction = await writePrediction(onGrid, { reference: c.image, path: join(dir, 'predictions', `${c.caseId}.nii.gz`) });
       evalCases.push({ caseId: c.caseId, prediction, reference: c.label });
     }
     const report = await evaluateCases(evalCases, { outDir: dir, labels, labelNames: data.labelNames });

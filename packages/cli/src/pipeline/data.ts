@@ -1,18 +1,10 @@
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { hashFiles } from '@voxnas/train';
-import {
-  createLoader,
-  createSplits,
-  generatePhantomDataset,
-  openDataset,
-  writeNifti,
-  zScore,
-  type Dataset,
-  type Loader,
-  type Volume,
-} from '@voxnas/volume';
+import { hashFiles } from '@voxnas/train/node';
+import { writeNifti } from '@voxnas/volume/node';
+import { createLoader, createSplits, generatePhantomDataset, openDataset, type Dataset, type Loader } from '@voxnas/datasets';
+import { zScore, type Volume } from '@voxnas/volume';
 import type { VoxnasConfig } from '../config.js';
 import { ConfigError } from '../errors.js';
 

@@ -1,2 +1,2 @@
-export { fastKernelStatus, registerFastKernels, unregisterFastKernels, registerFastAtImport } from './register.js';
+export { fastKernelStatus, registerFastKernels, unregisterFastKernels } from './register.js';
 export type { FastKernelStatus } from './register.js';

@@ -3,7 +3,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import { expectClose, expectNoLeaks } from '@voxnas/testing';
 import { Rng } from '@voxnas/core';
 import { afterAll, describe, expect, it } from 'vitest';
-import { fastKernelStatus, registerFastAtImport, registerFastKernels, unregisterFastKernels } from './register.js';
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { fastKernelStatus, registerFastKernels, unregisterFastKernels } from './register.js';
 import { randn, withOriginalKernels } from './test-support.js';
 
 const NAMES = ['Add', 'Sub', 'Multiply', 'RealDiv', 'Sum', 'Mean', 'Slice', 'Concat', 'SplitV', 'Unpack', 'Pack', 'PadV2', 'Relu', 'Step'];
@@ -34,20 +36,25 @@ describe('registerFastKernels / unregisterFastKernels', () => {
     NAMES.forEach((n, i) => expect(tf.getKernel(n, 'cpu')).toBe(originals[i]));
   });
 
-  it('VOXNAS_BACKEND=cpu keeps the tfjs-backend-cpu kernels at import', () => {
-    unregisterFastKernels();
-    const before = process.env.VOXNAS_BACKEND;
-    process.env.VOXNAS_BACKEND = 'cpu';
-    try {
-      registerFastAtImport();
-      expect(fastKernelStatus.loaded).toBe(false);
-      expect(fastKernelStatus.reason).toMatchInlineSnapshot(`"VOXNAS_BACKEND=cpu requests the tfjs-backend-cpu kernels; call registerFastKernels() to override"`);
-    } finally {
-      if (before === undefined) delete process.env.VOXNAS_BACKEND;
-      else process.env.VOXNAS_BACKEND = before;
-    }
-    registerFastAtImport();
-    expect(fastKernelStatus.loaded).toBe(true);
+  it('importing @voxnas/kernels registers nothing (a fresh process)', () => {
+    const script = `
+      import * as tf from '@tensorflow/tfjs-core';
+      import '@tensorflow/tfjs-backend-cpu';
+      const before = ${JSON.stringify(['Add', 'Conv3D', 'Relu'])}.map((n) => tf.getKernel(n, 'cpu'));
+      const k = await import('@voxnas/kernels');
+      const after = ${JSON.stringify(['Add', 'Conv3D', 'Relu'])}.map((n) => tf.getKernel(n, 'cpu'));
+      console.log(JSON.stringify({ same: before.every((c, i) => c === after[i]), fast: k.fastKernelStatus.loaded, native: k.nativeStatus.loaded, reason: k.nativeStatus.reason }));
+    `;
+    const out = execFileSync(process.execPath, ['--import', 'tsx', '--conditions=@voxnas/source', '--input-type=module', '-e', script], {
+      cwd: fileURLToPath(new URL('../..', import.meta.url)),
+      encoding: 'utf8',
+    });
+    expect(JSON.parse(out)).toEqual({
+      same: true,
+      fast: false,
+      native: false,
+      reason: 'not registered: call registerNativeKernels() (initBackend of @voxnas/ops does)',
+    });
   });
 });
 

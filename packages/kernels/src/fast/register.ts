@@ -137,11 +137,3 @@ export function unregisterFastKernels(): void {
   setStatus(false, [], 'unregisterFastKernels() restored the tfjs-backend-cpu kernels');
 }
 
-/** Registration done at import (skipped with VOXNAS_BACKEND=cpu, like the native kernels). */
-export function registerFastAtImport(): void {
-  if (process.env.VOXNAS_BACKEND === 'cpu') {
-    setStatus(false, [], 'VOXNAS_BACKEND=cpu requests the tfjs-backend-cpu kernels; call registerFastKernels() to override');
-    return;
-  }
-  registerFastKernels();
-}

@@ -1,0 +1,16 @@
+// @voxnas/datasets (Node): datasets on disk, splits, the synthetic phantom, atlas tasks and the patch loader.
+export { openDataset, checkCase } from './dataset.js';
+export type { Dataset, LoadedCase, OpenDatasetOptions } from './dataset.js';
+export type { CaseFiles, DatasetDescription } from './layouts.js';
+export { DatasetError } from './dataset-error.js';
+export type { DatasetProblem } from './dataset-error.js';
+export { createSplits, writeSplits, readSplits } from './splits.js';
+export type { Splits } from './splits.js';
+export { generatePhantomCase, generatePhantomDataset } from './phantom.js';
+export type { PhantomOptions, PhantomDatasetOptions } from './phantom.js';
+export { createLoader } from './loader.js';
+export type { Loader, LoaderOptions } from './loader.js';
+export type { Batch, BatchPlan, SamplerSpec, TransformSpec } from './batch-builder.js';
+export { LoaderError } from './loader-error.js';
+export { buildAtlasTask, HUMAN_DEEP_GREY, MACAQUE_BASAL_GANGLIA, MRICRON_TEMPLATES } from './atlas.js';
+export type { AtlasClass, AtlasTaskSpec, AtlasTaskReport } from './atlas.js';
