@@ -23,6 +23,8 @@ export type { Statistic, BootstrapOptions, ConfidenceInterval } from './bootstra
 export { wilcoxonSignedRank } from './wilcoxon.js';
 export type { WilcoxonOptions, WilcoxonResult } from './wilcoxon.js';
 export { aggregateSeeds, compareMethods } from './compare-methods.js';
+export { kendallTau, spearmanRho, rankCorrelationCi } from './rank-correlation.js';
+export type { KendallResult, SpearmanResult, RankCorrelationCiOptions, RankCorrelationCi } from './rank-correlation.js';
 export type { SeedAggregate, CompareOptions, Comparison } from './compare-methods.js';
 export { createLosses } from './losses.js';
 export type {

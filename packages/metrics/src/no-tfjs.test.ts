@@ -37,11 +37,13 @@ async function runWithoutTfjs(code: string) {
 describe('metrics without TensorFlow.js', () => {
   const entry = pathToFileURL(join(pkgDir, 'src/index.ts')).href;
   const volume = pathToFileURL(join(pkgDir, '../volume/src/index.ts')).href;
+  const core = pathToFileURL(join(pkgDir, '../core/src/index.ts')).href;
 
   it('evaluateSegmentation, aggregation and statistics run with every @tensorflow import blocked', async () => {
     const r = await runWithoutTfjs(`
 import { evaluateSegmentation, aggregateCases, wilcoxonSignedRank, bootstrapCi, createLosses } from '${entry}';
-import { createVolume, Rng } from '${volume}';
+import { createVolume } from '${volume}';
+import { Rng } from '${core}';
 const ref = createVolume({ data: new Uint8Array(60).fill(1, 10, 40), shape: [5, 4, 3], kind: 'label' });
 const pred = createVolume({ data: new Uint8Array(60).fill(1, 12, 44), shape: [5, 4, 3], kind: 'label' });
 const res = evaluateSegmentation(pred, ref);
