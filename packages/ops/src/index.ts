@@ -4,6 +4,8 @@ export type { BackendChoice, InitBackendOptions } from './backend.js';
 export { heNormal, glorotUniform, constantInit } from './init.js';
 export type { Initializer } from './init.js';
 export { Module } from './module.js';
+export { hostTensor, hostVector } from './onnx-hook.js';
+export type { OnnxEmitContext, OnnxEmittable, HostTensor } from './onnx-hook.js';
 export type { Network, NamedVariable, ParameterOptions } from './module.js';
 export {
   serializeWeights,

@@ -2,6 +2,7 @@ import type * as tf from '@tensorflow/tfjs-core';
 import type { Rng } from '@voxnas/core';
 import { OperatorDefinitionError } from './errors.js';
 import type { Module } from './module.js';
+import type { OnnxEmitContext } from './onnx-hook.js';
 
 /** Downsampling factor of an edge: 1 (normal edge) or 2 (reduction edge). */
 export type Stride = 1 | 2;
@@ -68,6 +69,13 @@ export interface OperatorSpec {
   build(ctx: BuildContext): Module<tf.Tensor5D, tf.Tensor5D>;
   /** Cost of the module `build(ctx)` returns, for `ctx.inputShape`. */
   cost(ctx: CostContext): OperatorCost;
+  /**
+   * Optional ONNX mapping of the module `build` returned, for `exportOnnx` of `@voxnas/onnx`: writes
+   * its forward pass on the NCDHW graph value `input` through `ctx` and returns the output name.
+   * Not needed when the module (and every module inside it) has an `emitOnnx` — all `@voxnas/ops`
+   * modules do, so an operator assembled from them exports as it is.
+   */
+  readonly onnx?: (ctx: OnnxEmitContext, input: string, module: Module<tf.Tensor5D, tf.Tensor5D>) => string;
 }
 
 /** Input of `defineOperator`: `OperatorSpec` with defaults for `strides`, `sameChannels`, `upsample`. */
@@ -105,6 +113,9 @@ export function defineOperator(definition: OperatorDefinition): OperatorSpec {
   if (typeof definition.build !== 'function' || typeof definition.cost !== 'function') {
     throw new OperatorDefinitionError(`${where}: build and cost must be functions`);
   }
+  if (definition.onnx !== undefined && typeof definition.onnx !== 'function') {
+    throw new OperatorDefinitionError(`${where}: onnx must be a function (ctx, input, module) => output name, got ${typeof definition.onnx}`);
+  }
   const strides = definition.strides ?? [1, 2];
   if (strides.length === 0 || strides.some((s) => s !== 1 && s !== 2)) {
     throw new OperatorDefinitionError(`${where}: strides must be a non-empty subset of [1, 2], got ${JSON.stringify(strides)}`);
@@ -130,5 +141,6 @@ export function defineOperator(definition: OperatorDefinition): OperatorSpec {
     minInputSize: Object.freeze([...minInputSize]) as unknown as readonly [number, number, number],
     build: definition.build,
     cost: definition.cost,
+    ...(definition.onnx !== undefined ? { onnx: definition.onnx } : {}),
   });
 }

@@ -4,6 +4,7 @@ import { OperatorDefinitionError, OperatorInputError, UnknownOperatorError } fro
 import { upsampleCost } from './internal/cost.js';
 import { checkNdhwc } from './internal/validate.js';
 import { Module } from './module.js';
+import type { OnnxEmitContext } from './onnx-hook.js';
 import { Upsample3d } from './modules/resample.js';
 import type { OperatorCost, OperatorSpec, Shape5, Stride } from './operator-spec.js';
 import { BUILTIN_OPERATORS } from './operators/index.js';
@@ -123,6 +124,18 @@ export class OperatorModule extends Module<tf.Tensor5D, tf.Tensor5D> {
       throw new OperatorDefinitionError(`${who}: returned shape [${y.shape.join(', ')}], expected [${expected.join(', ')}]`);
     }
     return y;
+  }
+
+  /**
+   * ONNX export (see `OnnxEmittable`): the registry's upsampling on expansion edges, then the spec's
+   * own `onnx` mapping when it has one, else the built module's `emitOnnx`. Errors name the operator.
+   */
+  emitOnnx(ctx: OnnxEmitContext, x: string): string {
+    return ctx.operator(this.spec.name, () => {
+      const h = this.up === undefined ? x : ctx.module(this.up, x, 'up');
+      const own = this.spec.onnx;
+      return ctx.module(this.op, h, 'op', own === undefined ? undefined : (c, input) => own(c, input, this.op));
+    });
   }
 }
 

@@ -1,6 +1,6 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import * as tfc from '@tensorflow/tfjs-core';
-import { buildOperator, getOperator, Module, operatorCost, type OperatorCost, type Shape5 } from '@voxnas/ops';
+import { buildOperator, getOperator, Module, operatorCost, type OnnxEmitContext, type OperatorCost, type Shape5 } from '@voxnas/ops';
 import { ShapeMismatchError, type Rng } from '@voxnas/core';
 import { Cell, planCell, type BlockPlan, type CellSource, type EdgeDecision } from './cell.js';
 import { headSpec, stemSpec } from './internal/blocks.js';
@@ -129,6 +129,23 @@ export abstract class CellNetwork extends Module<tf.Tensor5D, tf.Tensor5D> {
       last = y;
     }
     return this.head.forward(last);
+  }
+
+  /**
+   * ONNX export of the child-mode forward (stem, cells with their additive skips, head): what a
+   * child's `emitOnnx` writes. A supernet's sampled mode is not exportable.
+   */
+  protected emitCellsOnnx(ctx: OnnxEmitContext, x: string): string {
+    const outputs = new Map<string, string>([['stem', ctx.module(this.stem, x, 'stem')]]);
+    let last = outputs.get('stem')!;
+    for (const cell of this.cells) {
+      const inst = cell.instance;
+      let y = ctx.scope(inst.id, () => cell.emitOnnx(ctx, inst.inputs.map((id) => outputs.get(id)!)));
+      if (inst.skip !== undefined) y = ctx.add([y, outputs.get(inst.skip)!], { name: `${inst.id}/skip` });
+      outputs.set(inst.id, y);
+      last = y;
+    }
+    return ctx.module(this.head, last, 'head');
   }
 }
 

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { buildOperator, getOperator, Module, type OperatorConfig, type OperatorSpec } from '@voxnas/ops';
+import { buildOperator, getOperator, Module, type OnnxEmitContext, type OperatorConfig, type OperatorSpec } from '@voxnas/ops';
 import type { Rng } from '@voxnas/core';
 import { preprocessSpec, projectSpec } from './internal/blocks.js';
 import type { CellInstance, EdgeSpec, MacroConfig } from './search-space.js';
@@ -172,6 +172,33 @@ export class Cell extends Module<CellInput, tf.Tensor5D> {
       states.push(node as tf.Tensor5D);
     }
     return this.project.forward(nodes.length === 1 ? nodes[0]! : (tf.concat(nodes, 4) as tf.Tensor5D));
+  }
+
+  /**
+   * ONNX export of the child-mode forward (every built edge added, a node without edges as zeros);
+   * `inputs` are the graph values of the cell inputs, oldest first. Used by `exportOnnx` of `@voxnas/onnx`.
+   */
+  emitOnnx(ctx: OnnxEmitContext, inputs: readonly string[]): string {
+    const states = inputs.map((x, k) => ctx.module(this.pre[k]!, x, `pre${k}`));
+    const inst = this.instance;
+    const resample = inst.level > inst.inputLevel ? { stride: 2 as const } : inst.level < inst.inputLevel ? { upsample: 2 as const } : {};
+    const nodes: string[] = [];
+    for (let t = 0; t < this.macro.nodes; t++) {
+      const terms: string[] = [];
+      for (const edge of this.edges) {
+        const ops = edge.toIndex === t ? this.edgeOps.get(edge.label) : undefined;
+        for (const [i, op] of ops ?? []) terms.push(ctx.module(op, states[edge.fromIndex]!, `${edgeModuleName(edge)}/${edge.candidates[i]}`));
+      }
+      const node =
+        terms.length === 0
+          ? ctx.zeros(states[0]!, { channels: inst.channels, ...resample, name: `n${t}/zeros` })
+          : terms.length === 1
+            ? terms[0]!
+            : ctx.add(terms, { name: `n${t}` });
+      nodes.push(node);
+      states.push(node);
+    }
+    return ctx.module(this.project, nodes.length === 1 ? nodes[0]! : ctx.concat(nodes, { name: 'concat' }), 'project');
   }
 }
 

@@ -1,5 +1,5 @@
 import type * as tf from '@tensorflow/tfjs-core';
-import { listOperators, type Network } from '@voxnas/ops';
+import { listOperators, type Network, type OnnxEmitContext } from '@voxnas/ops';
 import { InvalidArgumentError, ShapeMismatchError, type Rng } from '@voxnas/core';
 import { checkOperatorsKnown } from './cell.js';
 import { CellNetwork } from './cell-network.js';
@@ -44,6 +44,11 @@ export class ChildNetwork extends CellNetwork implements Network {
 
   forward(x: tf.Tensor5D): tf.Tensor5D {
     return this.runCells(x, 'ChildNetwork.apply');
+  }
+
+  /** ONNX export of the logits (the same flow as `forward`); used by `exportOnnx` of `@voxnas/onnx`. */
+  emitOnnx(ctx: OnnxEmitContext, x: string): string {
+    return this.emitCellsOnnx(ctx, x);
   }
 }
 

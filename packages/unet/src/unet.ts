@@ -11,6 +11,7 @@ import {
   Sequential,
   Upsample3d,
   type Network,
+  type OnnxEmitContext,
 } from '@voxnas/ops';
 import { InvalidArgumentError, ShapeMismatchError, type Rng } from '@voxnas/core';
 
@@ -209,6 +210,29 @@ export class UNet extends Module<tf.Tensor5D, tf.Tensor5D> implements Network {
       if (c.deepSupervision && l > 0) aux.unshift(this.auxHeads[k++]!.forward(h));
     }
     return [this.head.forward(h), ...aux];
+  }
+
+  /**
+   * ONNX export of the full-resolution logits (the same flow as `forward`; deep-supervision heads are
+   * not exported). Used by `exportOnnx` of `@voxnas/onnx`.
+   */
+  emitOnnx(ctx: OnnxEmitContext, x: string): string {
+    const c = this.config;
+    const skips: string[] = [];
+    let h = x;
+    for (let l = 0; l < c.levels; l++) {
+      h = ctx.module(this.encoders[l]!, h, `enc${l}`);
+      if (l < c.levels - 1) {
+        skips.push(h);
+        h = ctx.module(this.pool, h, `pool${l}`);
+      }
+    }
+    for (let i = 0; i < this.decoders.length; i++) {
+      const l = c.levels - 2 - i;
+      h = ctx.module(this.ups[i]!, h, `up${l}`);
+      h = ctx.module(this.decoders[i]!, ctx.concat([skips[l]!, h], { name: `concat${l}` }), `dec${l}`);
+    }
+    return ctx.module(this.head, h, 'head');
   }
 
   /** Logits `[n, z, y, x, classes]` at the input's resolution. */

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { constantInit } from '../init.js';
 import { checkNdhwc } from '../internal/validate.js';
 import { Module } from '../module.js';
+import { hostVector, type OnnxEmitContext } from '../onnx-hook.js';
 
 /**
  * ReLU (no parameters).
@@ -12,6 +13,10 @@ import { Module } from '../module.js';
 export class ReLU extends Module<tf.Tensor5D, tf.Tensor5D> {
   forward(x: tf.Tensor5D): tf.Tensor5D {
     return tf.relu(x);
+  }
+  /** ONNX `Relu` (see `OnnxEmittable`). */
+  emitOnnx(ctx: OnnxEmitContext, x: string): string {
+    return ctx.relu(x);
   }
 }
 
@@ -27,6 +32,10 @@ export class LeakyReLU extends Module<tf.Tensor5D, tf.Tensor5D> {
   }
   forward(x: tf.Tensor5D): tf.Tensor5D {
     return tf.leakyRelu(x, this.options.alpha ?? 0.01);
+  }
+  /** ONNX `LeakyRelu` (see `OnnxEmittable`). */
+  emitOnnx(ctx: OnnxEmitContext, x: string): string {
+    return ctx.leakyRelu(x, { alpha: this.options.alpha ?? 0.01 });
   }
 }
 
@@ -45,5 +54,9 @@ export class PReLU extends Module<tf.Tensor5D, tf.Tensor5D> {
   forward(x: tf.Tensor5D): tf.Tensor5D {
     checkNdhwc('PReLU', x, this.options.channels);
     return tf.prelu(x, this.alpha as tf.Tensor as tf.Tensor5D);
+  }
+  /** ONNX `PRelu` (see `OnnxEmittable`). */
+  emitOnnx(ctx: OnnxEmitContext, x: string): string {
+    return ctx.prelu(x, { alpha: hostVector(this.alpha)! });
   }
 }

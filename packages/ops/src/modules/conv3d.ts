@@ -3,6 +3,7 @@ import type { Rng } from '@voxnas/core';
 import { heNormal, type Initializer } from '../init.js';
 import { checkNdhwc, triple } from '../internal/validate.js';
 import { Module } from '../module.js';
+import { hostTensor, hostVector, type OnnxEmitContext } from '../onnx-hook.js';
 import { conv3d, type Padding3d } from '../primitives/conv3d.js';
 import { conv3dTranspose } from '../primitives/conv3d-transpose.js';
 import { depthwiseConv3d } from '../primitives/depthwise-conv3d.js';
@@ -51,6 +52,12 @@ export class Conv3d extends Module<tf.Tensor5D, tf.Tensor5D> {
     const y = conv3d(x, this.weight as tf.Tensor5D, this.options);
     return this.bias === undefined ? y : tf.add(y, this.bias);
   }
+  /** ONNX `Conv` (see `OnnxEmittable`). */
+  emitOnnx(ctx: OnnxEmitContext, x: string): string {
+    const { stride, dilation, padding } = this.options;
+    const bias = hostVector(this.bias);
+    return ctx.conv3d(x, { weight: hostTensor(this.weight), stride, dilation, padding, ...(bias ? { bias } : {}) });
+  }
 }
 
 /**
@@ -81,6 +88,11 @@ export class DepthwiseConv3d extends Module<tf.Tensor5D, tf.Tensor5D> {
     checkNdhwc(this.options.label ?? 'DepthwiseConv3d', x, this.options.channels);
     return depthwiseConv3d(x, this.weight as tf.Tensor5D, this.options);
   }
+  /** ONNX grouped `Conv` (see `OnnxEmittable`). */
+  emitOnnx(ctx: OnnxEmitContext, x: string): string {
+    const { stride, dilation, padding } = this.options;
+    return ctx.depthwiseConv3d(x, { weight: hostTensor(this.weight), stride, dilation, padding });
+  }
 }
 
 /**
@@ -107,5 +119,9 @@ export class ConvTranspose3d extends Module<tf.Tensor5D, tf.Tensor5D> {
   forward(x: tf.Tensor5D): tf.Tensor5D {
     checkNdhwc(this.options.label ?? 'ConvTranspose3d', x, this.options.channelsIn);
     return conv3dTranspose(x, this.weight as tf.Tensor5D, this.options);
+  }
+  /** ONNX `ConvTranspose` (see `OnnxEmittable`). */
+  emitOnnx(ctx: OnnxEmitContext, x: string): string {
+    return ctx.conv3dTranspose(x, { weight: hostTensor(this.weight), stride: this.options.stride, padding: this.options.padding });
   }
 }

@@ -2,7 +2,14 @@ import * as tf from '@tensorflow/tfjs-core';
 import { constantInit } from '../init.js';
 import { checkNdhwc } from '../internal/validate.js';
 import { Module } from '../module.js';
+import { hostVector, type OnnxEmitContext } from '../onnx-hook.js';
 import { batchNorm3d, groupNorm3d, instanceNorm3d } from '../primitives/normalization.js';
+
+function affineOf(gamma: tf.Variable | undefined, beta: tf.Variable | undefined, eps: number | undefined) {
+  const g = hostVector(gamma);
+  const b = hostVector(beta);
+  return { ...(g ? { gamma: g } : {}), ...(b ? { beta: b } : {}), ...(eps !== undefined ? { eps } : {}) };
+}
 
 /** Options of the normalisation modules. */
 export interface NormOptions {
@@ -33,6 +40,10 @@ export class InstanceNorm3d extends Module<tf.Tensor5D, tf.Tensor5D> {
     checkNdhwc(this.options.label ?? 'InstanceNorm3d', x, this.options.channels);
     return instanceNorm3d(x, { gamma: this.gamma as tf.Tensor1D | undefined, beta: this.beta as tf.Tensor1D | undefined, eps: this.options.eps });
   }
+  /** ONNX `InstanceNormalization` (see `OnnxEmittable`). */
+  emitOnnx(ctx: OnnxEmitContext, x: string): string {
+    return ctx.instanceNorm3d(x, affineOf(this.gamma, this.beta, this.options.eps));
+  }
 }
 
 /**
@@ -59,6 +70,10 @@ export class GroupNorm3d extends Module<tf.Tensor5D, tf.Tensor5D> {
       beta: this.beta as tf.Tensor1D | undefined,
       eps: this.options.eps,
     });
+  }
+  /** ONNX group normalisation (see `OnnxEmittable`). */
+  emitOnnx(ctx: OnnxEmitContext, x: string): string {
+    return ctx.groupNorm3d(x, { groups: this.options.groups, ...affineOf(this.gamma, this.beta, this.options.eps) });
   }
 }
 
@@ -100,5 +115,13 @@ export class BatchNorm3d extends Module<tf.Tensor5D, tf.Tensor5D> {
       this.runningVar.assign(tf.add(tf.mul(this.runningVar, 1 - m), tf.mul(unbiased, m)));
     });
     return batchNorm3d(x, affine);
+  }
+  /** ONNX `BatchNormalization` with the running statistics (eval mode; see `OnnxEmittable`). */
+  emitOnnx(ctx: OnnxEmitContext, x: string): string {
+    return ctx.batchNorm3d(x, {
+      mean: hostVector(this.runningMean)!,
+      variance: hostVector(this.runningVar)!,
+      ...affineOf(this.gamma, this.beta, this.options.eps),
+    });
   }
 }

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { Rng } from '@voxnas/core';
 import { checkNdhwc } from '../internal/validate.js';
 import { Module } from '../module.js';
+import type { OnnxEmitContext } from '../onnx-hook.js';
 import { pool3d, type Pool3dOptions } from '../primitives/pool3d.js';
 import { upsample3d, type Upsample3dOptions } from '../primitives/upsample3d.js';
 import { Conv3d } from './conv3d.js';
@@ -20,6 +21,10 @@ export class Pool3d extends Module<tf.Tensor5D, tf.Tensor5D> {
   forward(x: tf.Tensor5D): tf.Tensor5D {
     return pool3d(x, this.options);
   }
+  /** ONNX `MaxPool` / `AveragePool` (see `OnnxEmittable`). */
+  emitOnnx(ctx: OnnxEmitContext, x: string): string {
+    return ctx.pool3d(x, this.options);
+  }
 }
 
 /**
@@ -34,6 +39,10 @@ export class Upsample3d extends Module<tf.Tensor5D, tf.Tensor5D> {
   }
   forward(x: tf.Tensor5D): tf.Tensor5D {
     return upsample3d(x, this.options);
+  }
+  /** ONNX `Resize` (see `OnnxEmittable`). */
+  emitOnnx(ctx: OnnxEmitContext, x: string): string {
+    return ctx.upsample3d(x, this.options);
   }
 }
 
@@ -69,5 +78,13 @@ export class FactorizedReduce extends Module<tf.Tensor5D, tf.Tensor5D> {
     const shifted = tf.pad(tf.slice(r, [0, 1, 1, 1, 0], [n, d - 1, h - 1, w - 1, c]), [[0, 0], [0, 1], [0, 1], [0, 1], [0, 0]]) as tf.Tensor5D;
     const parts = this.convA === undefined ? [this.convB.forward(shifted)] : [this.convA.forward(r), this.convB.forward(shifted)];
     return this.norm.forward(tf.concat(parts, 4) as tf.Tensor5D);
+  }
+  /** The same flow as `forward` (see `OnnxEmittable`). */
+  emitOnnx(ctx: OnnxEmitContext, x: string): string {
+    const r = ctx.relu(x, { name: 'relu' });
+    const shifted = ctx.pad(ctx.slice(r, { begin: [1, 1, 1], name: 'shift' }), { begin: [0, 0, 0], end: [1, 1, 1], name: 'shift_pad' });
+    const b = ctx.module(this.convB, shifted, 'convB');
+    const parts = this.convA === undefined ? [b] : [ctx.module(this.convA, r, 'convA'), b];
+    return ctx.module(this.norm, ctx.concat(parts, { name: 'concat' }), 'norm');
   }
 }

@@ -1,5 +1,6 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import { Module } from '../module.js';
+import type { OnnxEmitContext } from '../onnx-hook.js';
 
 /**
  * Runs named child modules in insertion order; parameter paths are `<childName>/<param>`.
@@ -17,5 +18,9 @@ export class Sequential extends Module<tf.Tensor5D, tf.Tensor5D> {
     let y = x;
     for (const step of this.steps) y = step.forward(y);
     return y;
+  }
+  /** The children in order (see `OnnxEmittable`). */
+  emitOnnx(ctx: OnnxEmitContext, x: string): string {
+    return this.children().reduce((h, [name, child]) => ctx.module(child, h, name), x);
   }
 }

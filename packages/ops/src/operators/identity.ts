@@ -1,12 +1,17 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { convCost, elements, instanceNormCost, strided, sumCosts, upsampleCost } from '../internal/cost.js';
 import { Module } from '../module.js';
+import type { OnnxEmitContext } from '../onnx-hook.js';
 import { FactorizedReduce, Upsample3d } from '../modules/resample.js';
 import { defineOperator } from '../operator-spec.js';
 
 class Identity extends Module<tf.Tensor5D, tf.Tensor5D> {
   forward(x: tf.Tensor5D): tf.Tensor5D {
     return tf.clone(x);
+  }
+  /** The input itself (see `OnnxEmittable`). */
+  emitOnnx(_ctx: OnnxEmitContext, x: string): string {
+    return x;
   }
 }
 

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { Module } from '../module.js';
+import type { OnnxEmitContext } from '../onnx-hook.js';
 import { defineOperator } from '../operator-spec.js';
 
 class Zero extends Module<tf.Tensor5D, tf.Tensor5D> {
@@ -20,6 +21,10 @@ class Zero extends Module<tf.Tensor5D, tf.Tensor5D> {
       return { value: tf.zeros(shape), gradFunc: () => [tf.zerosLike(input)] };
     });
     return op(x) as tf.Tensor5D;
+  }
+  /** ONNX zeros of the output shape (see `OnnxEmittable`). */
+  emitOnnx(ctx: OnnxEmitContext, x: string): string {
+    return ctx.zeros(x, { channels: this.channelsOut, stride: this.stride === 2 ? 2 : 1, upsample: this.upsample === 2 ? 2 : 1 });
   }
 }
 
