@@ -68,4 +68,17 @@ describe('detectCollapse', () => {
     expect(codes).toContain('entropy-collapsed');
     expect(codes).not.toContain('entropy-flat');
   });
+
+  it('flags α near uniform in the second half of the architecture phase only', () => {
+    // The phantom search of the issue: mean entropy 0.982 at step 199 of 200 after a 60-step warm-up.
+    const nearUniform = (step: number) => at(step, (c) => c.map((n) => (n === 'conv-3x3x3' ? 0.35 : 0)));
+    const opts = { totalSteps: 200, warmupSteps: 60 };
+    const h = [nearUniform(99), nearUniform(149), nearUniform(199)];
+    expect(detectCollapse(h.slice(0, 1), free, opts).map((w) => w.code)).not.toContain('alpha-near-uniform');
+    const late = detectCollapse(h, free, opts).filter((w) => w.code === 'alpha-near-uniform');
+    expect(late).toHaveLength(1);
+    expect(late[0]!.message).toMatchInlineSnapshot(`"α is still near uniform at step 200 of 200: mean edge entropy 0.994 (limit 0.95), mean top probability 0.221 against 0.167 for uniform — the derived genotype is close to a random draw; raise search.archLr (e.g. ×10), lower search.tauStart, or search for more steps"`);
+    const decided = [at(199, (c) => c.map((n) => (n === 'conv-3x3x3' ? 3 : 0)))];
+    expect(detectCollapse(decided, free, opts).map((w) => w.code)).not.toContain('alpha-near-uniform');
+  });
 });

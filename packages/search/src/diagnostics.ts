@@ -16,7 +16,7 @@ export interface EdgeStats {
 
 /** A search-health warning: a stable code, a sentence, and the step it was raised at. */
 export interface HealthWarning {
-  readonly code: 'parameter-free-dominance' | 'entropy-flat' | 'entropy-collapsed';
+  readonly code: 'parameter-free-dominance' | 'entropy-flat' | 'entropy-collapsed' | 'alpha-near-uniform';
   readonly step: number;
   readonly message: string;
 }
@@ -80,6 +80,13 @@ export interface CollapseOptions {
   readonly minEntropyChange?: number;
   /** Mean entropy under which the architecture is considered decided. Default 0.05. */
   readonly collapsedEntropy?: number;
+  /** Total search steps and weight-only warm-up steps: enable the late near-uniform check. */
+  readonly totalSteps?: number;
+  readonly warmupSteps?: number;
+  /** Mean entropy above which α counts as still near uniform. Default 0.95. */
+  readonly uniformEntropy?: number;
+  /** Fraction of the architecture phase (after warm-up) from which near-uniform α is flagged. Default 0.5. */
+  readonly lateFraction?: number;
 }
 
 /**
@@ -91,6 +98,9 @@ export interface CollapseOptions {
  *   entries while still above 0.5 — α is not learning (learning rate too low, or τ too high).
  * - `entropy-collapsed`: the mean entropy fell under `collapsedEntropy` before half of the history —
  *   α decided very early (learning rate too high, τ too low), usually a premature choice.
+ * - `alpha-near-uniform` (when `totalSteps` is given): in the second half of the architecture phase the
+ *   mean entropy is still above `uniformEntropy` — α has barely moved, so the derived genotype is chosen
+ *   by noise, whatever the entropy trend.
  *
  * @example
  * const warnings = detectCollapse(history, parameterFreeOperators(space));
@@ -129,6 +139,21 @@ export function detectCollapse(
         code: 'entropy-flat',
         step: last.step,
         message: `mean edge entropy stayed at ${current.toFixed(3)} (change ${change.toExponential(2)} over ${window} log entries): the architecture parameters are not learning; raise the architecture learning rate or lower the temperature`,
+      });
+    }
+  }
+  if (options.totalSteps !== undefined) {
+    const warmup = options.warmupSteps ?? 0;
+    const late = warmup + (options.lateFraction ?? 0.5) * (options.totalSteps - warmup);
+    const current = meanEntropy(last.stats);
+    const limit = options.uniformEntropy ?? 0.95;
+    if (last.step + 1 >= late && current > limit) {
+      const top = last.stats.reduce((a, s) => a + Math.max(...s.probs), 0) / Math.max(1, last.stats.length);
+      const k = last.stats[0]?.probs.length ?? 1;
+      warnings.push({
+        code: 'alpha-near-uniform',
+        step: last.step,
+        message: `α is still near uniform at step ${last.step + 1} of ${options.totalSteps}: mean edge entropy ${current.toFixed(3)} (limit ${limit}), mean top probability ${top.toFixed(3)} against ${(1 / k).toFixed(3)} for uniform — the derived genotype is close to a random draw; raise search.archLr (e.g. ×10), lower search.tauStart, or search for more steps`,
       });
     }
   }

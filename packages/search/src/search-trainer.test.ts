@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { createLosses } from '@voxnas/metrics';
-import { createSearchSpace, Supernet } from '@voxnas/supernet';
+import { buildChild, createSearchSpace, Supernet } from '@voxnas/supernet';
 import { expectNoLeaks, withTempDir } from '@voxnas/testing';
 import type { JsonValue } from '@voxnas/core';
 import type { BatchSource } from '@voxnas/train';
@@ -155,7 +155,7 @@ describe('SearchTrainer', () => {
 
   it.each([
     [{ warmupSteps: -1 }, 'SearchTrainer: warmupSteps is -1, expected an integer ≥ 0'],
-    [{ archLr: 0 }, 'SearchTrainer: archLr is 0, expected a finite number > 0'],
+    [{ archLr: -1 }, 'SearchTrainer: archLr is -1, expected a finite number ≥ 0 (0 freezes α)'],
     [{ mode: 'alternate' as never }, "SearchTrainer: mode is 'alternate', expected 'bilevel' or 'joint'"],
   ])('rejects %j', (overrides, message) => {
     expect(() => makeSearch(5, overrides)).toThrow(SearchConfigError);
@@ -168,7 +168,58 @@ describe('SearchTrainer', () => {
   });
 });
 
+describe('SearchTrainer search-time score', () => {
+  it('scores the derived genotype\'s child with inherited weights: equal to that child evaluated separately', async () => {
+    const { supernet, search } = makeSearch(11, { warmupSteps: 1 });
+    // A validation "score": the mean logit of class 1 over a fixed input (any deterministic function of the network).
+    const x = tf.randomNormal([1, SIZE, SIZE, SIZE, 1], 0, 1, 'float32', 3) as tf.Tensor5D;
+    const score = async (net: { apply(x: tf.Tensor5D): tf.Tensor5D }) => {
+      const y = net.apply(x);
+      const v = (await tf.mean(tf.slice(y, [0, 0, 0, 0, 1], [-1, -1, -1, -1, 1])).data())[0]!;
+      y.dispose();
+      return v;
+    };
+    const seen: string[] = [];
+    const result = await search.fit({
+      steps: 4,
+      deriveEvery: 4,
+      validate: async (net) => {
+        seen.push(net.constructor.name);
+        return score(net);
+      },
+    });
+    expect(seen).toEqual(['ChildNetwork']);
+    // The same genotype, built separately with the supernet's final weights and evaluated on the same input.
+    const child = buildChild(space, result.finalGenotype, { rng: new Rng(99), inheritFrom: supernet });
+    child.eval();
+    expect(result.history[0]!.score).toBe(await score(child));
+    expect(result.bestScore).toBe(result.history[0]!.score);
+    child.dispose();
+    x.dispose();
+    search.dispose();
+    supernet.dispose();
+  });
+});
+
 describe('SearchTrainer health checks', () => {
+  it('warns when α is still near uniform late in the search (α learning rate 0)', async () => {
+    const { supernet, search } = makeSearch(12, { archLr: 0, warmupSteps: 1 });
+    const r = await search.fit({ steps: 6, deriveEvery: 2 });
+    const late = r.history.flatMap((h) => h.warnings).filter((w) => w.code === 'alpha-near-uniform');
+    expect(late.map((w) => w.step)).toEqual([3, 5]);
+    expect(late[0]!.message).toMatch(/^α is still near uniform at step 4 of 6: mean edge entropy 1\.000/);
+    search.dispose();
+    supernet.dispose();
+  });
+
+  it('does not warn when α moves', async () => {
+    const { supernet, search } = makeSearch(13, { archLr: 0.5, warmupSteps: 0 });
+    const r = await search.fit({ steps: 6, deriveEvery: 3 });
+    expect(r.history.flatMap((h) => h.warnings).filter((w) => w.code === 'alpha-near-uniform')).toEqual([]);
+    search.dispose();
+    supernet.dispose();
+  });
+
   it('does not judge α during warm-up (it does not move by design)', async () => {
     const { supernet, search } = makeSearch(7, { warmupSteps: 6 });
     const r = await search.fit({ steps: 6, deriveEvery: 1 });

@@ -1,7 +1,8 @@
 import { type JsonValue } from '@voxnas/core';
 import { Trainer, type RunLog } from '@voxnas/train/node';
 import { Optimizer, gradientStep, type BatchSource, type LossFn, type OptimizerSpec, type Schedule } from '@voxnas/train';
-import { temperatureAt, type Genotype, type Supernet, type TemperatureSchedule } from '@voxnas/supernet';
+import type { Network } from '@voxnas/ops';
+import { buildChild, temperatureAt, type Genotype, type Supernet, type TemperatureSchedule } from '@voxnas/supernet';
 import type { Rng } from '@voxnas/core';
 import { alphaStats, detectCollapse, parameterFreeOperators, type HealthWarning } from './diagnostics.js';
 import { SearchConfigError } from './errors.js';
@@ -59,7 +60,10 @@ export interface ArchSnapshot {
   /** Normalised entropy per edge label (1 uniform, 0 decided). */
   readonly entropy: Record<string, number>;
   readonly genotype: Genotype;
-  /** Validation score of the supernet's argmax architecture, when a validator is given. */
+  /**
+   * Validation score of the network the search hands over — the derived genotype's child with the
+   * supernet's weights (see {@link SearchFitOptions.validate}) — when a validator is given.
+   */
   readonly score: number | null;
   readonly warnings: readonly HealthWarning[];
 }
@@ -70,8 +74,15 @@ export interface SearchFitOptions {
   readonly steps: number;
   /** Derive, log α and check search health every this many steps (and at the end). Default 25. */
   readonly deriveEvery?: number;
-  /** Scores the supernet's current argmax architecture (higher is better), e.g. validation Dice. */
-  readonly validate?: (supernet: Supernet) => Promise<number>;
+  /**
+   * Scores the network the search would hand over now (higher is better), e.g. validation Dice: the
+   * child network of the derived genotype (`deriveGenotype`, top-2 inputs per node) with the supernet's
+   * weights copied in (`buildChild(…, { inheritFrom })`), in eval mode. So the genotype kept as best is
+   * chosen by the score of that very network, not of the supernet's argmax path (which keeps `zero`
+   * edges the derived genotype drops). voxnas's operators normalise per instance (no running
+   * statistics), so inherited weights need no re-estimation.
+   */
+  readonly validate?: (network: Network) => Promise<number>;
   readonly checkpointDir?: string;
   /** Save `latest` every this many steps (and at every derive and at the end). Default 25. */
   readonly checkpointEvery?: number;
@@ -135,8 +146,8 @@ export class SearchTrainer {
     if (!(Number.isInteger(options.warmupSteps) && options.warmupSteps >= 0)) {
       throw new SearchConfigError(`SearchTrainer: warmupSteps is ${options.warmupSteps}, expected an integer ≥ 0`);
     }
-    if (!(options.archLr > 0 && Number.isFinite(options.archLr))) {
-      throw new SearchConfigError(`SearchTrainer: archLr is ${options.archLr}, expected a finite number > 0`);
+    if (!(options.archLr >= 0 && Number.isFinite(options.archLr))) {
+      throw new SearchConfigError(`SearchTrainer: archLr is ${options.archLr}, expected a finite number ≥ 0 (0 freezes α)`);
     }
     if (options.weightData === options.archData) {
       throw new SearchConfigError(
@@ -223,8 +234,12 @@ export class SearchTrainer {
     return { step, tau, weightLoss: r.loss, archLoss, lr: r.lr };
   }
 
-  /** Derives the genotype and records α statistics, health warnings and (optionally) a validation score. */
-  async snapshot(validate?: (supernet: Supernet) => Promise<number>): Promise<ArchSnapshot> {
+  /**
+   * Derives the genotype and records α statistics, health warnings and (optionally) the validation score
+   * of the derived child with inherited weights. `totalSteps` (the search length) lets the health check
+   * judge how late in the search the snapshot is.
+   */
+  async snapshot(validate?: (network: Network) => Promise<number>, totalSteps?: number): Promise<ArchSnapshot> {
     const step = Math.max(0, this.trainer.stepsDone - 1);
     const stats = alphaStats(this.supernet.space, this.supernet.alphaValues());
     const probabilities: Record<string, number[]> = {};
@@ -234,12 +249,17 @@ export class SearchTrainer {
       entropy[s.label] = s.entropy;
     }
     const genotype = this.supernet.deriveGenotype({ meta: { searchStep: step } });
-    const score = validate ? await validate(this.supernet) : null;
+    const score = validate ? await this.scoreDerived(genotype, validate) : null;
     // Health is judged on the architecture phase only: during warm-up α does not move by design.
     const light = this.history
       .filter((h) => h.step >= this.options.warmupSteps)
       .map((h) => ({ step: h.step, stats: statsFrom(this.supernet, h) }));
-    const warnings = step >= this.options.warmupSteps ? detectCollapse([...light, { step, stats }], this.parameterFree) : [];
+    const warnings =
+      step >= this.options.warmupSteps
+        ? detectCollapse([...light, { step, stats }], this.parameterFree, {
+            ...(totalSteps !== undefined ? { totalSteps, warmupSteps: this.options.warmupSteps } : {}),
+          })
+        : [];
     const snap: ArchSnapshot = {
       step,
       tau: this.supernet.tau,
@@ -254,6 +274,20 @@ export class SearchTrainer {
     const better = score === null || this.best === null || this.best.score === null || score > this.best.score;
     if (better) this.best = { genotype, score, step };
     return snap;
+  }
+
+  /**
+   * The validation score of `genotype`'s child network with the supernet's current weights (what
+   * {@link SearchFitOptions.validate} receives). The child is disposed afterwards; the supernet is untouched.
+   */
+  async scoreDerived(genotype: Genotype, validate: (network: Network) => Promise<number>): Promise<number> {
+    const child = buildChild(this.supernet.space, genotype, { rng: this.supernet.samplerRng.fork('score-child'), inheritFrom: this.supernet });
+    try {
+      child.eval();
+      return await validate(child);
+    } finally {
+      child.dispose();
+    }
   }
 
   /** Runs the search to `steps` total steps (resume with `loadCheckpoint` first). */
@@ -286,7 +320,7 @@ export class SearchTrainer {
       const last = done === options.steps;
       let snapped = false;
       if (done % deriveEvery === 0 || last) {
-        const snap = await this.snapshot(options.validate);
+        const snap = await this.snapshot(options.validate, options.steps);
         snapped = true;
         options.onSnapshot?.(snap);
         await log?.append({ type: 'arch', ...(snap as unknown as Record<string, JsonValue>) });
@@ -296,7 +330,7 @@ export class SearchTrainer {
       }
     }
     if (this.history.length === 0 || this.history[this.history.length - 1]!.step !== this.trainer.stepsDone - 1) {
-      await this.snapshot(options.validate);
+      await this.snapshot(options.validate, options.steps);
     }
     const finalGenotype = this.history[this.history.length - 1]!.genotype;
     const best = this.best ?? { genotype: finalGenotype, score: null, step: this.trainer.stepsDone - 1 };
