@@ -30,3 +30,17 @@ export class OnnxEmitError extends VoxnasError {
     super('E_ONNX_EMIT', message, options);
   }
 }
+
+/**
+ * A network could not be exported: a module with no ONNX mapping (a custom module without `emitOnnx`,
+ * a custom operator whose spec has no `onnx` mapping, a subclass that changed `forward`), or an input
+ * whose channels cannot be inferred. The message names the module path and the operator.
+ *
+ * @example
+ * try { exportOnnx(net) } catch (e) { if (e instanceof OnnxExportError) console.log(e.message) } // names the operator
+ */
+export class OnnxExportError extends VoxnasError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('E_ONNX_EXPORT', message, options);
+  }
+}

@@ -1,4 +1,7 @@
-export { OnnxGraphError, OnnxEmitError } from './errors.js';
+export { OnnxGraphError, OnnxEmitError, OnnxExportError } from './errors.js';
+export { exportOnnx, ONNX_LAYOUT_KEY } from './export-onnx.js';
+export type { ExportOnnxOptions } from './export-onnx.js';
+export { readOnnxMetadata } from './read-metadata.js';
 export { createGraphBuilder, attr, OPSET_RANGE } from './graph-builder.js';
 export type {
   GraphBuilder,

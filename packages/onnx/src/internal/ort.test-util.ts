@@ -127,3 +127,54 @@ export async function compareWithVoxnas(options: CompareOptions): Promise<Agreem
   ).toBeLessThanOrEqual((options.tolerance ?? 1e-4) * range);
   return agreement;
 }
+
+/**
+ * Runs an exported model (`image` → `logits`, NCDHW) in ONNX Runtime on each NCDHW input shape and
+ * checks it against `module.apply` on the same data in NDHWC (tfjs), within `tolerance` of the logit
+ * range. A module whose output is constant (the `zero` operator) must be matched exactly.
+ */
+export async function compareExport(options: {
+  readonly title: string;
+  readonly bytes: Uint8Array;
+  readonly apply: (x: tf.Tensor5D) => tf.Tensor;
+  readonly inputs: ReadonlyArray<readonly [number, number, number, number, number]>;
+  readonly constant?: boolean;
+  readonly tolerance?: number;
+}): Promise<Agreement[]> {
+  const out: Agreement[] = [];
+  for (const shape of options.inputs) {
+    const title = `${options.title} x=[${shape.join(',')}]`;
+    const feed: TensorData = { data: randomData(shape, title), shape };
+    const onnx = (await runOnnx(options.bytes, { image: feed })).logits!;
+    const ref = await expectNoLeaks(async () => {
+      const y = tf.tidy(() =>
+        tf.transpose(options.apply(tf.transpose(tf.tensor5d(feed.data, [...shape]), [...NCDHW_TO_NDHWC])), [...NDHWC_TO_NCDHW]),
+      );
+      const data = (await y.data()) as Float32Array;
+      const s = y.shape.slice();
+      y.dispose();
+      return { data, shape: s };
+    });
+    expect(onnx.shape, title).toEqual(ref.shape);
+    let lo = Infinity;
+    let hi = -Infinity;
+    for (const v of ref.data) {
+      lo = Math.min(lo, v);
+      hi = Math.max(hi, v);
+    }
+    const range = hi - lo;
+    const maxAbs = maxAbsDiff(onnx.data, ref.data);
+    const agreement = { title, maxAbs, range, ratio: maxAbs / Math.max(range, 1e-12) };
+    agreements.push(agreement);
+    out.push(agreement);
+    if (options.constant) {
+      expect(maxAbs, `${title}: constant output`).toBe(0);
+      continue;
+    }
+    expect(range, `${title}: the reference output is constant`).toBeGreaterThan(0);
+    expect(maxAbs, `${title}: max |onnx − tfjs| ${maxAbs} vs logit range ${range}`).toBeLessThanOrEqual(
+      (options.tolerance ?? 1e-4) * range,
+    );
+  }
+  return out;
+}
