@@ -1,10 +1,12 @@
 import { InvalidArgumentError, invertAffine, multiplyAffine } from '@voxnas/core';
 import { sampleGrid } from './internal/grid-sample.js';
 import type { Interpolation } from './internal/grid-sample.js';
+import { resampleAxes, type AxisInterpolation } from './internal/axis-resample.js';
 import { createVolume, spacingMm, validateAffine } from './volume.js';
 import type { Affine, Volume } from './volume.js';
 
 export type { Interpolation } from './internal/grid-sample.js';
+export type { AxisInterpolation } from './internal/axis-resample.js';
 
 /** Options shared by {@link resample} and {@link resampleTo}. */
 export interface ResampleOptions {
@@ -18,12 +20,25 @@ export interface ResampleOptions {
 }
 
 /** Target of {@link resample}: a voxel spacing in mm or an output shape (exactly one). */
-export interface ResampleGridOptions extends ResampleOptions {
+export interface ResampleGridOptions extends Omit<ResampleOptions, 'interpolation'> {
   /** New voxel size in mm along i, j, k (one number for isotropic). */
   spacingMm?: number | readonly [number, number, number];
   /** New grid shape [nx, ny, nz]. */
   shape?: readonly [number, number, number];
+  /**
+   * 'linear' (trilinear; default for images), 'nearest', or 'cubic' (cubic B-spline, scipy's
+   * `order=3` with `mode='nearest'`; images only, values may overshoot the input range).
+   */
+  interpolation?: Interpolation | 'cubic';
+  /**
+   * Interpolation per axis [x, y, z] (images only), overriding `interpolation` — e.g.
+   * `['cubic', 'cubic', 'nearest']` resamples the in-plane axes with cubic B-splines and a coarse
+   * slice axis separately by nearest neighbour (nnU-Net's rule for very anisotropic data).
+   */
+  axisInterpolation?: readonly [AxisInterpolation, AxisInterpolation, AxisInterpolation];
 }
+
+const AXIS_INTERPOLATIONS: readonly string[] = ['nearest', 'linear', 'cubic'];
 
 function interpolationFor(volume: Volume, opts: ResampleOptions, where: string): Interpolation {
   const requested = opts.interpolation;
@@ -99,15 +114,56 @@ function checkShape(shape: readonly number[], where: string): void {
  * Resamples to a new voxel spacing or a new shape over the same field of view (the voxel edges stay
  * where they were): along each axis with zoom f = new/old spacing, output voxel x samples input
  * coordinate (x + ½)·f − ½. For `spacingMm`, f = new/old exactly and n_out = max(1, round(n·old/new));
- * for `shape`, f = n_in/n_out. Images use trilinear interpolation (output float32, float64 stays
- * float64), labels nearest (dtype kept). Multi-channel volumes resample every channel on the same grid.
+ * for `shape`, f = n_in/n_out. Images use trilinear interpolation by default (output float32, float64
+ * stays float64), or cubic B-splines, or a different interpolation per axis (`axisInterpolation`, done
+ * axis by axis); labels nearest (dtype kept; see {@link resampleLabels} for per-class linear
+ * interpolation). Multi-channel volumes resample every channel on the same grid.
  *
  * @example
  * const iso = resample(t1, { spacingMm: 1.3 });
  * const small = resample(labels, { shape: [64, 80, 64] }); // nearest: labels stay labels
+ * const ct = resample(scan, { spacingMm: [0.8, 0.8, 2.5], axisInterpolation: ['cubic', 'cubic', 'nearest'] });
  */
 export function resample(volume: Volume, options: ResampleGridOptions): Volume {
   const where = 'resample';
+  const { zoom, shape, M } = axisAlignedGrid(volume, options, where);
+  const perAxis = options.axisInterpolation;
+  if (perAxis !== undefined || options.interpolation === 'cubic') {
+    if (volume.kind === 'label') {
+      throw new InvalidArgumentError(
+        `${where}: ${perAxis ? 'axisInterpolation' : "interpolation 'cubic'"} on a label volume, expected 'nearest' (use resampleLabels for per-class linear interpolation)`,
+      );
+    }
+    const interp = perAxis ?? (['cubic', 'cubic', 'cubic'] as const);
+    if (!Array.isArray(interp) || interp.length !== 3 || !interp.every((i) => AXIS_INTERPOLATIONS.includes(i))) {
+      throw new InvalidArgumentError(
+        `${where}: axisInterpolation must be 3 of 'nearest', 'linear', 'cubic', got ${JSON.stringify(perAxis)}`,
+      );
+    }
+    const data = resampleAxes(volume.data, {
+      shape: volume.shape,
+      channels: volume.channels,
+      scale: zoom,
+      shift: [(zoom[0] - 1) / 2, (zoom[1] - 1) / 2, (zoom[2] - 1) / 2],
+      outShape: shape,
+      interp,
+      fill: checkFill(options.fill, where),
+      float64: volume.dtype === 'float64',
+    });
+    return createVolume({ data, shape, channels: volume.channels, affine: multiplyAffine(volume.affine, M), kind: volume.kind });
+  }
+  return resampleGrid(volume, { ...options, interpolation: options.interpolation as Interpolation | undefined, M, shape });
+}
+
+/**
+ * The grid of {@link resample} and {@link resampleLabels}: per-axis zoom f (input voxels per output
+ * voxel), output shape and M (output voxel → input voxel, x_in = f·(x + ½) − ½). Internal.
+ */
+export function axisAlignedGrid(
+  volume: Volume,
+  options: Pick<ResampleGridOptions, 'spacingMm' | 'shape'>,
+  where: string,
+): { zoom: [number, number, number]; shape: [number, number, number]; M: Affine } {
   const hasSpacing = options.spacingMm !== undefined;
   const hasShape = options.shape !== undefined;
   if (hasSpacing === hasShape) {
@@ -143,7 +199,7 @@ export function resample(volume: Volume, options: ResampleGridOptions): Volume {
     M[i * 4 + 3] = (zoom[i]! - 1) / 2;
   }
   M[15] = 1;
-  return resampleGrid(volume, { ...options, M, shape: shape as [number, number, number] });
+  return { zoom: zoom as [number, number, number], shape: shape as [number, number, number], M };
 }
 
 /**
