@@ -2,7 +2,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { applyOverrides, DEFAULT_CONFIG, loadConfig, resolveConfig } from './config.js';
+import { applyOverrides, DEFAULT_CONFIG, loadConfig, resolveConfig, validateConfig } from './config.js';
 import { ConfigError } from './errors.js';
 
 describe('resolveConfig', () => {
@@ -29,6 +29,53 @@ describe('resolveConfig', () => {
   ])('rejects %j', (input, message) => {
     expect(() => resolveConfig(input)).toThrow(ConfigError);
     expect(() => resolveConfig(input)).toThrow(message);
+  });
+});
+
+describe('resolveConfig reports every problem at once', () => {
+  it('type errors, unknown fields with hints, enum hints and cross-field rules in one ConfigError', () => {
+    const input = {
+      sead: 1,
+      data: { fold: 5, folds: 3, patchSize: [32, 'x', 32] },
+      search: { sampler: 'gumbl', levles: 2, steps: 0 },
+      train: { lr: -1, warmupSteps: 300 },
+      inference: 'fast',
+    };
+    const err = (() => {
+      try {
+        resolveConfig(input, 'voxnas.yaml');
+      } catch (e) {
+        return e as ConfigError;
+      }
+    })();
+    expect(err).toBeInstanceOf(ConfigError);
+    expect(err!.code).toBe('E_CONFIG');
+    expect(err!.message).toMatchInlineSnapshot(`
+      "voxnas.yaml: 9 problems:
+        - field 'data.patchSize' must be three integers ≥ 1, got [32,"x",32]
+        - field 'search.sampler' must be one of 'gumbel', 'full', 'uniform', got 'gumbl' (did you mean 'gumbel'?)
+        - field 'search.steps' must be an integer ≥ 1, got 0
+        - unknown field 'search.levles', expected one of levels, baseChannels, nodes, candidates, sampler, k, tauStart, tauEnd, tauSchedule, mode, warmupSteps, steps, weightLr, archLr, deriveEvery, checkpointEvery (did you mean 'levels'?)
+        - field 'train.lr' must be a number > 0, got -1
+        - field 'inference' must be an object, got 'fast'
+        - unknown field 'sead', expected one of seed, plugins, data, search, train, inference (did you mean 'seed'?)
+        - field 'data.fold' is 5, expected < data.folds (3)
+        - field 'train.warmupSteps' is 300, expected < train.steps (200)"
+    `);
+    expect(err!.issues).toHaveLength(9);
+  });
+
+  it('skips a rule between fields when one of its fields is itself invalid', () => {
+    expect(validateConfig({ search: { steps: 'many', warmupSteps: 500 } })).toEqual({
+      ok: false,
+      problems: [`field 'search.steps' must be an integer ≥ 1, got 'many'`],
+    });
+  });
+
+  it('accepts and drops a $schema key (editor completion in JSON configs)', () => {
+    const cfg = resolveConfig({ $schema: './node_modules/voxnas/voxnas.schema.json', seed: 2 });
+    expect(cfg).toEqual({ ...DEFAULT_CONFIG, seed: 2 });
+    expect('$schema' in cfg).toBe(false);
   });
 });
 

@@ -3,313 +3,137 @@ import { extname } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { didYouMean } from '@voxnas/core';
 import { ConfigError } from './errors.js';
+import { CONFIG_SCHEMA, CROSS_FIELD_RULES, type VoxnasConfig } from './config-schema.js';
+import { expectedText, fieldPath, schemaAt } from './config-json-schema.js';
 
 /** Which network `voxnas train` trains. */
 export type ArchChoice = 'unet' | 'random' | 'searched' | string;
 
+export type { VoxnasConfig, VoxnasConfigInput } from './config-schema.js';
+
 /**
- * A resolved voxnas run configuration. Every field has a documented default (see {@link DEFAULT_CONFIG});
- * config files and flags override them. Sizes are voxels in x, y, z order; spacings in mm.
+ * voxnas's own defaults, sized so that a run finishes on a 2-core CPU (REFERENCE.md lists what the
+ * paper leaves open): {@link CONFIG_SCHEMA} applied to an empty config.
+ *
+ * @example
+ * DEFAULT_CONFIG.search.sampler; // 'gumbel'
  */
-export interface VoxnasConfig {
-  /** Root seed; forked by name into data, augment, sampler and init streams. */
-  seed: number;
-  /**
-   * Modules imported before any network is built — files (`./my-ops.mjs`, relative to the working
-   * directory, saved absolute in the run) or package names — that register custom operators with
-   * `registerOperator` of `@voxnas/ops`. Default none.
-   */
-  plugins: string[];
-  data: {
-    /** A dataset directory (MSD / nnU-Net / folder pairs), or `phantom` for the built-in synthetic data. */
-    dataset: string;
-    /** Cases of the built-in phantom dataset (ignored otherwise). */
-    phantomCases: number;
-    /** Fold used for validation, and number of folds. */
-    fold: number;
-    folds: number;
-    /** Patch size in voxels, x y z. Must be a multiple of 2^levels of the network. */
-    patchSize: [number, number, number];
-    batchSize: number;
-    /** Fraction of patches forced to contain foreground. */
-    foregroundFraction: number;
-    /** Loader worker threads (0 = in the main thread). */
-    workers: number;
-  };
-  search: {
-    levels: number;
-    baseChannels: number;
-    nodes: number;
-    /** Candidate operators of every edge (registry names, custom ones included); empty: the built-in defaults. */
-    candidates: string[];
-    sampler: 'gumbel' | 'full' | 'uniform';
-    /** Paths sampled per edge by the gumbel sampler. */
-    k: number;
-    tauStart: number;
-    tauEnd: number;
-    tauSchedule: 'constant' | 'linear' | 'exponential';
-    mode: 'bilevel' | 'joint';
-    warmupSteps: number;
-    steps: number;
-    weightLr: number;
-    archLr: number;
-    /** Derive and log the genotype every this many steps. */
-    deriveEvery: number;
-    /** Save a resumable checkpoint every this many steps. */
-    checkpointEvery: number;
-  };
-  train: {
-    steps: number;
-    optimizer: 'adamw' | 'adam' | 'sgd';
-    lr: number;
-    weightDecay: number;
-    schedule: 'poly' | 'cosine' | 'constant';
-    warmupSteps: number;
-    loss: 'dice-ce' | 'dice' | 'ce' | 'focal';
-    validateEvery: number;
-    /** Save a resumable checkpoint every this many steps. */
-    checkpointEvery: number;
-  };
-  inference: {
-    overlap: number;
-    mirror: boolean;
-    windowsPerBatch: number;
-  };
-}
+export const DEFAULT_CONFIG: VoxnasConfig = resolveDefaults();
 
-/** voxnas's own defaults, sized so that a run finishes on a 2-core CPU (REFERENCE.md lists what the paper leaves open). */
-export const DEFAULT_CONFIG: VoxnasConfig = {
-  seed: 0,
-  plugins: [],
-  data: {
-    dataset: 'phantom',
-    phantomCases: 8,
-    fold: 0,
-    folds: 4,
-    patchSize: [32, 32, 32],
-    batchSize: 2,
-    foregroundFraction: 0.5,
-    workers: 0,
-  },
-  search: {
-    levels: 3,
-    baseChannels: 8,
-    nodes: 3,
-    candidates: [],
-    sampler: 'gumbel',
-    k: 1,
-    tauStart: 5,
-    tauEnd: 0.5,
-    tauSchedule: 'exponential',
-    mode: 'bilevel',
-    warmupSteps: 20,
-    steps: 100,
-    weightLr: 3e-3,
-    archLr: 3e-3,
-    deriveEvery: 25,
-    checkpointEvery: 10,
-  },
-  train: {
-    steps: 200,
-    optimizer: 'adamw',
-    lr: 3e-3,
-    weightDecay: 1e-4,
-    schedule: 'poly',
-    warmupSteps: 10,
-    loss: 'dice-ce',
-    validateEvery: 50,
-    checkpointEvery: 25,
-  },
-  inference: {
-    overlap: 0.5,
-    mirror: false,
-    windowsPerBatch: 2,
-  },
-};
-
-type Rule =
-  | { kind: 'int'; min?: number; max?: number }
-  | { kind: 'number'; min?: number; max?: number; exclusiveMin?: boolean }
-  | { kind: 'string' }
-  | { kind: 'bool' }
-  | { kind: 'enum'; values: readonly string[] }
-  | { kind: 'int3'; min: number }
-  | { kind: 'strings' };
-
-const SCHEMA: {
-  [S in keyof VoxnasConfig]: VoxnasConfig[S] extends unknown[] ? Rule : VoxnasConfig[S] extends object ? Record<keyof VoxnasConfig[S], Rule> : Rule;
-} = {
-  seed: { kind: 'int', min: 0, max: 2 ** 32 - 1 },
-  plugins: { kind: 'strings' },
-  data: {
-    dataset: { kind: 'string' },
-    phantomCases: { kind: 'int', min: 2 },
-    fold: { kind: 'int', min: 0 },
-    folds: { kind: 'int', min: 2 },
-    patchSize: { kind: 'int3', min: 1 },
-    batchSize: { kind: 'int', min: 1 },
-    foregroundFraction: { kind: 'number', min: 0, max: 1 },
-    workers: { kind: 'int', min: 0, max: 64 },
-  },
-  search: {
-    levels: { kind: 'int', min: 1, max: 6 },
-    baseChannels: { kind: 'int', min: 1 },
-    nodes: { kind: 'int', min: 1, max: 8 },
-    candidates: { kind: 'strings' },
-    sampler: { kind: 'enum', values: ['gumbel', 'full', 'uniform'] },
-    k: { kind: 'int', min: 1 },
-    tauStart: { kind: 'number', min: 0, exclusiveMin: true },
-    tauEnd: { kind: 'number', min: 0, exclusiveMin: true },
-    tauSchedule: { kind: 'enum', values: ['constant', 'linear', 'exponential'] },
-    mode: { kind: 'enum', values: ['bilevel', 'joint'] },
-    warmupSteps: { kind: 'int', min: 0 },
-    steps: { kind: 'int', min: 1 },
-    weightLr: { kind: 'number', min: 0, exclusiveMin: true },
-    archLr: { kind: 'number', min: 0, exclusiveMin: true },
-    deriveEvery: { kind: 'int', min: 1 },
-    checkpointEvery: { kind: 'int', min: 1 },
-  },
-  train: {
-    steps: { kind: 'int', min: 1 },
-    optimizer: { kind: 'enum', values: ['adamw', 'adam', 'sgd'] },
-    lr: { kind: 'number', min: 0, exclusiveMin: true },
-    weightDecay: { kind: 'number', min: 0 },
-    schedule: { kind: 'enum', values: ['poly', 'cosine', 'constant'] },
-    warmupSteps: { kind: 'int', min: 0 },
-    loss: { kind: 'enum', values: ['dice-ce', 'dice', 'ce', 'focal'] },
-    validateEvery: { kind: 'int', min: 1 },
-    checkpointEvery: { kind: 'int', min: 1 },
-  },
-  inference: {
-    overlap: { kind: 'number', min: 0, max: 0.95 },
-    mirror: { kind: 'bool' },
-    windowsPerBatch: { kind: 'int', min: 1 },
-  },
-};
-
-function describe(rule: Rule): string {
-  switch (rule.kind) {
-    case 'int':
-      return `an integer${rule.min !== undefined ? ` ≥ ${rule.min}` : ''}${rule.max !== undefined ? ` ≤ ${rule.max}` : ''}`;
-    case 'number':
-      return `a number${rule.min !== undefined ? (rule.exclusiveMin ? ` > ${rule.min}` : ` ≥ ${rule.min}`) : ''}${rule.max !== undefined ? ` ≤ ${rule.max}` : ''}`;
-    case 'string':
-      return 'a string';
-    case 'bool':
-      return 'true or false';
-    case 'enum':
-      return `one of ${rule.values.map((v) => `'${v}'`).join(', ')}`;
-    case 'int3':
-      return `three integers ≥ ${rule.min}`;
-    case 'strings':
-      return 'a list of non-empty strings';
-  }
-}
-
-function check(rule: Rule, v: unknown): boolean {
-  switch (rule.kind) {
-    case 'int':
-      return (
-        typeof v === 'number' &&
-        Number.isInteger(v) &&
-        (rule.min === undefined || v >= rule.min) &&
-        (rule.max === undefined || v <= rule.max)
-      );
-    case 'number':
-      return (
-        typeof v === 'number' &&
-        Number.isFinite(v) &&
-        (rule.min === undefined || (rule.exclusiveMin ? v > rule.min : v >= rule.min)) &&
-        (rule.max === undefined || v <= rule.max)
-      );
-    case 'string':
-      return typeof v === 'string' && v.length > 0;
-    case 'bool':
-      return typeof v === 'boolean';
-    case 'enum':
-      return typeof v === 'string' && rule.values.includes(v);
-    case 'int3':
-      return Array.isArray(v) && v.length === 3 && v.every((x) => Number.isInteger(x) && x >= rule.min);
-    case 'strings':
-      return Array.isArray(v) && v.every((x) => typeof x === 'string' && x.length > 0);
-  }
+function resolveDefaults(): VoxnasConfig {
+  const { $schema: _, ...config } = CONFIG_SCHEMA.parse({});
+  return config;
 }
 
 function fmt(v: unknown): string {
-  return typeof v === 'string' ? `'${v}'` : JSON.stringify(v);
+  if (typeof v === 'string') return `'${v}'`;
+  if (typeof v === 'number' && !Number.isFinite(v)) return String(v);
+  return v === undefined ? 'nothing' : JSON.stringify(v);
+}
+
+function valueAt(input: unknown, path: readonly string[]): unknown {
+  let v = input;
+  for (const k of path) v = v !== null && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined;
+  return v;
+}
+
+function withoutPaths(input: Record<string, unknown>, paths: ReadonlyArray<readonly string[]>): Record<string, unknown> {
+  const out = structuredClone(input);
+  for (const path of paths) {
+    let node: unknown = out;
+    for (const k of path.slice(0, -1)) node = node !== null && typeof node === 'object' ? (node as Record<string, unknown>)[k] : undefined;
+    if (node !== null && typeof node === 'object' && path.length > 0) delete (node as Record<string, unknown>)[path[path.length - 1]!];
+  }
+  return out;
+}
+
+/** What {@link validateConfig} found. */
+export type ConfigValidation = { ok: true; config: VoxnasConfig } | { ok: false; problems: string[] };
+
+/**
+ * Checks a partial config (as read from a file or built from flags) against {@link CONFIG_SCHEMA} and
+ * the {@link CROSS_FIELD_RULES}, and lists EVERY problem, each naming the field path, what was expected
+ * and what was given (with a did-you-mean hint for unknown fields and enum values). A rule between
+ * fields is checked when each of its fields is valid on its own.
+ *
+ * @example
+ * validateConfig({ sead: 1, train: { lr: 0 } });
+ * // { ok: false, problems: ["field 'train.lr' must be a number > 0, got 0", "unknown field 'sead', …(did you mean 'seed'?)"] }
+ */
+export function validateConfig(partial: unknown): ConfigValidation {
+  if (partial === null || partial === undefined) partial = {};
+  if (typeof partial !== 'object' || Array.isArray(partial)) {
+    return { ok: false, problems: [`expected an object at the top level, got ${fmt(partial)}`] };
+  }
+  const input = partial as Record<string, unknown>;
+  const parsed = CONFIG_SCHEMA.safeParse(input);
+  const problems: string[] = [];
+  const bad: string[][] = [];
+  if (!parsed.success) {
+    const seen = new Set<string>();
+    for (const issue of parsed.error.issues) {
+      const path = fieldPath(issue.path);
+      const name = path.join('.');
+      if (issue.code === 'unrecognized_keys') {
+        const known = Object.keys(schemaAt(path)?.properties ?? {}).filter((k) => k !== '$schema');
+        for (const key of issue.keys) {
+          problems.push(`unknown field '${[...path, key].join('.')}', expected one of ${known.join(', ')}${didYouMean(key, known)}`);
+          bad.push([...path, key]);
+        }
+        continue;
+      }
+      if (seen.has(name)) continue;
+      seen.add(name);
+      bad.push(path);
+      const schema = schemaAt(path);
+      const got = valueAt(input, path);
+      const hint = schema?.enum && typeof got === 'string' ? didYouMean(got, schema.enum.map(String)) : '';
+      problems.push(
+        path.length === 0 || !schema
+          ? `${name ? `field '${name}': ` : ''}${issue.message}`
+          : `field '${name}' must be ${expectedText(schema)}, got ${fmt(got)}${hint}`,
+      );
+    }
+  }
+  // Rules between fields, on the config with every invalid field at its default.
+  const clean = parsed.success ? parsed : CONFIG_SCHEMA.safeParse(withoutPaths(input, bad));
+  if (clean.success) {
+    const invalid = (field: string) => bad.some((p) => p.length > 0 && (field === p.join('.') || field.startsWith(`${p.join('.')}.`)));
+    for (const rule of CROSS_FIELD_RULES) {
+      if (rule.fields.some(invalid)) continue;
+      const problem = rule.check(clean.data);
+      if (problem) problems.push(problem);
+    }
+  }
+  if (problems.length > 0 || !clean.success) return { ok: false, problems };
+  const { $schema: _, ...config } = clean.data;
+  return { ok: true, config };
 }
 
 /**
- * Validates a partial config (as read from a file or built from flags) and merges it over
- * {@link DEFAULT_CONFIG}. Unknown fields and wrong types raise {@link ConfigError} naming the field path,
- * what was expected and what was given. `source` names the file in messages.
+ * Validates a partial config and merges it over {@link DEFAULT_CONFIG} (see {@link validateConfig}).
+ * Problems raise one {@link ConfigError} listing all of them (`issues`), each naming the field path,
+ * what was expected and what was given. `source` (a file name, usually) starts the message.
  *
  * @example
  * const cfg = resolveConfig({ search: { steps: 10 } }); // cfg.search.levels === 3
  */
 export function resolveConfig(partial: unknown, source = 'config'): VoxnasConfig {
-  if (partial === null || partial === undefined) partial = {};
-  if (typeof partial !== 'object' || Array.isArray(partial)) {
-    throw new ConfigError(`${source}: expected an object at the top level, got ${fmt(partial)}`);
-  }
-  const out = structuredClone(DEFAULT_CONFIG) as unknown as Record<string, unknown>;
-  for (const [key, value] of Object.entries(partial as Record<string, unknown>)) {
-    const rule = (SCHEMA as Record<string, unknown>)[key];
-    if (rule === undefined) {
-      throw new ConfigError(
-        `${source}: unknown field '${key}', expected one of ${Object.keys(SCHEMA).join(', ')}${didYouMean(key, Object.keys(SCHEMA))}`,
-      );
-    }
-    if ('kind' in (rule as object)) {
-      if (!check(rule as Rule, value)) {
-        throw new ConfigError(`${source}: field '${key}' must be ${describe(rule as Rule)}, got ${fmt(value)}`);
-      }
-      out[key] = value;
-      continue;
-    }
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-      throw new ConfigError(`${source}: field '${key}' must be an object, got ${fmt(value)}`);
-    }
-    const section = out[key] as Record<string, unknown>;
-    const rules = rule as Record<string, Rule>;
-    for (const [field, fv] of Object.entries(value as Record<string, unknown>)) {
-      const r = rules[field];
-      if (r === undefined) {
-        throw new ConfigError(
-          `${source}: unknown field '${key}.${field}', expected one of ${Object.keys(rules).join(', ')}${didYouMean(field, Object.keys(rules))}`,
-        );
-      }
-      if (!check(r, fv)) {
-        throw new ConfigError(`${source}: field '${key}.${field}' must be ${describe(r)}, got ${fmt(fv)}`);
-      }
-      section[field] = fv;
-    }
-  }
-  const cfg = out as unknown as VoxnasConfig;
-  if (cfg.data.fold >= cfg.data.folds) {
-    throw new ConfigError(
-      `${source}: field 'data.fold' is ${cfg.data.fold}, expected < data.folds (${cfg.data.folds})`,
-    );
-  }
-  for (const section of ['search', 'train'] as const) {
-    if (cfg[section].warmupSteps >= cfg[section].steps) {
-      throw new ConfigError(
-        `${source}: field '${section}.warmupSteps' is ${cfg[section].warmupSteps}, expected < ${section}.steps (${cfg[section].steps})`,
-      );
-    }
-  }
-  const multiple = 2 ** cfg.search.levels;
-  const bad = cfg.data.patchSize.findIndex((n) => n % multiple !== 0);
-  if (bad >= 0) {
-    throw new ConfigError(
-      `${source}: field 'data.patchSize' is [${cfg.data.patchSize.join(', ')}], expected multiples of 2^levels = ${multiple} (axis ${'xyz'[bad]})`,
-    );
-  }
-  return cfg;
+  const r = validateConfig(partial);
+  if (r.ok) return r.config;
+  const message =
+    r.problems.length === 1 ? `${source}: ${r.problems[0]}` : `${source}: ${r.problems.length} problems:\n  - ${r.problems.join('\n  - ')}`;
+  throw new ConfigError(message, { issues: r.problems });
 }
 
-/** Reads a JSON (`.json`) or YAML (`.yaml`, `.yml`) config file and resolves it. */
-export async function loadConfig(path: string): Promise<VoxnasConfig> {
+/**
+ * Reads a JSON (`.json`) or YAML (`.yaml`, `.yml`) config file as written (not validated, defaults not
+ * filled in): an object, or {@link ConfigError} naming the file. `loadConfig` also resolves it.
+ *
+ * @example
+ * const partial = await readConfigFile('voxnas.yaml'); // { search: { steps: 10 } }
+ */
+export async function readConfigFile(path: string): Promise<Record<string, unknown>> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
@@ -328,7 +152,21 @@ export async function loadConfig(path: string): Promise<VoxnasConfig> {
       { cause },
     );
   }
-  return resolveConfig(parsed, path);
+  if (parsed === null || parsed === undefined) return {};
+  if (typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new ConfigError(`${path}: expected an object at the top level, got ${fmt(parsed)}`);
+  }
+  return parsed as Record<string, unknown>;
+}
+
+/**
+ * Reads a JSON (`.json`) or YAML (`.yaml`, `.yml`) config file and resolves it (see {@link resolveConfig}).
+ *
+ * @example
+ * const cfg = await loadConfig('voxnas.yaml');
+ */
+export async function loadConfig(path: string): Promise<VoxnasConfig> {
+  return resolveConfig(await readConfigFile(path), path);
 }
 
 /**

@@ -1,9 +1,14 @@
 import { VoxnasError } from '@voxnas/core';
 
-/** A config file, flag or override is invalid; the message names the field. */
+/**
+ * A config file, flag or override is invalid; the message names the field. `issues` lists every
+ * problem found (one line each: field path, expected, got).
+ */
 export class ConfigError extends VoxnasError {
-  constructor(message: string, options?: { cause?: unknown }) {
+  readonly issues: readonly string[];
+  constructor(message: string, options?: { cause?: unknown; issues?: readonly string[] }) {
     super('E_CONFIG', message, options);
+    this.issues = options?.issues ?? [message];
   }
 }
 

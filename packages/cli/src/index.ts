@@ -1,7 +1,11 @@
 export { main } from './main.js';
 export type { Io } from './main.js';
-export { resolveConfig, loadConfig, applyOverrides, DEFAULT_CONFIG } from './config.js';
-export type { VoxnasConfig, ArchChoice } from './config.js';
+export { resolveConfig, validateConfig, loadConfig, readConfigFile, applyOverrides, DEFAULT_CONFIG } from './config.js';
+export type { VoxnasConfig, VoxnasConfigInput, ArchChoice, ConfigValidation } from './config.js';
+export { CONFIG_SCHEMA, CROSS_FIELD_RULES } from './config-schema.js';
+export type { CrossFieldRule } from './config-schema.js';
+export { configJsonSchema, configJsonSchemaText, configFields, expectedText, CONFIG_SCHEMA_FILE } from './config-json-schema.js';
+export type { JsonSchema, ConfigFieldInfo } from './config-json-schema.js';
 export { ConfigError, UsageError } from './errors.js';
 export { createProgress, formatProgress, formatDuration } from './progress.js';
 export type { Progress } from './progress.js';

@@ -26,8 +26,9 @@ export { aggregateSeeds, compareMethods } from './compare-methods.js';
 export { kendallTau, spearmanRho, rankCorrelationCi } from './rank-correlation.js';
 export type { KendallResult, SpearmanResult, RankCorrelationCiOptions, RankCorrelationCi } from './rank-correlation.js';
 export type { SeedAggregate, CompareOptions, Comparison } from './compare-methods.js';
-export { createLosses } from './losses.js';
+export { LOSS_KINDS, createLosses } from './losses.js';
 export type {
+  LossKind,
   TfNamespace,
   LossLabels,
   Losses,

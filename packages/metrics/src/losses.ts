@@ -56,6 +56,18 @@ export interface FocalOptions {
   alpha?: readonly number[];
 }
 
+/**
+ * The training losses by name, as configs name them: `dice-ce` ({@link Losses.diceCe}), `dice`
+ * ({@link Losses.softDice}), `ce` ({@link Losses.crossEntropy}) and `focal` ({@link Losses.focal}).
+ *
+ * @example
+ * LOSS_KINDS; // ['dice-ce', 'dice', 'ce', 'focal']
+ */
+export const LOSS_KINDS = ['dice-ce', 'dice', 'ce', 'focal'] as const;
+
+/** One of {@link LOSS_KINDS}. */
+export type LossKind = (typeof LOSS_KINDS)[number];
+
 /** The losses bound to one `tf` namespace; see {@link createLosses}. */
 export interface Losses {
   /** 1 − mean over classes (and samples unless `batch`) of (2Σpy + s)/(Σp + Σy + s), p = softmax(logits). */

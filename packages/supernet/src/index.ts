@@ -21,9 +21,9 @@ export type {
   SearchSpace,
   SearchSpaceOptions,
 } from './search-space.js';
-export { createSampler, fullSampler, gumbelOneSampler, gumbelSampler, uniformSampler } from './sampler.js';
-export type { SampleResult, Sampler, SamplerConfig } from './sampler.js';
-export { temperatureAt } from './temperature.js';
+export { SAMPLER_KINDS, createSampler, fullSampler, gumbelOneSampler, gumbelSampler, uniformSampler } from './sampler.js';
+export type { SampleResult, Sampler, SamplerConfig, SamplerKind } from './sampler.js';
+export { TEMPERATURE_SCHEDULE_KINDS, temperatureAt } from './temperature.js';
 export type { TemperatureSchedule } from './temperature.js';
 export { GENOTYPE_SCHEMA, parseGenotype, stringifyGenotype, validateGenotype } from './genotype.js';
 export type { Genotype, ValidateGenotypeOptions } from './genotype.js';

@@ -18,6 +18,17 @@ export interface SampleResult {
  */
 export type Sampler = (logits: tf.Tensor1D, rng: Rng, tau: number) => SampleResult;
 
+/**
+ * The sampler kinds {@link createSampler} knows, the paper's Gumbel sampler first (configs offer these).
+ *
+ * @example
+ * SAMPLER_KINDS.includes('gumbel'); // true
+ */
+export const SAMPLER_KINDS = ['gumbel', 'full', 'uniform'] as const;
+
+/** One of {@link SAMPLER_KINDS}. */
+export type SamplerKind = (typeof SAMPLER_KINDS)[number];
+
 /** A sampler as plain data (for configs): see {@link createSampler}. */
 export type SamplerConfig =
   | { readonly kind: 'full' }

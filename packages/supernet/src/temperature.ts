@@ -1,6 +1,14 @@
 import { InvalidArgumentError } from '@voxnas/core';
 
 /**
+ * The kinds of {@link TemperatureSchedule} (configs offer these).
+ *
+ * @example
+ * TEMPERATURE_SCHEDULE_KINDS; // ['constant', 'linear', 'exponential']
+ */
+export const TEMPERATURE_SCHEDULE_KINDS = ['constant', 'linear', 'exponential'] as const;
+
+/**
  * A temperature schedule τ(step) as plain data:
  * - `constant`: τ everywhere;
  * - `linear`: from `from` at step 0 to `to` at `steps`, then held;

@@ -2,9 +2,9 @@
 // inference, prediction on the input grid). The Trainer, checkpoints, run directories, logs and file
 // outputs are in '@voxnas/train/node'.
 export { CheckpointError, TrainConfigError, NonFiniteLossError } from './errors.js';
-export { learningRateAt, validateSchedule } from './schedule.js';
+export { SCHEDULE_KINDS, learningRateAt, validateSchedule } from './schedule.js';
 export type { Schedule } from './schedule.js';
-export { Optimizer } from './optimizer.js';
+export { OPTIMIZER_KINDS, Optimizer } from './optimizer.js';
 export type { OptimizerSpec, OptimizerParam, OptimizerState } from './optimizer.js';
 export { gradientStep } from './gradient-step.js';
 export type { GradientStepOptions, GradientStepResult } from './gradient-step.js';

@@ -15,6 +15,14 @@ export type OptimizerSpec =
   | { kind: 'adam'; beta1?: number; beta2?: number; epsilon?: number; weightDecay?: number }
   | { kind: 'adamw'; beta1?: number; beta2?: number; epsilon?: number; weightDecay?: number };
 
+/**
+ * The optimiser kinds of {@link OptimizerSpec} (configs offer these).
+ *
+ * @example
+ * OPTIMIZER_KINDS; // ['adamw', 'adam', 'sgd']
+ */
+export const OPTIMIZER_KINDS = ['adamw', 'adam', 'sgd'] as const satisfies ReadonlyArray<OptimizerSpec['kind']>;
+
 /** A parameter the optimiser updates, with the stable name its state is saved under. */
 export interface OptimizerParam {
   readonly name: string;

@@ -17,6 +17,14 @@ export type Schedule =
   | { kind: 'cosine'; lr: number; totalSteps: number; minLr?: number; warmupSteps?: number };
 
 /**
+ * The learning-rate schedule kinds of {@link Schedule} (configs offer these).
+ *
+ * @example
+ * SCHEDULE_KINDS; // ['poly', 'cosine', 'constant']
+ */
+export const SCHEDULE_KINDS = ['poly', 'cosine', 'constant'] as const satisfies ReadonlyArray<Schedule['kind']>;
+
+/**
  * Checks a schedule and throws {@link TrainConfigError} naming the bad field.
  *
  * @example

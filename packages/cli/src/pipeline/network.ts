@@ -1,5 +1,5 @@
 import type { Network } from '@voxnas/ops';
-import { ChildNetwork, createSearchSpace, validateGenotype, type Genotype, type SearchSpace } from '@voxnas/supernet';
+import { CELL_TYPES, ChildNetwork, createSearchSpace, validateGenotype, type Genotype, type SearchSpace } from '@voxnas/supernet';
 import { UNet, type UNetOptions } from '@voxnas/unet';
 import type { Rng } from '@voxnas/core';
 import type { VoxnasConfig } from '../config.js';
@@ -23,7 +23,7 @@ export function spaceFromConfig(cfg: VoxnasConfig, channels: number, classes: nu
     ...(cfg.search.candidates.length > 0
       ? {
           candidates: Object.fromEntries(
-            (['encoder-normal', 'reduction', 'decoder-normal', 'expansion'] as const).map((t) => [t, cfg.search.candidates]),
+            CELL_TYPES.map((t) => [t, cfg.search.candidates]),
           ),
         }
       : {}),

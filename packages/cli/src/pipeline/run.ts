@@ -2,11 +2,11 @@ import { existsSync, readFileSync, unlinkSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { initBackend } from '@voxnas/ops';
-import { createLosses } from '@voxnas/metrics';
+import { createLosses, type LossKind } from '@voxnas/metrics';
 import { hasCheckpoint, openRunDir, type RunDir, type ValidationCase } from '@voxnas/train/node';
 import { loaderSource, type LossFn } from '@voxnas/train';
 import * as tf from '@tensorflow/tfjs-core';
-import { loadConfig, resolveConfig, applyOverrides, type VoxnasConfig } from '../config.js';
+import { readConfigFile, resolveConfig, applyOverrides, type VoxnasConfig } from '../config.js';
 import { ConfigError, UsageError } from '../errors.js';
 import { absolutePlugins, loadPlugins } from './plugins.js';
 import { openLoader, prepareData, type PreparedData } from './data.js';
@@ -39,13 +39,9 @@ export async function resolveRunConfig(flags: RunFlags, command: string): Promis
     await loadPlugins(cfg);
     return { cfg, dir, resume: true };
   }
-  let partial: Record<string, unknown> = {};
-  if (flags.config) partial = structuredClone((await loadConfig(flags.config)) as unknown as Record<string, unknown>);
-  partial = applyOverrides(partial, flags.set ?? []);
-  if (flags.seed !== undefined) {
-    const seed = Number(flags.seed);
-    partial.seed = seed;
-  }
+  // The file, then --set, then --seed; validated once, every problem reported together.
+  const partial = applyOverrides(flags.config ? await readConfigFile(flags.config) : {}, flags.set ?? []);
+  if (flags.seed !== undefined) partial.seed = Number(flags.seed);
   const cfg = absolutePlugins(resolveConfig(partial, flags.config ?? '--set/--seed'));
   await loadPlugins(cfg);
   if (!flags.out) throw new UsageError(`voxnas ${command}: --out <run-dir> is required (or --resume <run-dir>)`);
@@ -111,7 +107,7 @@ export async function startRun(cfg: VoxnasConfig, dir: string, log: (line: strin
   await lockRunDir(dir);
   const data = await prepareData(cfg, dir);
   const run = await openRunDir(dir, {
-    config: cfg as unknown as Parameters<typeof openRunDir>[1]['config'],
+    config: cfg,
     seed: cfg.seed,
     dataHash: data.dataHash,
     packages: RUN_PACKAGES,
@@ -122,16 +118,13 @@ export async function startRun(cfg: VoxnasConfig, dir: string, log: (line: strin
 /** The configured loss over integer class labels. */
 export function lossFromConfig(cfg: VoxnasConfig): LossFn {
   const losses = createLosses(tf);
-  switch (cfg.train.loss) {
-    case 'dice':
-      return (out, b) => losses.softDice(out, b.label);
-    case 'ce':
-      return (out, b) => losses.crossEntropy(out, b.label);
-    case 'focal':
-      return (out, b) => losses.focal(out, b.label);
-    case 'dice-ce':
-      return (out, b) => losses.diceCe(out, b.label);
-  }
+  const byKind: Record<LossKind, LossFn> = {
+    'dice-ce': (out, b) => losses.diceCe(out, b.label),
+    dice: (out, b) => losses.softDice(out, b.label),
+    ce: (out, b) => losses.crossEntropy(out, b.label),
+    focal: (out, b) => losses.focal(out, b.label),
+  };
+  return byKind[cfg.train.loss];
 }
 
 /** A resumable batch source over `caseIds` (integer labels). */
