@@ -2,3 +2,5 @@
 // decodeNifti / encodeNifti and everything else).
 export { readNifti, readNiftiWithHeader } from './read-nifti.js';
 export { writeNifti } from './write-nifti.js';
+export { readNiftiBytes, onNiftiFileRead } from './read-nifti-bytes.js';
+export type { NiftiFileRead } from './read-nifti-bytes.js';

@@ -1,4 +1,4 @@
-import { access, readFile } from 'node:fs/promises';
+import { access } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { promisify } from 'node:util';
 import { gunzip } from 'node:zlib';
@@ -13,6 +13,7 @@ import {
   type ReadNiftiOptions,
   type Volume,
 } from '@voxnas/volume';
+import { readNiftiBytes } from './read-nifti-bytes.js';
 
 const gunzipAsync = promisify(gunzip);
 
@@ -110,14 +111,8 @@ async function firstExisting(paths: string[]): Promise<string | undefined> {
   return undefined;
 }
 
-async function readBytes(path: string, name: string): Promise<Uint8Array> {
-  try {
-    const buf = await readFile(path);
-    return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
-  } catch (e) {
-    const code = (e as { code?: string }).code ?? String(e);
-    throw new NiftiFormatError(`readNifti(${name}): cannot read ${path} (${code})`, { cause: e, file: path });
-  }
+function readBytes(path: string, name: string): Promise<Uint8Array> {
+  return readNiftiBytes(path, { name });
 }
 
 async function maybeGunzip(bytes: Uint8Array, path: string, name: string): Promise<Uint8Array> {
