@@ -8,6 +8,8 @@ export { createSplits, writeSplits, readSplits } from './splits.js';
 export type { Splits } from './splits.js';
 export { generatePhantomCase, generatePhantomDataset } from './phantom.js';
 export type { PhantomOptions, PhantomDatasetOptions } from './phantom.js';
+export { generatePlantedCase, generatePlantedDataset, PLANTED_FAMILIES, PLANTED_LABELS } from './planted.js';
+export type { PlantedTask, PlantedCaseOptions, PlantedDatasetOptions } from './planted.js';
 export { createLoader } from './loader.js';
 export type { Loader, LoaderOptions } from './loader.js';
 export type { Batch, BatchPlan, SamplerSpec, TransformSpec } from './batch-builder.js';

@@ -1,0 +1,100 @@
+import { describe, expect, it } from 'vitest';
+import { InvalidArgumentError, Rng } from '@voxnas/core';
+import { runPythonReference, withTempDir } from '@voxnas/testing';
+import { openDataset } from './dataset.js';
+import { PLANTED_FAMILIES, generatePlantedCase, generatePlantedDataset } from './planted.js';
+
+const SHAPE: [number, number, number] = [32, 30, 10];
+
+describe('planted tasks', () => {
+  it.each(['in-plane', 'long-range'] as const)('%s is deterministic per seed', (task) => {
+    const a = generatePlantedCase(new Rng(3), { task, shape: SHAPE });
+    const b = generatePlantedCase(new Rng(3), { task, shape: SHAPE });
+    const c = generatePlantedCase(new Rng(4), { task, shape: SHAPE });
+    expect(Buffer.from(a.image.data.buffer).equals(Buffer.from(b.image.data.buffer))).toBe(true);
+    expect(Buffer.from(a.label.data.buffer).equals(Buffer.from(b.label.data.buffer))).toBe(true);
+    expect(Buffer.from(a.label.data.buffer).equals(Buffer.from(c.label.data.buffer))).toBe(false);
+  });
+
+  it('in-plane: what the docs say, checked with numpy', () => {
+    const cases = Array.from({ length: 6 }, (_, k) => generatePlantedCase(new Rng(10 + k), { task: 'in-plane', shape: SHAPE, noise: 0 }));
+    const r = runPythonReference<{
+      intensityOk: boolean;
+      bothClassesPerSlice: boolean;
+      pFg: number;
+      pFgGivenNeighbourFg: number;
+      spacing: number[];
+    }>(
+      `
+import json, sys
+import numpy as np
+d = json.load(sys.stdin)
+nx, ny, nz = d['shape']
+ok = True; both = True; fg = 0; fg_pairs = 0; pairs = 0
+for img, lab in zip(d['images'], d['labels']):
+    img = np.array(img, dtype=np.float32).reshape(nz, ny, nx); lab = np.array(lab).reshape(nz, ny, nx)
+    ok &= bool(np.all(img[lab > 0] == np.float32(1.0)) and np.all(img[lab == 0] == np.float32(0.2)))
+    for z in range(nz):
+        both &= bool((lab[z] == 1).any() and (lab[z] == 2).any())
+    fg += (lab > 0).sum()
+    a = lab[:-1] > 0; b = lab[1:] > 0
+    fg_pairs += (a & b).sum(); pairs += a.sum()
+print(json.dumps({'intensityOk': ok, 'bothClassesPerSlice': both,
+  'pFg': float(fg / (len(d['labels']) * nx * ny * nz)), 'pFgGivenNeighbourFg': float(fg_pairs / pairs), 'spacing': d['spacing']}))
+`,
+      { shape: SHAPE, images: cases.map((c) => Array.from(c.image.data)), labels: cases.map((c) => Array.from(c.label.data)), spacing: [cases[0]!.image.affine[0], cases[0]!.image.affine[5], cases[0]!.image.affine[10]] },
+    );
+    expect(r.intensityOk).toBe(true); // both classes have one intensity: only shape tells them apart
+    expect(r.bothClassesPerSlice).toBe(true);
+    expect(r.spacing).toEqual([1, 1, 4]); // thick slices
+    // Independent slices: foreground next to foreground across z no likelier than anywhere (within 0.1).
+    expect(Math.abs(r.pFgGivenNeighbourFg - r.pFg)).toBeLessThan(0.1);
+  });
+
+  it('long-range: what the docs say, checked with numpy', () => {
+    const cases = Array.from({ length: 12 }, (_, k) => generatePlantedCase(new Rng(20 + k), { task: 'long-range', shape: SHAPE, noise: 0, margin: 8 }));
+    const r = runPythonReference<Array<{ side: string; classes: number[]; minDistance: number; plateOnlyAtFace: boolean; blobIntensity: boolean }>>(
+      `
+import json, sys
+import numpy as np
+d = json.load(sys.stdin)
+nx, ny, nz = d['shape']
+out = []
+for img, lab in zip(d['images'], d['labels']):
+    img = np.array(img, dtype=np.float32).reshape(nz, ny, nx); lab = np.array(lab).reshape(nz, ny, nx)
+    plate = img == np.float32(1.6)
+    cols = sorted(set(np.nonzero(plate)[2].tolist()))
+    side = 'low' if cols == [0, 1] else 'high' if cols == [nx - 2, nx - 1] else 'none'
+    full = bool(plate[:, :, cols].all()) if cols else False
+    xs = np.nonzero(lab > 0)[2]
+    dist = int((xs.min() - 1) if side == 'low' else ((nx - 2) - xs.max()))
+    out.append({'side': side, 'classes': sorted(set(lab[lab > 0].tolist())), 'minDistance': dist, 'plateOnlyAtFace': full,
+      'blobIntensity': bool(np.all(img[lab > 0] == np.float32(1.0)))})
+print(json.dumps(out))
+`,
+      { shape: SHAPE, images: cases.map((c) => Array.from(c.image.data)), labels: cases.map((c) => Array.from(c.label.data)) },
+    );
+    for (const c of r) {
+      expect(c.plateOnlyAtFace).toBe(true);
+      expect(c.classes).toEqual([c.side === 'low' ? 1 : 2]); // the plate's side decides the class
+      expect(c.minDistance).toBeGreaterThanOrEqual(8); // … from at least 8 voxels away
+      expect(c.blobIntensity).toBe(true); // blobs of both classes look the same
+    }
+    expect(new Set(r.map((c) => c.side))).toEqual(new Set(['low', 'high']));
+  });
+
+  it('writes an MSD dataset that openDataset reads, with the task\'s classes and family', async () => {
+    await withTempDir(async (dir) => {
+      await generatePlantedDataset({ dir, task: 'in-plane', cases: 2, seed: 1, shape: [16, 16, 4] });
+      const ds = await openDataset(dir);
+      expect(ds.caseIds).toEqual(['inplane_000', 'inplane_001']);
+      expect([...ds.labels.values()]).toEqual(['background', 'disk', 'square']);
+      expect(PLANTED_FAMILIES['in-plane']).toEqual(['conv-3x3x1', 'p3d-3x3x1']);
+    });
+  });
+
+  it('rejects an unknown task and a grid too small', () => {
+    expect(() => generatePlantedCase(new Rng(1), { task: 'spiral' as 'in-plane' })).toThrow(InvalidArgumentError);
+    expect(() => generatePlantedCase(new Rng(1), { task: 'long-range', shape: [20, 16, 8] })).toThrowErrorMatchingInlineSnapshot(`[InvalidArgumentError: generatePlantedCase(long-range): shape is [20, 16, 8], expected integers ≥ [28, 12, 8]]`);
+  });
+});
