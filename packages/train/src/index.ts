@@ -9,8 +9,8 @@ export type { OptimizerSpec, OptimizerParam, OptimizerState } from './optimizer.
 export { gradientStep } from './gradient-step.js';
 export type { GradientStepOptions, GradientStepResult } from './gradient-step.js';
 export type { TrainBatch, BatchSource, LossFn } from './batch.js';
-export { slidingWindowInference, windowStarts, gaussianImportanceMap } from './sliding-window.js';
-export type { PredictFn, Size3, SlidingWindowOptions, SlidingWindowResult } from './sliding-window.js';
+export { slidingWindowInference, slidingWindowInferenceHost, windowStarts, gaussianImportanceMap } from './sliding-window.js';
+export type { PredictFn, HostPredictFn, Size3, SlidingWindowOptions, SlidingWindowResult } from './sliding-window.js';
 export { mapLabelsToGrid, checkSameGrid, predictCase } from './prediction.js';
 export type { Grid, PredictCaseOptions } from './prediction.js';
 export { loaderSource } from './loader-source.js';

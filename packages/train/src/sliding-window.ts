@@ -41,7 +41,19 @@ export interface SlidingWindowOptions {
   readonly accumulate?: 'float64' | 'float32';
   /** Value of voxels outside the image when a window overhangs it. Default 0. */
   readonly padValue?: number;
+  /** Called after each batch of windows with the windows done and the total (for a progress bar). */
+  readonly onProgress?: (done: number, total: number) => void;
 }
+
+/**
+ * A batched forward pass on host arrays, for runtimes other than tfjs (ONNX Runtime Web, a worker):
+ * `input` is NDHWC float32 `[b, wz, wy, wx, channelsIn]` (x fastest after channels); it resolves to the
+ * raw outputs (logits) as NDHWC float32 `[b, wz, wy, wx, channelsOut]`.
+ */
+export type HostPredictFn = (
+  input: Float32Array,
+  shape: readonly [number, number, number, number, number],
+) => Promise<{ readonly data: Float32Array; readonly shape: readonly number[] }>;
 
 /** What {@link slidingWindowInference} returns, on the input's grid (same shape and affine). */
 export interface SlidingWindowResult {
@@ -115,10 +127,10 @@ function checkSize3(s: Size3, what: string): void {
 }
 
 /** Every subset of the mirror axes, as tensor axes of NDHWC (x → 3, y → 2, z → 1). */
-function mirrorSets(mirror: SlidingWindowOptions['mirror']): number[][] {
+function mirrorSets(mirror: SlidingWindowOptions['mirror'], where: string): number[][] {
   const names: ReadonlyArray<'x' | 'y' | 'z'> = mirror === true ? ['x', 'y', 'z'] : mirror ? mirror : [];
   const axes = [...new Set(names)].map((n) => {
-    if (n !== 'x' && n !== 'y' && n !== 'z') throw new TrainConfigError(`slidingWindowInference: mirror axis '${String(n)}', expected 'x', 'y' or 'z'`);
+    if (n !== 'x' && n !== 'y' && n !== 'z') throw new TrainConfigError(`${where}: mirror axis '${String(n)}', expected 'x', 'y' or 'z'`);
     return { x: 3, y: 2, z: 1 }[n];
   });
   const sets: number[][] = [];
@@ -145,25 +157,103 @@ export async function slidingWindowInference(
   predict: PredictFn,
   options: SlidingWindowOptions,
 ): Promise<SlidingWindowResult> {
+  const activation = options.activation ?? 'softmax';
+  return blendWindows('slidingWindowInference', image, options, async (input, count, axes, [wz, wy, wx, cin]) => {
+    const out = tf.tidy(() => {
+      let x = tf.tensor5d(input, [count, wz, wy, wx, cin]);
+      if (axes.length > 0) x = tf.reverse(x, [...axes]);
+      let y: tf.Tensor = predict(x);
+      if (y.rank !== 5 || y.shape[0] !== count || y.shape[1] !== wz || y.shape[2] !== wy || y.shape[3] !== wx) {
+        throw new ShapeMismatchError(
+          `slidingWindowInference: predict returned shape [${y.shape.join(', ')}], expected [${count}, ${wz}, ${wy}, ${wx}, channels]`,
+        );
+      }
+      if (axes.length > 0) y = tf.reverse(y, [...axes]);
+      if (activation === 'softmax') y = tf.softmax(y);
+      else if (activation === 'sigmoid') y = tf.sigmoid(y);
+      return tf.cast(y, 'float32');
+    });
+    try {
+      return { values: (await out.data()) as Float32Array, channels: out.shape[4]! };
+    } finally {
+      out.dispose();
+    }
+  });
+}
+
+/**
+ * {@link slidingWindowInference} for a forward pass that runs outside tfjs on host arrays (ONNX
+ * Runtime Web or Node, a worker): the same tiling, importance map, mirroring, blending and argmax;
+ * the activation (softmax / sigmoid over channels) and the mirror flips are done in JS. Needs no tfjs.
+ *
+ * @example
+ * const session = await ort.InferenceSession.create(modelBytes);
+ * const { labels } = await slidingWindowInferenceHost(image, async (input, [b, z, y, x, c]) => {
+ *   const { logits } = await session.run({ image: new ort.Tensor('float32', ndhwcToNcdhw(input, …), [b, c, z, y, x]) });
+ *   return { data: ncdhwToNdhwc(logits.data, …), shape: [b, z, y, x, logits.dims[1]] };
+ * }, { windowSize: [32, 32, 16], output: 'labels', onProgress: (done, total) => bar.value = done / total });
+ */
+export async function slidingWindowInferenceHost(
+  image: Volume,
+  predict: HostPredictFn,
+  options: SlidingWindowOptions,
+): Promise<SlidingWindowResult> {
+  const activation = options.activation ?? 'softmax';
+  return blendWindows('slidingWindowInferenceHost', image, options, async (input, count, axes, [wz, wy, wx, cin]) => {
+    const shape = [count, wz, wy, wx, cin] as const;
+    const x = axes.length > 0 ? flipNdhwc(input, shape, axes) : input;
+    const y = await predict(x, shape);
+    if (
+      y === null ||
+      typeof y !== 'object' ||
+      !(y.data instanceof Float32Array) ||
+      y.shape.length !== 5 ||
+      y.shape[0] !== count ||
+      y.shape[1] !== wz ||
+      y.shape[2] !== wy ||
+      y.shape[3] !== wx ||
+      y.data.length !== count * wz * wy * wx * y.shape[4]!
+    ) {
+      throw new ShapeMismatchError(
+        `slidingWindowInferenceHost: predict returned shape [${y?.shape?.join(', ')}] (${y?.data?.length} values), expected [${count}, ${wz}, ${wy}, ${wx}, channels] NDHWC float32`,
+      );
+    }
+    const channels = y.shape[4]!;
+    const out = axes.length > 0 ? flipNdhwc(y.data, [count, wz, wy, wx, channels], axes) : Float32Array.from(y.data);
+    activateChannels(out, channels, activation);
+    return { values: out, channels };
+  });
+}
+
+/** Runs one batch of windows: NDHWC input of `count` windows, mirrored along tensor `axes`; returns activated NDHWC float32 outputs. */
+type RunBatch = (
+  input: Float32Array,
+  count: number,
+  axes: readonly number[],
+  window: readonly [number, number, number, number],
+) => Promise<{ values: Float32Array; channels: number }>;
+
+/** The tiling and blending shared by {@link slidingWindowInference} and {@link slidingWindowInferenceHost}. */
+async function blendWindows(where: string, image: Volume, options: SlidingWindowOptions, run: RunBatch): Promise<SlidingWindowResult> {
   const overlap = options.overlap ?? 0.5;
   const batchSize = options.batchSize ?? 1;
   const activation = options.activation ?? 'softmax';
   const output = options.output ?? 'probabilities';
   const padValue = options.padValue ?? 0;
-  checkSize3(options.windowSize, 'slidingWindowInference: windowSize');
+  checkSize3(options.windowSize, `${where}: windowSize`);
   if (!(overlap >= 0 && overlap < 1)) {
-    throw new TrainConfigError(`slidingWindowInference: overlap is ${overlap}, expected a number in [0, 1)`);
+    throw new TrainConfigError(`${where}: overlap is ${overlap}, expected a number in [0, 1)`);
   }
   if (!(Number.isInteger(batchSize) && batchSize > 0)) {
-    throw new TrainConfigError(`slidingWindowInference: batchSize is ${batchSize}, expected an integer > 0`);
+    throw new TrainConfigError(`${where}: batchSize is ${batchSize}, expected an integer > 0`);
   }
   if (!['softmax', 'sigmoid', 'none'].includes(activation)) {
-    throw new TrainConfigError(`slidingWindowInference: activation is '${activation}', expected 'softmax', 'sigmoid' or 'none'`);
+    throw new TrainConfigError(`${where}: activation is '${activation}', expected 'softmax', 'sigmoid' or 'none'`);
   }
   if (!['probabilities', 'labels', 'both'].includes(output)) {
-    throw new TrainConfigError(`slidingWindowInference: output is '${output}', expected 'probabilities', 'labels' or 'both'`);
+    throw new TrainConfigError(`${where}: output is '${output}', expected 'probabilities', 'labels' or 'both'`);
   }
-  const mirrors = mirrorSets(options.mirror);
+  const mirrors = mirrorSets(options.mirror, where);
   const [nx, ny, nz] = image.shape;
   const [wx, wy, wz] = options.windowSize;
   const n = voxelCount(image.shape);
@@ -194,35 +284,16 @@ export async function slidingWindowInference(
     const input = new Float32Array(batch.length * wVox * cin).fill(padValue);
     batch.forEach((start, b) => extractWindow(src, input, cin, b * wVox, start, grid));
     for (const axes of mirrors) {
-      const out = tf.tidy(() => {
-        let x = tf.tensor5d(input, [batch.length, wz, wy, wx, cin]);
-        if (axes.length > 0) x = tf.reverse(x, axes);
-        let y: tf.Tensor = predict(x);
-        if (y.rank !== 5 || y.shape[0] !== batch.length || y.shape[1] !== wz || y.shape[2] !== wy || y.shape[3] !== wx) {
-          throw new ShapeMismatchError(
-            `slidingWindowInference: predict returned shape [${y.shape.join(', ')}], expected [${batch.length}, ${wz}, ${wy}, ${wx}, channels]`,
-          );
-        }
-        if (axes.length > 0) y = tf.reverse(y, axes);
-        if (activation === 'softmax') y = tf.softmax(y);
-        else if (activation === 'sigmoid') y = tf.sigmoid(y);
-        return tf.cast(y, 'float32');
-      });
-      let values: Float32Array;
-      try {
-        values = (await out.data()) as Float32Array;
-      } finally {
-        out.dispose();
-      }
-      const c = out.shape[4]!;
+      const { values, channels: c } = await run(input, batch.length, axes, [wz, wy, wx, cin]);
       if (acc === undefined) {
         cout = c;
         acc = new Acc(cout * n);
       } else if (c !== cout) {
-        throw new ShapeMismatchError(`slidingWindowInference: predict returned ${c} channels, earlier windows had ${cout}`);
+        throw new ShapeMismatchError(`${where}: predict returned ${c} channels, earlier windows had ${cout}`);
       }
       batch.forEach((start, b) => accumulateWindow(acc!, weightSum, values, scaled, cout, b * wVox, start, grid));
     }
+    options.onProgress?.(Math.min(b0 + batchSize, starts.length), starts.length);
   }
 
   const probs = normalise(acc!, weightSum, cout, n);
@@ -234,6 +305,46 @@ export async function slidingWindowInference(
     result.labels = argmaxLabels(probs, cout, image);
   }
   return result;
+}
+
+/** A copy of NDHWC `data` reversed along tensor `axes` (1 = z, 2 = y, 3 = x). */
+function flipNdhwc(data: Float32Array, [n, d, h, w, c]: readonly number[], axes: readonly number[]): Float32Array {
+  const out = new Float32Array(data.length);
+  const fz = axes.includes(1);
+  const fy = axes.includes(2);
+  const fx = axes.includes(3);
+  for (let b = 0; b < n!; b++) {
+    for (let z = 0; z < d!; z++) {
+      const zs = fz ? d! - 1 - z : z;
+      for (let y = 0; y < h!; y++) {
+        const ys = fy ? h! - 1 - y : y;
+        const row = ((b * d! + z) * h! + y) * w!;
+        const srcRow = ((b * d! + zs) * h! + ys) * w!;
+        for (let x = 0; x < w!; x++) {
+          const o = (row + x) * c!;
+          const s = (srcRow + (fx ? w! - 1 - x : x)) * c!;
+          for (let k = 0; k < c!; k++) out[o + k] = data[s + k]!;
+        }
+      }
+    }
+  }
+  return out;
+}
+
+/** Softmax or sigmoid over the channel (last) axis of NDHWC values, in place (float64 sums). */
+function activateChannels(values: Float32Array, channels: number, activation: 'softmax' | 'sigmoid' | 'none'): void {
+  if (activation === 'none') return;
+  if (activation === 'sigmoid') {
+    for (let i = 0; i < values.length; i++) values[i] = 1 / (1 + Math.exp(-values[i]!));
+    return;
+  }
+  for (let o = 0; o < values.length; o += channels) {
+    let m = -Infinity;
+    for (let k = 0; k < channels; k++) m = Math.max(m, values[o + k]!);
+    let sum = 0;
+    for (let k = 0; k < channels; k++) sum += Math.exp(values[o + k]! - m);
+    for (let k = 0; k < channels; k++) values[o + k] = Math.exp(values[o + k]! - m) / sum;
+  }
 }
 
 interface GridSizes {
