@@ -11,3 +11,5 @@ export type {
   SearchFitOptions,
   SearchResult,
 } from './search-trainer.js';
+export { evaluateSearchQuality } from './search-quality.js';
+export type { ScoredArchitecture, CorrelationSummary, SearchQualityReport, SearchQualityOptions } from './search-quality.js';
