@@ -53,6 +53,12 @@ export interface BrowserProjectOptions {
   testTimeout?: number;
   /** Extra Chromium switches. */
   extraArgs?: string[];
+  /**
+   * More dependencies to pre-bundle (Vite's `optimizeDeps.include` syntax, e.g.
+   * `'@voxnas/volume > fflate'`): every bare import the tested code reaches that is not in
+   * {@link PAGE_IMPORTS}, else Vite discovers it mid-run and reloads the page.
+   */
+  extraDeps?: string[];
 }
 
 /**
@@ -66,7 +72,7 @@ export function browserProject(options: BrowserProjectOptions = {}): TestProject
     // Vite replaces its default conditions when any are given: keep the browser ones.
     resolve: { conditions: ['@voxnas/source', 'module', 'browser', 'development|production'] },
     // Pre-bundle tfjs at start, so Vite never reloads the page mid-run to add a dependency.
-    optimizeDeps: { include: pageDependencies(options.root ?? process.cwd()) },
+    optimizeDeps: { include: [...pageDependencies(options.root ?? process.cwd()), ...(options.extraDeps ?? [])] },
     test: {
       name: options.name ?? 'browser',
       include: options.include ?? ['src/**/*.browser.test.ts', 'test/**/*.browser.test.ts'],

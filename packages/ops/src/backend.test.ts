@@ -83,4 +83,34 @@ describe('initBackend', () => {
     // Leave the pure-JS kernels in place for any later test in this process.
     await initBackend({ backend: 'cpu', logger: () => {} });
   });
+
+  it('webgpu without the optional Dawn package: one line saying why, then the CPU path', async () => {
+    const lines: string[] = [];
+    const choice = await initBackend({ backend: 'webgpu', logger: (l) => lines.push(l), importModule: failing(['webgpu', '@voxnas/kernels']) });
+    expect([choice.backend, tf.getBackend(), choice.webgpu?.available]).toEqual(['cpu', 'cpu', false]);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatchInlineSnapshot(`"voxnas backend: cpu (@tensorflow/tfjs-backend-cpu) [VOXNAS_BACKEND=webgpu] — fell back: WebGPU unavailable: the optional package "webgpu" (Dawn for Node) did not load: Cannot find module 'webgpu'"`);
+    await initBackend({ backend: 'cpu', logger: () => {} });
+  });
+
+  it('webgpu in Node on this machine (Dawn, no Vulkan adapter): fails in one clear line and falls back', async () => {
+    const lines: string[] = [];
+    const auto = await initBackend({ logger: () => {} });
+    const choice = await initBackend({ backend: 'webgpu', logger: (l) => lines.push(l) });
+    expect(lines).toHaveLength(1);
+    expect(lines[0]!.split('\n')).toHaveLength(1);
+    if (choice.webgpu?.available) {
+      // A machine with a Vulkan GPU: WebGPU really was selected.
+      expect(choice.backend).toBe('webgpu');
+      return;
+    }
+    // No adapter: the auto choice, and the reason first among the notes.
+    expect([choice.backend, choice.native, tf.getBackend()]).toEqual([auto.backend, auto.native, auto.backend]);
+    expect(choice.notes[0]).toMatch(/^WebGPU unavailable: /);
+    expect(lines[0]).toContain(`[VOXNAS_BACKEND=webgpu] — fell back: ${choice.notes[0]}`);
+    if (choice.webgpu?.vulkan?.loader === null) {
+      expect(choice.notes[0]).toMatchInlineSnapshot(`"WebGPU unavailable: Dawn (npm "webgpu") needs Vulkan on Linux, but libvulkan.so.1 is not installed (install the GPU driver with its Vulkan ICD and libvulkan1)"`);
+    }
+    await initBackend({ backend: 'cpu', logger: () => {} });
+  });
 });

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { BackendError } from './errors.js';
+import { adapterLabel, selectWebGpu, type WebGpuProbe } from './webgpu.js';
 
 /** What `initBackend` chose. */
 export interface BackendChoice {
@@ -15,6 +16,8 @@ export interface BackendChoice {
   readonly fastKernels: readonly string[];
   /** Why faster options were not used (empty when the first choice worked). */
   readonly notes: readonly string[];
+  /** What the WebGPU probe found, when `'webgpu'` was requested (adapter, or why there is none). */
+  readonly webgpu?: WebGpuProbe;
   /** The logged line. */
   readonly summary: string;
 }
@@ -25,8 +28,11 @@ export interface InitBackendOptions {
    * `'auto'` (default; or the `VOXNAS_BACKEND` environment variable when set): tfjs-node-gpu →
    * tfjs-node → cpu with @voxnas/kernels when it loads. `'tensorflow'`: tfjs-node-gpu or tfjs-node,
    * else an error. `'native'`: cpu + @voxnas/kernels, else an error. `'cpu'`: the pure-JS kernels
-   * (native kernels are unregistered if loaded). Any other name (`'wasm'`, `'webgl'`) is passed to
-   * `tf.setBackend` and must already be registered.
+   * (native kernels are unregistered if loaded). `'webgpu'`: TensorFlow.js's WebGPU backend — the
+   * page's WebGPU in a browser (import `@tensorflow/tfjs-backend-webgpu` first), Dawn (the optional
+   * `webgpu` package) in Node — with @voxnas/webgpu-kernels' fixes; when no adapter exists it logs
+   * why in the one summary line and falls back to `'auto'`. Any other name (`'wasm'`, `'webgl'`) is
+   * passed to `tf.setBackend` and must already be registered.
    */
   readonly backend?: string;
   /** Receives the one-line summary. Default `console.error`; pass `() => {}` to silence. */
@@ -92,14 +98,28 @@ function message(error: unknown): string {
  * // "voxnas backend: cpu + @voxnas/kernels native (2 threads, 9 kernels)"
  */
 export async function initBackend(options: InitBackendOptions = {}): Promise<BackendChoice> {
-  const requested = (options.backend ?? process.env.VOXNAS_BACKEND ?? 'auto').trim().toLowerCase() || 'auto';
+  const envBackend = typeof process !== 'undefined' ? process.env?.VOXNAS_BACKEND : undefined;
+  const asked = (options.backend ?? envBackend ?? 'auto').trim().toLowerCase() || 'auto';
   const load = options.importModule ?? dynamicImport;
   const log = options.logger ?? ((line: string) => console.error(line));
   const notes: string[] = [];
   let choice: Omit<BackendChoice, 'summary' | 'notes'> | undefined;
   let threads = 0;
+  let webgpu: WebGpuProbe | undefined;
+  let requested = asked;
 
-  if (requested === 'auto' || requested === 'tensorflow') {
+  if (asked === 'webgpu') {
+    webgpu = await selectWebGpu({ importModule: load });
+    if (webgpu.available) {
+      const provider = webgpu.runtime === 'dawn' ? '@tensorflow/tfjs-backend-webgpu on Dawn (npm "webgpu")' : '@tensorflow/tfjs-backend-webgpu';
+      choice = { backend: 'webgpu', provider: `${provider}, ${adapterLabel(webgpu.adapter!)}`, native: false, nativeKernels: [], fastKernels: [] };
+    } else {
+      notes.push(`WebGPU unavailable: ${webgpu.reason}`);
+      requested = 'auto';
+    }
+  }
+
+  if (choice === undefined && (requested === 'auto' || requested === 'tensorflow')) {
     for (const provider of ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node']) {
       try {
         await load(provider);
@@ -116,7 +136,8 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
   }
 
   if (choice === undefined && (requested === 'auto' || requested === 'native' || requested === 'cpu')) {
-    await load('@tensorflow/tfjs-backend-cpu');
+    // In a browser bundle the page imports the cpu backend itself (a bare dynamic import cannot resolve).
+    if (tf.findBackendFactory('cpu') === undefined) await load('@tensorflow/tfjs-backend-cpu');
     let kernels: KernelsModule | undefined;
     let fastKernels: readonly string[] = [];
     if (requested !== 'cpu') {
@@ -152,6 +173,11 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
     }
     if (kernels !== undefined) kernels.registerNativeKernels?.();
     await tf.setBackend('cpu');
+    // tfjs-backend-cpu prints a "Hi, looks like you are running TensorFlow.js in Node.js… install our
+    // node backend" banner on its first tensor write under Node. The line logged below already says
+    // which kernels run (and `voxnas doctor` how to get the native ones), so the banner is turned off.
+    const cpuBackend = tf.backend() as unknown as { firstUse?: boolean };
+    if (typeof cpuBackend.firstUse === 'boolean') cpuBackend.firstUse = false;
     choice = {
       backend: 'cpu',
       provider: '@tensorflow/tfjs-backend-cpu',
@@ -171,19 +197,21 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
     }
     if (!ok) {
       throw new BackendError(
-        `initBackend: backend "${requested}" is not registered (expected auto, tensorflow, native, cpu or a registered tfjs backend such as wasm; registered: ${Object.keys(tf.engine().registryFactory).join(', ')})`,
+        `initBackend: backend "${requested}" is not registered (expected auto, webgpu, tensorflow, native, cpu or a registered tfjs backend such as wasm; registered: ${Object.keys(tf.engine().registryFactory).join(', ')})`,
       );
     }
     choice = { backend: requested, provider: `tfjs backend "${requested}"`, native: false, nativeKernels: [], fastKernels: [] };
   }
   await tf.ready();
+  const fellBack = webgpu !== undefined && !webgpu.available;
   const summary =
     `voxnas backend: ${choice.backend}` +
     (choice.native ? ` + @voxnas/kernels native (${threads} threads, ${choice.nativeKernels.length} kernels)` : ` (${choice.provider})`) +
     (choice.fastKernels.length > 0 ? ` + ${choice.fastKernels.length} typed-array kernels` : '') +
-    (requested === 'auto' ? '' : ` [VOXNAS_BACKEND=${requested}]`) +
-    (notes.length > 0 && !choice.native && choice.backend === 'cpu' ? ` — pure JS; ${notes[notes.length - 1]}` : '');
+    (asked === 'auto' ? '' : ` [VOXNAS_BACKEND=${asked}]`) +
+    (fellBack ? ` — fell back: ${notes[0]}` : '') +
+    (!fellBack && notes.length > 0 && !choice.native && choice.backend === 'cpu' ? ` — pure JS; ${notes[notes.length - 1]}` : '');
   log(summary);
-  current = { ...choice, notes, summary };
+  current = { ...choice, notes, summary, ...(webgpu === undefined ? {} : { webgpu }) };
   return current;
 }

@@ -1,6 +1,8 @@
 export { UnknownOperatorError, OperatorDefinitionError, OperatorInputError, WeightsFormatError, BackendError } from './errors.js';
 export { initBackend, currentBackend } from './backend.js';
 export type { BackendChoice, InitBackendOptions } from './backend.js';
+export { probeWebGpu, selectWebGpu, adapterLabel } from './webgpu.js';
+export type { WebGpuProbe } from './webgpu.js';
 export { heNormal, glorotUniform, constantInit } from './init.js';
 export type { Initializer } from './init.js';
 export { Module } from './module.js';

@@ -1,0 +1,3 @@
+import { voxnasTsup } from '../../tsup.base';
+
+export default voxnasTsup();
