@@ -105,11 +105,27 @@ export class BatchBuilder {
   private readonly cache = new Map<string, Promise<{ c: LoadedCase; index: LabelIndex | null }>>();
   private readonly epochs = new Map<number, string[]>();
 
-  constructor(private readonly plan: BatchPlan) {
+  /**
+   * `cases`: decoded cases to use instead of reading the dataset (shared with other loaders and the
+   * caller; trusted as validated by whoever decoded them). Without them, cases are read and decoded here.
+   */
+  constructor(
+    private readonly plan: BatchPlan,
+    private readonly cases?: ReadonlyMap<string, LoadedCase>,
+  ) {
     checkPlan(plan);
   }
 
-  async init(validate: 'full' | 'files' | false): Promise<Dataset> {
+  async init(validate: 'full' | 'files' | false): Promise<void> {
+    if (this.cases) {
+      const ids = this.plan.caseIds ?? [...this.cases.keys()];
+      const missing = ids.filter((id) => !this.cases!.has(id));
+      if (missing.length)
+        throw new InvalidArgumentError(`createLoader: case ids not among the cases given: ${missing.join(', ')}`);
+      if (ids.length === 0) throw new InvalidArgumentError('createLoader: no cases to load');
+      this.ids = ids;
+      return;
+    }
     this.dataset ??= await openDataset(this.plan.dataset, { validate });
     const ids = this.plan.caseIds ?? [...this.dataset.caseIds];
     const known = new Set(this.dataset.caseIds);
@@ -120,7 +136,6 @@ export class BatchBuilder {
       );
     if (ids.length === 0) throw new InvalidArgumentError('createLoader: no cases to load');
     this.ids = ids;
-    return this.dataset;
   }
 
   private load(id: string) {
@@ -128,7 +143,11 @@ export class BatchBuilder {
     if (p) {
       this.cache.delete(id); // re-insert: Map order is the LRU order
     } else {
-      p = this.dataset!.loadCase(id).then((c) => ({ c, index: c.label ? createLabelIndex(c.label) : null }));
+      const shared = this.cases?.get(id);
+      p = (shared ? Promise.resolve(shared) : this.dataset!.loadCase(id)).then((c) => ({
+        c,
+        index: c.label ? createLabelIndex(c.label) : null,
+      }));
     }
     this.cache.set(id, p);
     const cap = this.plan.cacheCases ?? Infinity;

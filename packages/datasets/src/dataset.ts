@@ -1,7 +1,8 @@
+import { createHash } from 'node:crypto';
 import { stat } from 'node:fs/promises';
-import { relative } from 'node:path';
-import { readNifti } from '@voxnas/volume/node';
-import { createVolume, type Volume } from '@voxnas/volume';
+import { basename, relative } from 'node:path';
+import { readNifti, readNiftiBytes } from '@voxnas/volume/node';
+import { createVolume, spacingMm, type Volume } from '@voxnas/volume';
 import { datasetError, type DatasetProblem } from './dataset-error.js';
 import {
   describeFolders,
@@ -17,14 +18,26 @@ export interface LoadedCase {
   readonly id: string;
   readonly image: Volume;
   readonly label: Volume | null;
+  /** The files read, with their size and SHA-256 (only when `loadCase(id, { digest: true })`). */
+  readonly files?: readonly CaseFileDigest[];
+}
+
+/** One file of a case as read: absolute path, size in bytes and `sha256` hex digest of its bytes. */
+export interface CaseFileDigest {
+  readonly path: string;
+  readonly bytes: number;
+  readonly sha256: string;
 }
 
 /** One interface over MSD, nnU-Net v2 and folder datasets. */
 export interface Dataset extends DatasetDescription {
   /** Training case ids in order. */
   readonly caseIds: readonly string[];
-  /** Reads a case (training or test) by id. */
-  loadCase(id: string): Promise<LoadedCase>;
+  /**
+   * Reads a case (training or test) by id: each of its files is read from disk once and decoded
+   * (`digest: true` also hashes the bytes read, so a data fingerprint needs no second read).
+   */
+  loadCase(id: string, options?: { digest?: boolean }): Promise<LoadedCase>;
 }
 
 /** Options of `openDataset`. */
@@ -40,18 +53,30 @@ export interface OpenDatasetOptions {
 /** Grid tolerance (mm) when comparing image and label affines. */
 const AFFINE_TOL = 1e-3;
 
-async function readCase(d: DatasetDescription, c: CaseFiles): Promise<LoadedCase> {
-  const parts = await Promise.all(c.images.map((f) => readNifti(f, { kind: 'image' })));
+async function readFileOnce(
+  path: string,
+  kind: 'image' | 'label',
+  digest: boolean,
+): Promise<{ volume: Volume; file: CaseFileDigest | null }> {
+  const bytes = await readNiftiBytes(path);
+  const file = digest ? { path, bytes: bytes.byteLength, sha256: createHash('sha256').update(bytes).digest('hex') } : null;
+  return { volume: await readNifti(bytes, { name: basename(path), kind }), file };
+}
+
+async function readCase(d: DatasetDescription, c: CaseFiles, digest = false): Promise<LoadedCase> {
+  const read = await Promise.all(c.images.map((f) => readFileOnce(f, 'image', digest)));
+  const parts = read.map((r) => r.volume);
   let image = parts[0]!;
   if (parts.length > 1) {
     const n = image.shape[0] * image.shape[1] * image.shape[2];
     const data = new Float32Array(n * parts.length);
     parts.forEach((p, k) => {
       if (!sameGrid(p, image) || p.channels !== 1) {
+        const sp = (v: Volume) => spacingMm(v).map((x) => +x.toFixed(4)).join('×');
         throw datasetError(`loadCase(${c.id})`, [
           {
             caseId: c.id,
-            problem: `channel ${k} (${relative(d.root, c.images[k]!)}) is on grid [${p.shape.join(', ')}]×${p.channels}, expected [${image.shape.join(', ')}]×1 like channel 0`,
+            problem: `channel ${k} (${relative(d.root, c.images[k]!)}) is on grid [${p.shape.join(', ')}]×${p.channels} at ${sp(p)} mm, expected [${image.shape.join(', ')}]×1 at ${sp(image)} mm with the same affine as channel 0`,
           },
         ]);
       }
@@ -59,8 +84,10 @@ async function readCase(d: DatasetDescription, c: CaseFiles): Promise<LoadedCase
     });
     image = createVolume({ data, shape: image.shape, channels: parts.length, affine: image.affine });
   }
-  const label = c.label ? await readNifti(c.label, { kind: 'label' }) : null;
-  return { id: c.id, image, label };
+  const lab = c.label ? await readFileOnce(c.label, 'label', digest) : null;
+  const label = lab ? lab.volume : null;
+  const files = [...read, ...(lab ? [lab] : [])].flatMap((r) => (r.file ? [r.file] : []));
+  return { id: c.id, image, label, ...(digest ? { files } : {}) };
 }
 
 function sameGrid(a: Volume, b: Volume): boolean {
@@ -181,7 +208,7 @@ export async function openDataset(root: string, options: OpenDatasetOptions = {}
   return {
     ...d,
     caseIds: d.training.map((c) => c.id),
-    async loadCase(id) {
+    async loadCase(id, options = {}) {
       const c = byId.get(id);
       if (!c)
         throw datasetError(`loadCase(${id})`, [
@@ -190,7 +217,7 @@ export async function openDataset(root: string, options: OpenDatasetOptions = {}
             problem: `unknown case id; known: ${[...byId.keys()].slice(0, 10).join(', ')}${byId.size > 10 ? ', …' : ''}`,
           },
         ]);
-      return readCase(d, c);
+      return readCase(d, c, options.digest ?? false);
     },
   };
 }

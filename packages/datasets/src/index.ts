@@ -1,6 +1,21 @@
 // @voxnas/datasets (Node): datasets on disk, splits, the synthetic phantom, atlas tasks and the patch loader.
 export { openDataset, checkCase } from './dataset.js';
-export type { Dataset, LoadedCase, OpenDatasetOptions } from './dataset.js';
+export type { Dataset, LoadedCase, CaseFileDigest, OpenDatasetOptions } from './dataset.js';
+export { createFingerprint, fingerprintDataset } from './fingerprint.js';
+export type {
+  CaseFingerprint,
+  ChannelFingerprint,
+  ClassFingerprint,
+  DatasetFingerprint,
+  FingerprintAccumulator,
+  FingerprintOptions,
+} from './fingerprint.js';
+export { planDataset, targetSpacing, separateAxis, PLACEHOLDER_MEMORY } from './plan.js';
+export type { DatasetPlan, MemoryModel, PlanDatasetOptions, PlannedNormalization } from './plan.js';
+export { parsePlan } from './parse-plan.js';
+export { PlanError } from './plan-error.js';
+export { preprocessCase } from './preprocess.js';
+export type { PreparedCase, PreparationPlan } from './preprocess.js';
 export type { CaseFiles, DatasetDescription } from './layouts.js';
 export { DatasetError } from './dataset-error.js';
 export type { DatasetProblem } from './dataset-error.js';

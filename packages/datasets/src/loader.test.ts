@@ -9,6 +9,7 @@ import { InvalidArgumentError } from '@voxnas/core';
 import { generatePhantomDataset } from './phantom.js';
 import { extractPatch, replay, createSubject } from '@voxnas/volume';
 import { createLoader, type LoaderOptions } from './loader.js';
+import { onNiftiFileRead } from '@voxnas/volume/node';
 
 const SHAPE: [number, number, number] = [13, 11, 9];
 const PATCH: [number, number, number] = [7, 6, 5];
@@ -108,6 +109,62 @@ describe('createLoader', () => {
         expect(Array.from(b!.labels.subarray(i * n, (i + 1) * n))).toEqual(Array.from(lab.data));
         expect(Array.from(lab.data)).toContain(b!.draws[i]!.forcedClass);
       }
+    });
+  });
+
+  it('class-balanced batches contain each class at the configured rate (uniform patches often miss the tube)', async () => {
+    await withTempDir(async (dir) => {
+      await generatePhantomDataset({ dir, cases: 3, shape: [24, 20, 16], seed: 4 });
+      const patchShape: [number, number, number] = [6, 6, 4];
+      const n = 6 * 6 * 4;
+      const ratios = { 0: 1, 1: 1, 2: 1, 3: 2 }; // the tube (3) twice as often
+      const batches = 24;
+      const contains = async (sampler: LoaderOptions['sampler']) => {
+        const got = await take({ dataset: dir, patchShape, batchSize: 5, seed: 9, ...(sampler ? { sampler } : {}) }, batches);
+        const hits = [0, 0, 0, 0];
+        for (const b of got) {
+          if (sampler?.type === 'class-balanced') expect(b.draws.map((d) => d.forcedClass).sort()).toEqual([0, 1, 2, 3, 3]);
+          for (let i = 0; i < 5; i++) {
+            const present = new Set(b.labels.subarray(i * n, (i + 1) * n));
+            for (let c = 0; c < 4; c++) if (present.has(c)) hits[c]! += 1;
+            const forced = b.draws[i]!.forcedClass;
+            if (forced !== null) expect(present.has(forced)).toBe(true);
+          }
+        }
+        return hits.map((h) => h / (5 * batches));
+      };
+      const balanced = await contains({ type: 'class-balanced', ratios });
+      // every class is in at least its configured share of the patches (it may appear in others too)
+      for (const [c, w] of Object.entries(ratios)) expect(balanced[Number(c)]!).toBeGreaterThanOrEqual(w / 5);
+      const uniform = await contains(undefined);
+      expect(uniform[3]!).toBeLessThan(0.4);
+      expect(balanced[3]!).toBeGreaterThan(uniform[3]! + 0.15);
+    });
+  });
+
+  it('shared decoded cases: batches equal the disk-reading loader, and no file is read', async () => {
+    await withTempDir(async (dir) => {
+      await generatePhantomDataset({ dir, cases: 3, shape: SHAPE, seed: 5 });
+      const ds = await openDataset(dir);
+      const cases = new Map(await Promise.all(ds.caseIds.map(async (id) => [id, await ds.loadCase(id)] as const)));
+      const fromDisk = await take(plan(dir), 3);
+      let reads = 0;
+      const stop = onNiftiFileRead(() => void reads++);
+      try {
+        const shared = await take({ ...plan(join(dir, 'not-read')), cases }, 3);
+        for (let i = 0; i < 3; i++) {
+          expect(Array.from(shared[i]!.images)).toEqual(Array.from(fromDisk[i]!.images));
+          expect(Array.from(shared[i]!.labels)).toEqual(Array.from(fromDisk[i]!.labels));
+        }
+        const subset = await take({ ...plan(dir), cases, caseIds: ['phantom_002'], batchSize: 1 }, 1);
+        expect(subset[0]!.caseIds).toEqual(['phantom_002']);
+      } finally {
+        stop();
+      }
+      expect(reads).toBe(0);
+      await expect(createLoader({ ...plan(dir), cases, caseIds: ['nope'] })).rejects.toThrowErrorMatchingInlineSnapshot(
+        `[InvalidArgumentError: createLoader: case ids not among the cases given: nope]`,
+      );
     });
   });
 

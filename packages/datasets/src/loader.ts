@@ -3,6 +3,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { InvalidArgumentError } from '@voxnas/core';
 import { BatchBuilder, type Batch, type BatchPlan } from './batch-builder.js';
+import type { LoadedCase } from './dataset.js';
 import { LoaderError } from './loader-error.js';
 
 const WORKER_FLAG = '__voxnasLoaderWorker';
@@ -17,6 +18,13 @@ export interface LoaderOptions extends BatchPlan {
   startBatch?: number;
   /** Dataset check at creation: 'full' (default, reads every case) or 'files' (existence only, for very large datasets). */
   validate?: 'full' | 'files';
+  /**
+   * Decoded cases by id, shared instead of read: the calling thread builds batches from them without
+   * touching the disk (no validation either — they are trusted as checked by whoever decoded them), so
+   * several loaders over one prepared dataset share one copy. Worker threads cannot share them: each
+   * worker reads and decodes the cases it needs from `dataset` in its own thread.
+   */
+  cases?: ReadonlyMap<string, LoadedCase>;
 }
 
 /** A stream of batches; `next()` returns batch startBatch, startBatch+1, … in order. */
@@ -88,7 +96,8 @@ export async function createLoader(options: LoaderOptions): Promise<Loader> {
     ...(options.cacheCases !== undefined ? { cacheCases: options.cacheCases } : {}),
   };
   // Validate the dataset once, up front, on this thread: bad data fails here, not in a worker later.
-  const local = new BatchBuilder(plan);
+  // Shared cases were checked when they were decoded (init skips the disk for them).
+  const local = new BatchBuilder(plan, options.cases);
   await local.init(options.validate ?? 'full');
 
   let closed = false;
