@@ -22,6 +22,7 @@ export { bootstrapCi } from './bootstrap.js';
 export type { Statistic, BootstrapOptions, ConfidenceInterval } from './bootstrap.js';
 export { wilcoxonSignedRank } from './wilcoxon.js';
 export type { WilcoxonOptions, WilcoxonResult } from './wilcoxon.js';
+export { holmAdjust } from './holm.js';
 export { aggregateSeeds, compareMethods } from './compare-methods.js';
 export { kendallTau, spearmanRho, rankCorrelationCi } from './rank-correlation.js';
 export type { KendallResult, SpearmanResult, RankCorrelationCiOptions, RankCorrelationCi } from './rank-correlation.js';
