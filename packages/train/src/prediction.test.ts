@@ -1,11 +1,11 @@
-import { writePrediction } from './node/write-prediction.js';
+import { writePrediction, writeProbabilities } from './node/write-prediction.js';
 import * as tf from '@tensorflow/tfjs-core';
 import { join } from 'node:path';
 import { Rng, multiplyAffine } from '@voxnas/core';
 import { GeometryError, createVolume, crop, orientationCode, reorient, resample, type Volume } from '@voxnas/volume';
 import { expectNoLeaks, runPythonReference, withTempDir } from '@voxnas/testing';
 import { describe, expect, it } from 'vitest';
-import { checkSameGrid, mapLabelsToGrid, predictCase } from './prediction.js';
+import { checkSameGrid, mapLabelsToGrid, predictCase, predictCaseWithProbabilities } from './prediction.js';
 
 const SHAPE = [9, 7, 6] as const;
 // Oblique, anisotropic, with an axis flip: nothing lines up by accident.
@@ -111,7 +111,7 @@ print(json.dumps({'data': np.asarray(img.dataobj).reshape(-1, order='F').astype(
 });
 
 describe('predictCase with @voxnas/volume preprocessing', () => {
-  it('undoes reorient(RAS) → resample(½ spacing) → crop exactly', async () => {
+  it('undoes reorient(RAS) → resample(½ spacing) → crop exactly (a voxel half inside the crop keeps its prediction)', async () => {
     const shape = [9, 8, 7] as const;
     const affine = [-1.5, 0, 0, 30, 0, -1.2, 0, 20, 0, 0, 2, -10, 0, 0, 0, 1]; // LPS
     const rng = new Rng(11);
@@ -130,14 +130,91 @@ describe('predictCase with @voxnas/volume preprocessing', () => {
     for (let k = 0; k < 7; k++)
       for (let j = 0; j < 8; j++)
         for (let i = 0; i < 9; i++) {
+          // its two halves along each axis: preprocessed voxels p − 1 and p; probabilities are resampled
+          // linearly, so a voxel counts as inside when its centre lies within the cropped grid's extent
           const p = [2 * (8 - i) + 1, 2 * (7 - j) + 1, 2 * k + 1];
-          const isIn = p.every((c, a) => c >= box.start[a]! && c < box.end[a]!);
+          const isIn = p.every((c, a) => c >= box.start[a]! && c - 1 < box.end[a]!);
           const v = i + 9 * (j + 8 * k);
           expect(labels.data[v]).toBe(isIn ? truth[v] : 0);
           if (isIn) inside++;
         }
     expect(inside).toBeGreaterThan(100);
     expect(Array.from(labels.affine)).toEqual(affine);
+  });
+});
+
+/**
+ * Reference: the network's softmax on the preprocessed grid (a pointwise "network" with known logits
+ * w_k·x + b_k, so sliding-window blending is exact), mapped onto the input grid with
+ * scipy.ndimage.map_coordinates(order=1, mode='nearest') at M = inv(A_pre)·A_in, background (class 0
+ * probability 1) where the point is outside the preprocessed voxels' extent; the file read with nibabel.
+ */
+const SCIPY_PROBABILITIES = `
+import json, sys, numpy as np, nibabel as nib
+from scipy.ndimage import map_coordinates
+d = json.load(sys.stdin)
+x = np.array(d['pre'], dtype=np.float64).reshape(d['preShape'], order='F')
+logits = np.stack([w * x + b for w, b in zip(d['w'], d['b'])], 0)
+p = np.exp(logits - logits.max(0)); p /= p.sum(0)
+M = np.linalg.inv(np.array(d['preAffine']).reshape(4, 4)) @ np.array(d['inAffine']).reshape(4, 4)
+g = np.stack([a.ravel(order='F') for a in np.meshgrid(*[np.arange(n) for n in d['inShape']], indexing='ij')], 0).astype(np.float64)
+c = M[:3, :3] @ g + M[:3, 3:4]
+inside = np.all((c >= -0.5 - 1e-9) & (c <= np.array(d['preShape'])[:, None] - 0.5 + 1e-9), 0)
+out = []
+for k in range(len(d['w'])):
+    v = map_coordinates(p[k], c, order=1, mode='nearest'); v[~inside] = 1.0 if k == 0 else 0.0
+    out.append(v)
+img = nib.load(d['path'])
+print(json.dumps({'expected': np.concatenate(out).tolist(), 'file': np.asarray(img.dataobj, dtype=np.float64).reshape(-1, order='F').tolist(),
+                  'shape': list(img.shape), 'affine': img.affine.reshape(-1).tolist(), 'dtype': str(img.get_data_dtype())}))
+`;
+
+describe('predictCaseWithProbabilities + writeProbabilities', () => {
+  it('a cropped and resampled case lands on the original grid; the written probabilities equal scipy resampling of the known network output', async () => {
+    const shape = [11, 9, 7] as const;
+    const affine = [0, 0.8, 0.1, -12, -0.9, 0, 0, 15, 0, 0.05, 2.5, 3, 0, 0, 0, 1]; // oblique, anisotropic
+    const rng = new Rng(21);
+    const image = createVolume({ data: Float32Array.from({ length: 11 * 9 * 7 }, () => rng.normal()), shape, affine });
+    const box = { start: [2, 1, 1] as const, end: [10, 8, 6] as const };
+    const preprocess = (v: Volume) => resample(crop(v, box), { spacingMm: [0.55, 0.7, 1.3], interpolation: 'cubic' });
+    const pre = preprocess(image);
+    const w = [0.5, -1.2, 2];
+    const b = [0.3, 0.1, -0.4];
+    const predict = (x: tf.Tensor5D) =>
+      tf.tidy(() => tf.concat(w.map((wk, k) => tf.add(tf.mul(x, wk), b[k]!)), 4) as tf.Tensor5D);
+    await withTempDir(async (dir) => {
+      const path = join(dir, 'case_probabilities.nii.gz');
+      const { labels, probabilities } = await expectNoLeaks(() => predictCaseWithProbabilities(image, predict, { preprocess, windowSize: [8, 6, 4], overlap: 0.5 }));
+      await writeProbabilities(probabilities, { reference: image, path });
+      const ref = runPythonReference<{ expected: number[]; file: number[]; shape: number[]; affine: number[]; dtype: string }>(SCIPY_PROBABILITIES, {
+        pre: Array.from(pre.data),
+        preShape: pre.shape,
+        preAffine: Array.from(pre.affine),
+        inShape: shape,
+        inAffine: affine,
+        w,
+        b,
+        path,
+      });
+      expect(ref.shape).toEqual([...shape, 3]);
+      expect(ref.dtype).toBe('float32');
+      ref.affine.forEach((a, i) => expect(Math.abs(a - affine[i]!)).toBeLessThan(1e-5));
+      expect(labels.shape).toEqual(shape);
+      expect(Array.from(labels.affine)).toEqual(affine);
+      for (let i = 0; i < ref.expected.length; i++) {
+        if (Math.abs(ref.file[i]! - ref.expected[i]!) > 1e-5) throw new Error(`probability ${i}: file ${ref.file[i]} vs scipy ${ref.expected[i]}`);
+      }
+      // the labels are the argmax of those probabilities; some voxels fall outside the crop (background)
+      const n = 11 * 9 * 7;
+      let outside = 0;
+      for (let v = 0; v < n; v++) {
+        const p = [0, 1, 2].map((k) => ref.expected[k * n + v]!);
+        expect(labels.data[v]).toBe(p.indexOf(Math.max(...p)));
+        if (p[0] === 1) outside++;
+      }
+      expect(outside).toBeGreaterThan(n / 4);
+      expect(outside).toBeLessThan(n - 100);
+    });
   });
 });
 

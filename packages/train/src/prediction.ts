@@ -1,6 +1,7 @@
-import { GeometryError, allocData, createVolume, validateAffine, type Affine, type Volume } from '@voxnas/volume';
+import { GeometryError, allocData, createVolume, resampleTo, validateAffine, voxelCount, type Affine, type Volume } from '@voxnas/volume';
 import { TrainConfigError } from './errors.js';
 import { invertAffine, multiplyAffine } from '@voxnas/core';
+import { argmaxLabels } from './internal/argmax-labels.js';
 import { slidingWindowInference, type PredictFn, type SlidingWindowOptions } from './sliding-window.js';
 
 /** A voxel grid: shape `[nx, ny, nz]` and voxel → world affine (every `Volume` is one). */
@@ -68,19 +69,81 @@ export function checkSameGrid(grid: Grid, reference: Grid, options: { toleranceM
   }
 }
 
+/** Marks resampled voxels outside the source grid (probabilities are never negative). */
+const OUTSIDE = -1;
+
+/**
+ * Maps class probabilities (channels = classes) onto another grid by trilinear interpolation through
+ * the two affines — resampling probabilities, not labels, so boundaries stay smooth at any spacing.
+ * Target voxels whose centre falls outside the source grid's voxels ([−½, n − ½] per axis) are
+ * background: probability 1 for class 0 (0 for a single sigmoid channel). Undoes any reorientation,
+ * resampling, cropping or padding done before the network, since each of those keeps the affine right.
+ * Convex combinations keep every voxel's probabilities summing to 1.
+ *
+ * @example
+ * // probabilities on a cropped, 1.5 mm grid → the original image's grid, then argmax
+ * const onInput = mapProbabilitiesToGrid(probabilities, originalImage);
+ */
+export function mapProbabilitiesToGrid(probabilities: Volume, grid: Grid): Volume<'float32'> {
+  if (probabilities.kind !== 'image') {
+    throw new TrainConfigError(`mapProbabilitiesToGrid: expected class probabilities (kind 'image'), got a label map`);
+  }
+  validateAffine(grid.affine, 'mapProbabilitiesToGrid(grid)');
+  const target = { shape: grid.shape, affine: Float64Array.from(grid.affine as ArrayLike<number>) };
+  const C = probabilities.channels;
+  const mapped = resampleTo(probabilities, target, { interpolation: 'linear', fill: C > 1 ? OUTSIDE : 0 });
+  const out = mapped.data instanceof Float32Array ? mapped.data : Float32Array.from(mapped.data as ArrayLike<number>);
+  if (C > 1) {
+    const n = voxelCount(grid.shape);
+    for (let v = 0; v < n; v++) {
+      if (out[v] !== OUTSIDE) continue;
+      out[v] = 1;
+      for (let k = 1; k < C; k++) out[k * n + v] = 0;
+    }
+  }
+  return createVolume({ data: out, shape: grid.shape, channels: C, affine: target.affine, kind: 'image' });
+}
+
 /** Options of {@link predictCase}. */
 export interface PredictCaseOptions extends Omit<SlidingWindowOptions, 'output'> {
   /**
-   * What was done to the image before the network (reorient, resample, crop, normalise — any chain
+   * What was done to the image before the network (reorient, crop, normalise, resample — any chain
    * that keeps the affine right). Default: nothing.
    */
   readonly preprocess?: (image: Volume) => Volume | Promise<Volume>;
 }
 
+/** Labels and class probabilities of one case, both on the input's grid. */
+export interface CasePrediction {
+  /** Argmax of `probabilities` (uint8 up to 256 classes, else int16). */
+  readonly labels: Volume<'uint8'> | Volume<'int16'>;
+  /** Class probabilities (float32, channels = classes), resampled onto the input grid. */
+  readonly probabilities: Volume<'float32'>;
+}
+
 /**
- * Predicts one case end to end, in memory: preprocess → sliding-window inference (argmax labels) →
- * labels mapped back onto the *input's* grid by nearest neighbour. Returns the labels on the input
- * grid (write them with `writePrediction` of `@voxnas/train/node`).
+ * Predicts one case end to end, in memory: preprocess → sliding-window inference (class
+ * probabilities on the network's grid) → probabilities resampled onto the *input's* grid with
+ * {@link mapProbabilitiesToGrid} (outside the preprocessed extent: background) → argmax there.
+ * Returns both; write them with `writePrediction` / `writeProbabilities` of `@voxnas/train/node`.
+ *
+ * @example
+ * const { labels, probabilities } = await predictCaseWithProbabilities(image, (x) => net.apply(x), {
+ *   preprocess: (v) => prepare(v), windowSize: [32, 32, 16],
+ * });
+ */
+export async function predictCaseWithProbabilities(image: Volume, predict: PredictFn, options: PredictCaseOptions): Promise<CasePrediction> {
+  const { preprocess, ...sliding } = options;
+  const input = preprocess ? await preprocess(image) : image;
+  const { probabilities } = await slidingWindowInference(input, predict, { ...sliding, output: 'probabilities' });
+  const onGrid = mapProbabilitiesToGrid(probabilities!, image);
+  return { labels: argmaxLabels(onGrid.data, onGrid.channels, onGrid), probabilities: onGrid };
+}
+
+/**
+ * Predicts one case end to end and returns its labels on the *input's* grid — the argmax of the class
+ * probabilities after they are resampled back (see {@link predictCaseWithProbabilities}), so a case
+ * that was cropped and resampled before the network gets smooth boundaries at its own resolution.
  *
  * @example
  * const labels = await predictCase(image, (x) => net.apply(x), {
@@ -88,8 +151,5 @@ export interface PredictCaseOptions extends Omit<SlidingWindowOptions, 'output'>
  * });
  */
 export async function predictCase(image: Volume, predict: PredictFn, options: PredictCaseOptions): Promise<Volume> {
-  const { preprocess, ...sliding } = options;
-  const input = preprocess ? await preprocess(image) : image;
-  const { labels } = await slidingWindowInference(input, predict, { ...sliding, output: 'labels' });
-  return mapLabelsToGrid(labels!, image);
+  return (await predictCaseWithProbabilities(image, predict, options)).labels;
 }

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { ShapeMismatchError } from '@voxnas/core';
 import { createVolume, voxelCount, type Volume } from '@voxnas/volume';
 import { TrainConfigError } from './errors.js';
+import { argmaxLabels } from './internal/argmax-labels.js';
 
 /**
  * A batched forward pass: NDHWC `[b, wz, wy, wx, channelsIn]` → `[b, wz, wy, wx, channelsOut]`
@@ -421,28 +422,4 @@ function normalise(acc: Float64Array | Float32Array, weightSum: Float64Array | F
     for (let v = 0; v < n; v++) probs[o + v] = acc[o + v]! / weightSum[v]!;
   }
   return probs;
-}
-
-function argmaxLabels(probs: Float32Array, cout: number, image: Volume): Volume<'uint8'> | Volume<'int16'> {
-  const n = voxelCount(image.shape);
-  const labels = cout <= 256 ? new Uint8Array(n) : new Int16Array(n);
-  if (cout === 1) {
-    for (let v = 0; v < n; v++) labels[v] = probs[v]! > 0.5 ? 1 : 0;
-  } else {
-    for (let v = 0; v < n; v++) {
-      let best = 0;
-      let bestValue = probs[v]!;
-      for (let k = 1; k < cout; k++) {
-        const p = probs[k * n + v]!;
-        if (p > bestValue) {
-          best = k;
-          bestValue = p;
-        }
-      }
-      labels[v] = best;
-    }
-  }
-  return createVolume({ data: labels, shape: image.shape, affine: image.affine, kind: 'label' }) as
-    | Volume<'uint8'>
-    | Volume<'int16'>;
 }

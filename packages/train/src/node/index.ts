@@ -14,6 +14,6 @@ export type {
 export { RunLog } from './run-log.js';
 export { openRunDir, hashFiles } from './run-dir.js';
 export type { RunConfigFile, RunDir, OpenRunDirOptions } from './run-dir.js';
-export { writePrediction } from './write-prediction.js';
+export { writePrediction, writeProbabilities } from './write-prediction.js';
 export { evaluateCases, segmentationValidator } from './evaluate.js';
 export type { EvaluationCase, EvaluationReport, ValidationCase, SegmentationValidatorOptions } from './evaluate.js';
