@@ -3,16 +3,15 @@
  * scipy (exact EDT) for every metric, and Debian's `plastimatch dice --all` for what it computes.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Rng } from '@voxnas/core';
-import { createVolume } from '@voxnas/volume';
+import { createVolume, encodeNifti } from '@voxnas/volume';
 import { runPythonReference, withTempDir } from '@voxnas/testing';
 import { describe, expect, it } from 'vitest';
 import { distanceTransformEdt, type Shape3, type Spacing3 } from './distance-transform.js';
 import { evaluateSegmentation } from './evaluate-segmentation.js';
 import { ellipsoidMask } from './internal/fixtures.js';
-import { writeNifti1 } from './internal/nifti1-writer.js';
 import { SCIPY_MASK_METRICS } from './internal/scipy-reference.js';
 import { METRIC_NAMES } from './mask-metrics.js';
 
@@ -48,8 +47,8 @@ interface Crop {
 function plastimatch(dir: string, ref: Uint8Array, cmp: Uint8Array, shape: Shape3, affine: ArrayLike<number>) {
   const r = join(dir, 'ref.nii');
   const c = join(dir, 'cmp.nii');
-  writeNifti1(r, ref, shape, affine);
-  writeNifti1(c, cmp, shape, affine);
+  writeFileSync(r, encodeNifti(createVolume({ data: ref, shape, affine })));
+  writeFileSync(c, encodeNifti(createVolume({ data: cmp, shape, affine })));
   const out = execFileSync('plastimatch', ['dice', '--all', r, c], { encoding: 'utf8' });
   const get = (key: string) => {
     const m = new RegExp(`^${key.replace(/[().]/g, '\\$&')}\\s*[:=]\\s*([-\\d.e+]+)`, 'm').exec(out);

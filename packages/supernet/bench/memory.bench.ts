@@ -17,7 +17,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { initBackend, type Network } from '@voxnas/ops';
-import { runPythonReference, pythonHas } from '@voxnas/testing';
+import { medianMs, runPythonReference, pythonHas } from '@voxnas/testing';
 import { UNET_PRESETS, UNet } from '@voxnas/unet';
 import { Rng } from '@voxnas/core';
 import { buildChild, createSearchSpace, DEFAULT_CANDIDATES, Supernet, type SamplerConfig } from '../src/index.js';
@@ -124,6 +124,49 @@ const g1 = rows.find((r) => r.name === 'supernet gumbel k=1')!;
 console.log(`\ngumbel k=1 / child step peak: ${(g1.stepBytes / childRow.stepBytes).toFixed(2)} (target ≤ 1.5)`);
 const full = rows.filter((r) => r.name === 'supernet full');
 console.log(`full step peak by candidates: ${full.map((r) => `${r.candidates}: ${mb(r.stepBytes)} MiB`).join(', ')}`);
+
+// --- the paper's scalability claim: a sampled supernet step against the derived child's step -------
+// Same space (6 candidates), width and patch; median wall time of TIME_REPS steps (forward + backward of
+// every trained variable; α included for the supernet) after one warm-up step, without tf.profile.
+{
+  const TP = Number(process.env.BENCH_TIME_PATCH ?? 32);
+  const REPS = Number(process.env.BENCH_TIME_REPS ?? 7);
+  const shape: [number, number, number, number, number] = [2, TP, TP, TP, 1];
+  const rng = new Rng(3);
+  const n = shape.reduce((a, b) => a * b, 1);
+  const x = tf.tensor(Float32Array.from({ length: n }, () => rng.normal()), shape) as tf.Tensor5D;
+  const y = tf.tidy(() => tf.oneHot(tf.tensor1d(Int32Array.from({ length: n }, () => (rng.float() < 0.3 ? 1 : 0)), 'int32'), 2).reshape([...shape.slice(0, 4), 2])) as tf.Tensor5D;
+  const stepOf = (net: Network, vars: tf.Variable[]) => () => {
+    const { value, grads } = tf.variableGrads(() => tf.neg(tf.mean(tf.sum(tf.mul(y, tf.logSoftmax(net.apply(x))), -1))) as tf.Scalar, vars);
+    tf.dispose([value, ...Object.values(grads)]);
+  };
+  const timeRows: Array<{ name: string; ms: number; peak: number }> = [];
+  const peakOf = async (f: () => void) => (await tf.profile(f)).peakBytes;
+  let derived: ReturnType<Supernet['deriveGenotype']> | undefined;
+  for (const k of [1, 2]) {
+    const net = new Supernet(spaceOf(6), { rng: new Rng(7), sampler: { kind: 'gumbel', k }, alphaInitStd: 1 });
+    const step = stepOf(net, [...net.weightVariables(), ...net.archVariables()]);
+    derived ??= net.deriveGenotype({ topK: 2 });
+    const peaks: number[] = [];
+    for (let r = 0; r < 3; r++) peaks.push(await peakOf(step));
+    timeRows.push({ name: `supernet gumbel k=${k}`, ms: medianMs(step, REPS), peak: peaks.reduce((a, b) => a + b, 0) / peaks.length });
+    net.dispose();
+  }
+  const child = buildChild(spaceOf(6), derived!, { rng: new Rng(7) });
+  const childStep = stepOf(child, child.trainableVariables());
+  timeRows.push({ name: 'derived child (top-2)', ms: medianMs(childStep, REPS), peak: await peakOf(childStep) });
+  child.dispose();
+  tf.dispose([x, y]);
+  const c = timeRows[timeRows.length - 1]!;
+  console.log(`
+scalability: batch 2 × ${TP}³, levels ${LEVELS}, width ${C}, 6 candidates; median of ${REPS} steps`);
+  console.log('| network | ms/step | × child time | peak MiB | × child memory |');
+  console.log('|---|---|---|---|---|');
+  for (const r of timeRows) console.log(`| ${r.name} | ${r.ms.toFixed(0)} | ${(r.ms / c.ms).toFixed(2)} | ${mb(r.peak)} | ${(r.peak / c.peak).toFixed(2)} |`);
+  for (const r of timeRows.slice(0, 2)) {
+    console.log(`${r.name} / child: time ${(r.ms / c.ms).toFixed(2)}× (goal ≤ 1.3), peak memory ${(r.peak / c.peak).toFixed(2)}× (goal ≤ 1.5)`);
+  }
+}
 
 // --- peer: the same U-Net in PyTorch (time of one forward + backward) ----------------------------
 if (pythonHas('torch')) {

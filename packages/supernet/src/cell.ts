@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { buildOperator, getOperator, Module, type OnnxEmitContext, type OperatorConfig, type OperatorSpec } from '@voxnas/ops';
+import { buildOperator, getOperator, identity as identityOperator, Module, type OnnxEmitContext, type OperatorConfig, type OperatorSpec } from '@voxnas/ops';
 import type { Rng } from '@voxnas/core';
 import { preprocessSpec, projectSpec } from './internal/blocks.js';
 import type { CellInstance, EdgeSpec, MacroConfig } from './search-space.js';
@@ -37,7 +37,7 @@ export function edgeModuleName(edge: EdgeSpec): string {
 /**
  * The blocks of one cell, shared by the builder and the cost model, so both always agree:
  * - `pre<k>`: input k brought to the cell's input level and channels: ReLU → conv 1×1×1 → InstanceNorm
- *   at the same level; the registry's stride-2 `identity` (factorised reduce) from the finer level; the
+ *   at the same level; the stride-2 `identity` operator (factorised reduce) from the finer level; the
  *   same 1×1×1 block after trilinear ×2 upsampling from the coarser level;
  * - `edge.<from>-<to>/<operator>`: each operator to build on that edge (`operators(edge)` gives the
  *   candidate indices: all of them in the supernet, the chosen one in a child, none for `zero`);
@@ -58,7 +58,7 @@ export function planCell(options: {
     if (src.level === instance.inputLevel) {
       plan.push({ path, operator: preprocessSpec, config: { channelsIn: src.channels, channelsOut: c }, inputLevel: src.level });
     } else if (src.level === instance.inputLevel - 1) {
-      plan.push({ path, operator: 'identity', config: { channelsIn: src.channels, channelsOut: c, stride: 2 }, inputLevel: src.level });
+      plan.push({ path, operator: identityOperator, config: { channelsIn: src.channels, channelsOut: c, stride: 2 }, inputLevel: src.level });
     } else if (src.level === instance.inputLevel + 1) {
       plan.push({ path, operator: preprocessSpec, config: { channelsIn: src.channels, channelsOut: c, upsample: 2 }, inputLevel: src.level });
     } else {

@@ -3,8 +3,9 @@ import { listOperators, type Network, type OnnxEmitContext } from '@voxnas/ops';
 import { InvalidArgumentError, ShapeMismatchError, type Rng } from '@voxnas/core';
 import { checkOperatorsKnown } from './cell.js';
 import { CellNetwork } from './cell-network.js';
+import { childOperators, genotypeEdges } from './internal/genotype-edges.js';
 import { validateGenotype, type Genotype } from './genotype.js';
-import { cellEdges, ZERO_OPERATOR, type SearchSpace } from './search-space.js';
+import { ZERO_OPERATOR, type SearchSpace } from './search-space.js';
 import type { Supernet } from './supernet.js';
 
 /** Options of {@link buildChild}. */
@@ -34,12 +35,7 @@ export class ChildNetwork extends CellNetwork implements Network {
   ) {
     const names = Object.values(genotype.choices).filter((o) => o !== ZERO_OPERATOR);
     checkOperatorsKnown(new Set(names));
-    const edges = cellEdges(
-      genotype.macro,
-      // each edge's "candidates" are just its choice, so index 0 is the chosen operator
-      { 'encoder-normal': [], reduction: [], 'decoder-normal': [], expansion: [] },
-    ).map((e) => ({ ...e, candidates: [genotype.choices[e.label]!] }));
-    super(genotype.macro, edges, (edge) => (edge.candidates[0] === ZERO_OPERATOR ? [] : [0]), rng.fork('init'));
+    super(genotype.macro, genotypeEdges(genotype), childOperators, rng.fork('init'));
   }
 
   forward(x: tf.Tensor5D): tf.Tensor5D {

@@ -2,7 +2,8 @@ import type { OperatorCost, Shape5 } from '@voxnas/ops';
 import { InvalidArgumentError } from '@voxnas/core';
 import { checkNetworkInput, minimumInputSize, planCost, planNetwork } from './cell-network.js';
 import { validateGenotype, type Genotype } from './genotype.js';
-import { cellEdges, ZERO_OPERATOR } from './search-space.js';
+import { childOperators, genotypeEdges } from './internal/genotype-edges.js';
+import { ZERO_OPERATOR } from './search-space.js';
 
 /** Cost of a child network: totals and per block (`stem`, each cell id, `head`). */
 export interface GenotypeCost extends OperatorCost {
@@ -24,12 +25,9 @@ export function genotypeCost(genotype: Genotype, options: { inputShape: Shape5 }
   if (!Array.isArray(options?.inputShape)) {
     throw new InvalidArgumentError('genotypeCost: options.inputShape must be an NDHWC shape [n, z, y, x, c]');
   }
-  const edges = cellEdges(g.macro, { 'encoder-normal': [], reduction: [], 'decoder-normal': [], expansion: [] }).map((e) => ({
-    ...e,
-    candidates: [g.choices[e.label]!],
-  }));
+  const edges = genotypeEdges(g);
   checkNetworkInput('genotypeCost', options.inputShape, g.macro, minimumInputSize(g.macro, new Set(edges.map((e) => e.candidates[0]!).filter((o) => o !== ZERO_OPERATOR))));
-  const plan = planNetwork(g.macro, edges, (e) => (e.candidates[0] === ZERO_OPERATOR ? [] : [0]));
+  const plan = planNetwork(g.macro, edges, childOperators);
   const { total, cells } = planCost(plan, g.macro, options.inputShape);
   return { ...total, blocks: cells };
 }
