@@ -18,3 +18,14 @@ export class UsageError extends VoxnasError {
     super('E_USAGE', message, options);
   }
 }
+
+/**
+ * A plugin module an exported model or run needs (it registered operators the network uses) is
+ * missing, fails to load, or is not the version / file content the model was exported with. The
+ * message names the module, what it was recorded as, and the operators it provides.
+ */
+export class PluginError extends VoxnasError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('E_PLUGIN', message, options);
+  }
+}

@@ -109,10 +109,14 @@ const COMMANDS: Record<string, Command> = {
     },
   },
   export: {
-    summary: 'export a trained model: model.json + weights.bin (tfjs), network.json, model-card.json',
-    usage: 'voxnas export --run <train-run> --out <dir> [--json]',
+    summary: 'export a trained model: model.json + weights.bin (tfjs), network.json, model-card.json (+ model.onnx with --format onnx)',
+    usage: 'voxnas export --run <train-run> --out <dir> [--format tfjs|onnx] [--json]',
     async run(args, io) {
-      const { values, positionals } = parse(args, { run: { type: 'string' }, out: { type: 'string' }, json: { type: 'boolean' } }, 'export');
+      const { values, positionals } = parse(
+        args,
+        { run: { type: 'string' }, out: { type: 'string' }, format: { type: 'string' }, json: { type: 'boolean' } },
+        'export',
+      );
       if (positionals.length) throw new UsageError(`voxnas export: unexpected argument '${positionals[0]}'`);
       const r = await runExport(values);
       io.out(values.json ? JSON.stringify(r, null, 2) : `exported ${r.dir} (${r.parameters} parameters): ${r.files.join(', ')}`);

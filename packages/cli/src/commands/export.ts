@@ -12,7 +12,8 @@ import { ConfigError, UsageError } from '../errors.js';
 import { atomicWrite } from '@voxnas/core/node';
 import { buildNetwork, countParameters, type NetworkSpec } from '../pipeline/network.js';
 import { NORMALIZATION } from '../pipeline/data.js';
-import { loadPlugins } from '../pipeline/plugins.js';
+import { loadPlugins, loadRecordedPlugins, recordPlugins, type PluginRecord } from '../pipeline/plugins.js';
+import { exportOnnx } from '@voxnas/onnx';
 import { packageVersions } from './doctor.js';
 
 /** `model-card.json` of an exported model: what it is, what it expects, how well it did. */
@@ -42,7 +43,65 @@ export interface ModelCard {
   readonly validation: unknown;
   readonly seed: number;
   readonly packages: Record<string, string>;
+  /** Label value → display colour [r, g, b] (0–255), background included (viewers such as the web app use it). */
+  readonly labelColors?: Record<string, [number, number, number]>;
+  /** Plugin modules the run's config loaded and the operators each registered; `voxnas predict` and `loadExportedModel` load them. */
+  readonly plugins?: readonly PluginRecord[];
+  /** Files of the export (`model.onnx` with `--format onnx`). */
+  readonly files?: readonly string[];
 }
+
+/** Display colours of label values 1, 2, … (cycled); 0 (background) is black. */
+export const LABEL_COLORS: ReadonlyArray<[number, number, number]> = [
+  [230, 25, 75],
+  [60, 180, 75],
+  [0, 130, 200],
+  [255, 225, 25],
+  [245, 130, 48],
+  [145, 30, 180],
+  [70, 240, 240],
+  [240, 50, 230],
+];
+
+/** Colour of every label value of `labels` (background black, then {@link LABEL_COLORS} in value order). */
+export function labelColors(labels: Record<string, string>): Record<string, [number, number, number]> {
+  const out: Record<string, [number, number, number]> = {};
+  for (const key of Object.keys(labels).sort((a, b) => Number(a) - Number(b))) {
+    const v = Number(key);
+    out[key] = v === 0 ? [0, 0, 0] : [...LABEL_COLORS[(v - 1) % LABEL_COLORS.length]!];
+  }
+  return out;
+}
+
+/**
+ * The `metadata_props` of an exported `model.onnx`: the whole card (`voxnas.model_card`) and the
+ * fields a runtime needs, each as a string (JSON for structures).
+ */
+export function onnxMetadata(card: ModelCard, spec: NetworkSpec): Record<string, string> {
+  const channels = spec.kind === 'unet' ? (spec.options.inputChannels ?? 1) : spec.genotype.macro.inputChannels;
+  const classes = spec.kind === 'unet' ? (spec.options.classes ?? 2) : spec.genotype.macro.classes;
+  return {
+    'voxnas.model_card': JSON.stringify(card),
+    'voxnas.input_channels': String(channels),
+    'voxnas.classes': String(classes),
+    'voxnas.labels': JSON.stringify(card.preprocessing.labels),
+    'voxnas.label_colors': JSON.stringify(card.labelColors ?? labelColors(card.preprocessing.labels)),
+    'voxnas.modalities': JSON.stringify(card.preprocessing.modalities),
+    'voxnas.spacing_mm': JSON.stringify(card.preprocessing.spacingMm),
+    'voxnas.orientation': card.preprocessing.orientation ?? '',
+    'voxnas.normalization': card.preprocessing.normalization,
+    'voxnas.patch_size': JSON.stringify(card.patchSize),
+    'voxnas.inference': JSON.stringify(card.inference),
+    'voxnas.plugins': JSON.stringify(card.plugins ?? []),
+  };
+}
+
+/** Operators (registry names) a network spec uses. */
+function specOperators(spec: NetworkSpec): string[] {
+  return spec.kind === 'child' ? Object.values(spec.genotype.choices) : [];
+}
+
+const FILES: readonly string[] = ['model.json', 'weights.bin', 'network.json', 'model-card.json'];
 
 /** A network rebuilt from an exported model (or a train run) with its weights loaded. */
 export interface LoadedModel {
@@ -102,8 +161,20 @@ export async function loadExportedModel(dir: string): Promise<LoadedModel> {
   const root = resolve(dir);
   const cardPath = join(root, 'model-card.json');
   const card = existsSync(cardPath) ? await readJson<ModelCard>(cardPath, `loadExportedModel(${dir})`) : null;
+  if (card !== null) await loadExportedPlugins(root, card, `loadExportedModel(${dir})`);
   const { network, spec } = await loadNetwork({ specDir: root, weightsDir: root, source: `loadExportedModel(${dir})` });
   return { network, spec, card };
+}
+
+/**
+ * Loads the plugin modules an exported model's card records (before its network is rebuilt), or
+ * raises a `PluginError` naming exactly which module is missing or changed.
+ */
+export async function loadExportedPlugins(dir: string, card: ModelCard, source = `model ${dir}`): Promise<void> {
+  let operators: string[] = [];
+  const spec = join(dir, 'network.json');
+  if (existsSync(spec)) operators = specOperators(await readJson<NetworkSpec>(spec, source));
+  await loadRecordedPlugins({ plugins: card.plugins, operators, source });
 }
 
 /** Reads the `model-card.json` of an exported model directory (ConfigError naming it when missing or corrupt). */
@@ -161,7 +232,12 @@ function round6(x: number): number {
 export interface ExportFlags {
   run?: string;
   out?: string;
+  /** `tfjs` (default): weights manifest + weights.bin, network.json, model card; `onnx`: the same plus `model.onnx`. */
+  format?: string;
 }
+
+/** Formats `voxnas export --format` accepts. */
+export const EXPORT_FORMATS = ['tfjs', 'onnx'] as const;
 
 /** What `voxnas export` wrote. */
 export interface ExportResult {
@@ -184,6 +260,10 @@ export interface ExportResult {
 export async function runExport(flags: ExportFlags): Promise<ExportResult> {
   if (!flags.run) throw new UsageError('voxnas export: --run <train-run> is required');
   if (!flags.out) throw new UsageError('voxnas export: --out <dir> is required');
+  const format = flags.format ?? 'tfjs';
+  if (!(EXPORT_FORMATS as readonly string[]).includes(format)) {
+    throw new UsageError(`voxnas export: --format is '${format}', expected one of ${EXPORT_FORMATS.join(', ')}`);
+  }
   const runDir = resolve(flags.run);
   const out = resolve(flags.out);
   if (existsSync(out) && (await readdir(out)).length > 0) {
@@ -191,38 +271,50 @@ export async function runExport(flags: ExportFlags): Promise<ExportResult> {
   }
   const cfg = await readRunConfig(runDir, 'export');
   const { network, spec } = await loadNetwork({ specDir: runDir, weightsDir: join(runDir, 'model'), source: `voxnas export --run ${flags.run}` });
-  let parameters: number;
+  const plugins = await recordPlugins(cfg);
+  let card: ModelCard;
+  let onnx: Uint8Array | undefined;
   try {
-    parameters = countParameters(network);
+    const parameters = countParameters(network);
+    const facts = await trainingDataFacts(runDir);
+    const metricsPath = join(runDir, 'metrics.json');
+    const validation = existsSync(metricsPath)
+      ? (await readJson<{ summary?: unknown }>(metricsPath, `voxnas export --run ${flags.run}`)).summary ?? null
+      : null;
+    let flops: number | null = null;
+    if (spec.kind === 'child') {
+      const [px, py, pz] = cfg.data.patchSize;
+      flops = genotypeCost(spec.genotype, { inputShape: [1, pz, py, px, spec.genotype.macro.inputChannels] }).flops;
+    }
+    card = {
+      format: 'voxnas-model-card@1',
+      createdAt: new Date().toISOString(),
+      architecture:
+        spec.kind === 'unet'
+          ? { kind: 'unet', options: { ...spec.options } }
+          : { kind: 'child', origin: spec.origin, genotype: spec.genotype },
+      parameters,
+      flops,
+      preprocessing: { normalization: NORMALIZATION, ...facts },
+      patchSize: cfg.data.patchSize,
+      inference: cfg.inference,
+      validation,
+      seed: cfg.seed,
+      packages: packageVersions(),
+      labelColors: labelColors(facts.labels),
+      plugins,
+      files: format === 'onnx' ? [...FILES, 'model.onnx'] : FILES,
+    };
+    if (format === 'onnx') {
+      // UNet and ChildNetwork are modules with emitOnnx; `Network` is the interface they share.
+      onnx = exportOnnx(network as unknown as Parameters<typeof exportOnnx>[0], {
+        producerVersion: packageVersions().voxnas ?? '',
+        metadata: onnxMetadata(card, spec),
+      });
+    }
   } finally {
     network.dispose();
   }
-  const facts = await trainingDataFacts(runDir);
-  const metricsPath = join(runDir, 'metrics.json');
-  const validation = existsSync(metricsPath)
-    ? (await readJson<{ summary?: unknown }>(metricsPath, `voxnas export --run ${flags.run}`)).summary ?? null
-    : null;
-  let flops: number | null = null;
-  if (spec.kind === 'child') {
-    const [px, py, pz] = cfg.data.patchSize;
-    flops = genotypeCost(spec.genotype, { inputShape: [1, pz, py, px, spec.genotype.macro.inputChannels] }).flops;
-  }
-  const card: ModelCard = {
-    format: 'voxnas-model-card@1',
-    createdAt: new Date().toISOString(),
-    architecture:
-      spec.kind === 'unet'
-        ? { kind: 'unet', options: { ...spec.options } }
-        : { kind: 'child', origin: spec.origin, genotype: spec.genotype },
-    parameters,
-    flops,
-    preprocessing: { normalization: NORMALIZATION, ...facts },
-    patchSize: cfg.data.patchSize,
-    inference: cfg.inference,
-    validation,
-    seed: cfg.seed,
-    packages: packageVersions(),
-  };
   const tmp = `${out}.tmp-${process.pid}`;
   await rm(tmp, { recursive: true, force: true });
   await mkdir(tmp, { recursive: true });
@@ -231,11 +323,12 @@ export async function runExport(flags: ExportFlags): Promise<ExportResult> {
     await copyFile(join(runDir, 'model', 'weights.bin'), join(tmp, 'weights.bin'));
     await copyFile(join(runDir, 'network.json'), join(tmp, 'network.json'));
     await atomicWrite(join(tmp, 'model-card.json'), `${JSON.stringify(card, null, 2)}\n`);
+    if (onnx !== undefined) await atomicWrite(join(tmp, 'model.onnx'), onnx);
     if (existsSync(out)) await rm(out, { recursive: true });
     await rename(tmp, out);
   } catch (e) {
     await rm(tmp, { recursive: true, force: true });
     throw e;
   }
-  return { dir: out, files: ['model.json', 'weights.bin', 'network.json', 'model-card.json'], parameters, card };
+  return { dir: out, files: card.files ?? FILES, parameters: card.parameters, card };
 }

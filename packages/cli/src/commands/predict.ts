@@ -9,7 +9,7 @@ import { orientationCode, reorient, type Volume } from '@voxnas/volume';
 import { ConfigError, UsageError } from '../errors.js';
 import { normalizeImage } from '../pipeline/data.js';
 import type { VoxnasConfig } from '../config.js';
-import { loadExportedCard, loadNetwork, readRunConfig, trainingDataFacts } from './export.js';
+import { loadExportedCard, loadExportedPlugins, loadNetwork, readRunConfig, trainingDataFacts } from './export.js';
 
 /** Flags of `voxnas predict`. */
 export interface PredictFlags {
@@ -73,6 +73,8 @@ export async function runPredict(flags: PredictFlags, log: (line: string) => voi
   if (exported) {
     // A directory written by `voxnas export`: the model card carries what the run's files would.
     const { card } = await loadExportedCard(runDir);
+    // custom operators travel with the model: load the plugin modules its card records (or name the missing one)
+    await loadExportedPlugins(runDir, card, `voxnas predict --run ${flags.run}`);
     settings = { patchSize: card.patchSize, inference: card.inference };
     facts = card.preprocessing;
   } else {
