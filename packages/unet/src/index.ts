@@ -1,2 +1,2 @@
-export { UNET_PRESETS, UNet } from './unet.js';
+export { UNET_NORMS, UNET_PRESETS, UNET_UPSAMPLINGS, UNet } from './unet.js';
 export type { UNetConfig, UNetNorm, UNetOptions, UNetUpsampling } from './unet.js';

@@ -21,6 +21,16 @@ export type UNetNorm = 'instance' | 'batch' | 'group' | 'none';
 /** How the decoder doubles the resolution: 2×2×2 transposed convolution (Çiçek) or trilinear ×2 then conv 1×1×1. */
 export type UNetUpsampling = 'transposed' | 'trilinear';
 
+/**
+ * The values of {@link UNetNorm} and {@link UNetUpsampling} (what a stored `network.json` may name).
+ *
+ * @example
+ * UNET_NORMS.includes('instance'); // true
+ */
+export const UNET_NORMS = ['instance', 'batch', 'group', 'none'] as const satisfies readonly UNetNorm[];
+/** See {@link UNET_NORMS}. */
+export const UNET_UPSAMPLINGS = ['transposed', 'trilinear'] as const satisfies readonly UNetUpsampling[];
+
 /** Options of {@link UNet} (every field but `rng` has a default). */
 export interface UNetOptions {
   /** Root stream of the initial weights. */

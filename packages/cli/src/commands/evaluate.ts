@@ -7,6 +7,7 @@ import { checkSameGrid } from '@voxnas/train';
 import { Rng } from '@voxnas/core';
 import { readNifti } from '@voxnas/volume/node';
 import { ConfigError, UsageError } from '../errors.js';
+import { defineCommand } from '../command.js';
 import { atomicWrite } from '@voxnas/core/node';
 import { caseName, listNiftiFiles } from './predict.js';
 
@@ -268,3 +269,33 @@ function table(header: string[], rows: string[][]): string {
   const line = (r: string[]) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
 }
+
+/** `voxnas evaluate`. */
+export const evaluateCommand = defineCommand({
+  name: 'evaluate',
+  summary: 'score predictions against references, or compare two runs per class (paired Wilcoxon + bootstrap CI)',
+  usage: '(--pred <dir> --ref <dir> [--out <dir>] [--labels 1,2,3] | --compare <runA> <runB> [--out <dir>]) [--json]',
+  positionals: { value: '<runA> <runB>', description: 'with --compare: two train runs (or metrics.json files) that scored the same cases' },
+  flags: {
+    pred: { type: 'string', value: '<dir>', description: 'predicted label maps (.nii/.nii.gz), matched to --ref by case name' },
+    ref: { type: 'string', value: '<dir>', description: "reference label maps; class names from <ref>/../dataset.json when it is a dataset's label folder" },
+    labels: { type: 'string', value: '<1,2,3>', description: 'label values to score', default: 'every non-zero label present' },
+    compare: { type: 'boolean', description: 'compare two runs: per class, the paired Dice difference with a 95% bootstrap CI and a Wilcoxon p-value' },
+    out: { type: 'string', value: '<dir>', description: 'also write metrics.json, metrics.csv and summary.csv (or compare.json) there' },
+    json: { type: 'boolean', description: 'print the result as JSON' },
+  },
+  async run({ flags, positionals, io }) {
+    if (flags.compare) {
+      if (positionals.length !== 2 || flags.pred || flags.ref) {
+        throw new UsageError(`voxnas evaluate --compare: expected two run directories, got ${positionals.length} and no --pred/--ref`);
+      }
+      const r = await compareRuns({ runs: [positionals[0]!, positionals[1]!], ...(flags.out ? { out: flags.out } : {}) });
+      io.out(flags.json ? JSON.stringify(r, null, 2) : formatComparison(r));
+      return 0;
+    }
+    if (positionals.length) throw new UsageError(`voxnas evaluate: unexpected argument '${positionals[0]}'`);
+    const r = await runEvaluate(flags);
+    io.out(flags.json ? JSON.stringify(r, null, 2) : formatEvaluation(r));
+    return 0;
+  },
+});

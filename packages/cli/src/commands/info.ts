@@ -3,6 +3,8 @@ import { join } from 'node:path';
 import { readNiftiWithHeader } from '@voxnas/volume/node';
 import { spacingMm } from '@voxnas/volume';
 import type { Volume } from '@voxnas/volume';
+import { defineCommand } from '../command.js';
+import { UsageError } from '../errors.js';
 
 /** Summary of a volume file. */
 export interface VolumeInfo {
@@ -92,3 +94,18 @@ export function formatInfo(i: VolumeInfo | RunInfo): string {
     ...i.warnings.map((w) => `warning     ${w}`),
   ].join('\n');
 }
+
+/** `voxnas info`. */
+export const infoCommand = defineCommand({
+  name: 'info',
+  summary: 'describe a NIfTI volume or a run directory',
+  usage: '<file.nii[.gz] | run-dir> [--json]',
+  positionals: { value: '<file.nii[.gz] | run-dir>', description: 'a NIfTI file (shape, spacing, affine, value range) or a run directory (files, log)' },
+  flags: { json: { type: 'boolean', description: 'print the description as JSON' } },
+  async run({ flags, positionals, io }) {
+    if (positionals.length !== 1) throw new UsageError(`voxnas info: expected one path, got ${positionals.length}`);
+    const r = await info(positionals[0]!);
+    io.out(flags.json ? JSON.stringify(r, null, 2) : formatInfo(r));
+    return 0;
+  },
+});

@@ -7,6 +7,7 @@ import { writePrediction } from '@voxnas/train/node';
 import { readNifti } from '@voxnas/volume/node';
 import { orientationCode, reorient, type Volume } from '@voxnas/volume';
 import { ConfigError, UsageError } from '../errors.js';
+import { defineCommand } from '../command.js';
 import { normalizeImage } from '../pipeline/data.js';
 import type { VoxnasConfig } from '../config.js';
 import { loadExportedCard, loadExportedPlugins, loadNetwork, readRunConfig, trainingDataFacts } from './export.js';
@@ -15,6 +16,9 @@ import { loadExportedCard, loadExportedPlugins, loadNetwork, readRunConfig, trai
 export interface PredictFlags {
   run?: string;
   input?: string;
+  /** Directory the label maps are written to. */
+  out?: string;
+  /** @deprecated Use `out` (the CLI's `--output` still works, with a warning). */
   output?: string;
   /** Test-time mirroring over x, y, z (overrides the run's `inference.mirror`). */
   mirror?: boolean;
@@ -55,17 +59,18 @@ export async function listNiftiFiles(path: string, flag: string): Promise<string
  * directory written by `voxnas export`, whose model card gives the same settings), and for each
  * input image reorients it to the training data's orientation, z-scores it like the training data,
  * predicts by sliding windows (the run's `inference` settings; `--mirror` adds test-time mirroring)
- * and writes the label map to `<output>/<case>.nii.gz` on the *input's* grid (shape and affine
+ * and writes the label map to `<out>/<case>.nii.gz` on the *input's* grid (shape and affine
  * checked after writing). Inputs must have the run's number of channels (4D NIfTI for several).
  *
  * @example
- * const written = await runPredict({ run: 'runs/searched', input: 'data/imagesTs', output: 'runs/pred', mirror: true });
+ * const written = await runPredict({ run: 'runs/searched', input: 'data/imagesTs', out: 'runs/pred', mirror: true });
  * written[0].output; // 'runs/pred/case_001.nii.gz', on case_001's own grid
  */
 export async function runPredict(flags: PredictFlags, log: (line: string) => void = () => {}): Promise<PredictedCase[]> {
   if (!flags.run) throw new UsageError('voxnas predict: --run <train-run> is required');
   if (!flags.input) throw new UsageError('voxnas predict: --input <file.nii[.gz] | dir> is required');
-  if (!flags.output) throw new UsageError('voxnas predict: --output <dir> is required');
+  const output = flags.out ?? flags.output;
+  if (!output) throw new UsageError('voxnas predict: --out <dir> is required');
   const runDir = resolve(flags.run);
   const exported = existsSync(join(runDir, 'model-card.json'));
   let settings: { patchSize: [number, number, number]; inference: VoxnasConfig['inference'] };
@@ -90,7 +95,7 @@ export async function runPredict(flags: PredictFlags, log: (line: string) => voi
     source: `voxnas predict --run ${flags.run}`,
   });
   const channels = spec.kind === 'unet' ? spec.options.inputChannels : spec.genotype.macro.inputChannels;
-  const out = resolve(flags.output);
+  const out = resolve(output);
   await mkdir(out, { recursive: true });
   const results: PredictedCase[] = [];
   try {
@@ -121,3 +126,23 @@ export async function runPredict(flags: PredictFlags, log: (line: string) => voi
   }
   return results;
 }
+
+/** `voxnas predict`. */
+export const predictCommand = defineCommand({
+  name: 'predict',
+  summary: "segment images with a trained run's model; writes label maps on each input's own grid",
+  usage: '--run <train-run | exported-model> --input <file.nii[.gz] | dir> --out <dir> [--mirror] [--json]',
+  flags: {
+    run: { type: 'string', value: '<train-run | exported-model>', description: 'a train run directory, or a model directory written by voxnas export' },
+    input: { type: 'string', value: '<file.nii[.gz] | dir>', description: 'one NIfTI image, or a directory of .nii/.nii.gz images (one channel per modality: 4D NIfTI for several)' },
+    out: { type: 'string', value: '<dir>', description: 'directory for the label maps (<out>/<case>.nii.gz, on each input\'s grid); created if missing' },
+    output: { type: 'string', value: '<dir>', aliasOf: 'out' },
+    mirror: { type: 'boolean', config: 'inference.mirror', default: "the run's inference.mirror" },
+    json: { type: 'boolean', description: 'print the written files as JSON' },
+  },
+  async run({ flags, io, log }) {
+    const r = await runPredict(flags, log);
+    io.out(flags.json ? JSON.stringify(r, null, 2) : r.map((c) => `${c.input} → ${c.output}`).join('\n'));
+    return 0;
+  },
+});

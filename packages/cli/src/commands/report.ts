@@ -5,6 +5,7 @@ import { bootstrapCi, compareMethods } from '@voxnas/metrics';
 import { createSearchSpace, renderGenotypeSvg, validateGenotype, type Genotype } from '@voxnas/supernet';
 import { Rng } from '@voxnas/core';
 import { ConfigError, UsageError } from '../errors.js';
+import { defineCommand } from '../command.js';
 import { atomicWrite } from '@voxnas/core/node';
 import { PALETTE, escapeHtml, heatmap, lineChart, tint } from '../report/svg.js';
 import { dicePerCase, fmtP, type MetricsFile } from './evaluate.js';
@@ -471,3 +472,19 @@ export async function runReport(flags: ReportFlags): Promise<{ path: string; run
   await atomicWrite(out, html);
   return { path: out, runs: runs.length, bytes: Buffer.byteLength(html) };
 }
+
+/** `voxnas report`. */
+export const reportCommand = defineCommand({
+  name: 'report',
+  summary: 'one self-contained HTML report of search/train runs (curves, α heatmaps, genotypes, metrics)',
+  usage: '--run <dir> [--run <dir>]… --out <report.html>',
+  flags: {
+    run: { type: 'string', multiple: true, value: '<dir>', description: 'a search or train run directory, in report order (the first train run is the comparison baseline)' },
+    out: { type: 'string', value: '<report.html>', description: 'the HTML file to write (its directory must exist)' },
+  },
+  async run({ flags, io }) {
+    const r = await runReport({ runs: flags.run ?? [], ...(flags.out ? { out: flags.out } : {}) });
+    io.out(`report written: ${r.path} (${r.runs} run(s))`);
+    return 0;
+  },
+});

@@ -9,7 +9,8 @@ import {
   stringifyGenotype,
   type SamplerConfig,
 } from '@voxnas/supernet';
-import { type JsonValue, Rng } from '@voxnas/core';
+import { Rng } from '@voxnas/core';
+import { defineCommand } from '../command.js';
 import { segmentationValidator } from '@voxnas/train/node';
 import { initBackend } from '@voxnas/ops';
 import { createLosses } from '@voxnas/metrics';
@@ -23,13 +24,14 @@ import {
   lossFromConfig,
   resolveRunConfig,
   resumeFromCheckpoint,
+  RUN_FLAGS,
   startRun,
   validationCases,
   type RunFlags,
 } from '../pipeline/run.js';
 
-/** What `voxnas search` produced. */
-export interface SearchSummary {
+/** What `voxnas search` produced (also `search.json`). */
+export type SearchSummary = {
   readonly runDir: string;
   readonly steps: number;
   readonly bestStep: number;
@@ -37,9 +39,9 @@ export interface SearchSummary {
   readonly genotypePath: string;
   readonly params: number;
   readonly flops: number;
-  readonly warnings: readonly string[];
+  readonly warnings: string[];
   readonly resumedFrom: number | null;
-}
+};
 
 function samplerOf(cfg: VoxnasConfig): SamplerConfig {
   return cfg.search.sampler === 'gumbel' ? { kind: 'gumbel', k: cfg.search.k } : { kind: cfg.search.sampler };
@@ -60,7 +62,7 @@ export function searchSplit(cfg: VoxnasConfig, train: readonly string[]): { weig
  */
 export async function runSearch(flags: RunFlags, log: (line: string) => void): Promise<SearchSummary> {
   const { cfg, dir } = await resolveRunConfig(flags, 'search');
-  const { run, data } = await startRun(cfg, dir, log);
+  const { run, data } = await startRun(cfg, dir, log, { verbose: flags.verbose ?? false });
   const rng = new Rng(cfg.seed);
   const space = spaceFromConfig(cfg, data.channels, data.classes);
   const supernet = new Supernet(space, { rng: rng.fork('supernet'), sampler: samplerOf(cfg), tau: cfg.search.tauStart });
@@ -94,7 +96,7 @@ export async function runSearch(flags: RunFlags, log: (line: string) => void): P
       batchSize: cfg.inference.windowsPerBatch,
       labels: foregroundLabels(data),
     });
-    const progress = createProgress({ label: 'search', total: cfg.search.steps });
+    const progress = createProgress({ label: 'search', total: cfg.search.steps, from: resumedFrom ?? 0, ...flags.progress });
     const warnings: string[] = [];
     const result: SearchResult = await search.fit({
       steps: cfg.search.steps,
@@ -129,7 +131,7 @@ export async function runSearch(flags: RunFlags, log: (line: string) => void): P
       resumedFrom,
     };
     await atomicWrite(join(dir, 'search.json'), `${JSON.stringify(summary, null, 2)}\n`);
-    await run.log.append({ type: 'search-done', ...(summary as unknown as Record<string, JsonValue>) });
+    await run.log.append({ type: 'search-done', ...summary });
     return summary;
   } finally {
     await weightData.close();
@@ -202,3 +204,32 @@ export function formatDryRun(r: DryRunReport): string {
   ];
   return lines.join('\n');
 }
+
+/** `voxnas search`. */
+export const searchCommand = defineCommand({
+  name: 'search',
+  summary: 'search an architecture on a dataset (resumable); writes genotype.json',
+  usage: '(--out <run-dir> [--config <file>] [--set key.path=value]… [--seed n] | --resume <run-dir>) [--dry-run] [--json]',
+  flags: {
+    ...RUN_FLAGS,
+    'dry-run': {
+      type: 'boolean',
+      description: 'measure the peak memory of one search step (configured sampler vs. the full mixture) against the free memory; nothing is written',
+    },
+    json: { type: 'boolean', description: 'print the result as JSON' },
+  },
+  async run({ flags, io, log, progress, verbose }) {
+    if (flags['dry-run']) {
+      const r = await dryRunSearch(flags, log);
+      io.out(flags.json ? JSON.stringify(r, null, 2) : formatDryRun(r));
+      return r.fits ? 0 : 1;
+    }
+    const r = await runSearch({ ...flags, progress, verbose }, log);
+    io.out(
+      flags.json
+        ? JSON.stringify(r, null, 2)
+        : `search done: ${r.genotypePath} (best at step ${r.bestStep}, validation Dice ${r.bestScore?.toFixed(4) ?? 'n/a'}, ${r.params} parameters)`,
+    );
+    return 0;
+  },
+});

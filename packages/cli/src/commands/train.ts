@@ -8,7 +8,9 @@ import { type JsonValue, Rng } from '@voxnas/core';
 import { Trainer, evaluateCases, hasCheckpoint, segmentationValidator, writePrediction, type EvaluationCase } from '@voxnas/train/node';
 import { predictCase, type OptimizerSpec, type Schedule } from '@voxnas/train';
 import type { VoxnasConfig } from '../config.js';
-import { ConfigError } from '../errors.js';
+import { ConfigError, UsageError } from '../errors.js';
+import { defineCommand } from '../command.js';
+import { ARCH_FILE, readJsonFile, readNetworkSpec } from '../run-files.js';
 import { atomicWrite } from '@voxnas/core/node';
 import { createProgress } from '../progress.js';
 import { buildNetwork, countParameters, matchedUNetSpec, spaceFromConfig, type NetworkSpec } from '../pipeline/network.js';
@@ -18,6 +20,7 @@ import {
   lossFromConfig,
   resolveRunConfig,
   resumeFromCheckpoint,
+  RUN_FLAGS,
   startRun,
   validationCases,
   type RunFlags,
@@ -32,8 +35,8 @@ export interface TrainFlags extends RunFlags {
   match?: string;
 }
 
-/** What `voxnas train` produced. */
-export interface TrainSummary {
+/** What `voxnas train` produced (also `train.json`). */
+export type TrainSummary = {
   readonly runDir: string;
   readonly arch: string;
   readonly params: number;
@@ -43,7 +46,7 @@ export interface TrainSummary {
   readonly hd95: Record<string, number>;
   readonly steps: number;
   readonly resumedFrom: number | null;
-}
+};
 
 function optimizerOf(cfg: VoxnasConfig): OptimizerSpec {
   switch (cfg.train.optimizer) {
@@ -62,73 +65,99 @@ function scheduleOf(cfg: VoxnasConfig): Schedule {
   return { kind: cfg.train.schedule, lr, totalSteps: steps, warmupSteps };
 }
 
-async function readGenotype(path: string): Promise<Genotype> {
+async function readGenotype(path: string, flag: string): Promise<Genotype> {
   const file = resolve(path);
-  if (!existsSync(file)) throw new ConfigError(`--arch ${path}: no such genotype file (expected unet, random or a genotype.json)`);
+  if (!existsSync(file)) {
+    throw new ConfigError(
+      flag === '--arch'
+        ? `--arch ${path}: no such genotype file (expected unet, random or a genotype.json)`
+        : `--match ${path}: no such genotype file (expected a genotype.json)`,
+    );
+  }
   return parseGenotype(await readFile(file, 'utf8'), { source: path });
 }
 
+/** The `--arch` / `--match` of a train run, checked, with their genotypes read. */
+interface ResolvedArch {
+  /** `unet`, `random` or the absolute path of a genotype file; undefined: `unet`. */
+  readonly arch: string | undefined;
+  /** Absolute path of the genotype `--match` names. */
+  readonly match: string | undefined;
+  readonly genotype?: Genotype;
+  readonly matchGenotype?: Genotype;
+}
+
 /**
- * The `--arch` / `--match` of a train run, saved in `arch.json` when it starts (before the network
- * is decided, so a run that failed there resumes with them) and read back by `--resume`.
+ * Resolves the `--arch` / `--match` of a train run before anything is written: a missing or invalid
+ * genotype file is an error while the run directory does not exist yet, so a retry with the same
+ * `--out` works. A resumed run takes them from its `arch.json` (saved when it started, before the
+ * network was decided) and refuses different ones.
  */
-async function archOf(flags: TrainFlags, dir: string): Promise<TrainFlags> {
-  const file = join(dir, 'arch.json');
-  const given = {
+async function resolveArch(flags: TrainFlags, dir: string): Promise<ResolvedArch> {
+  if (flags.match !== undefined && flags.arch !== undefined && flags.arch !== 'unet') {
+    throw new UsageError(`voxnas train: --match sizes a U-Net; it needs --arch unet (or no --arch), got --arch ${flags.arch}`);
+  }
+  let given = {
     arch: flags.arch === undefined || flags.arch === 'unet' || flags.arch === 'random' ? flags.arch : resolve(flags.arch),
     match: flags.match === undefined ? undefined : resolve(flags.match),
   };
+  const file = join(dir, 'arch.json');
   if (flags.resume && existsSync(file)) {
-    const saved = JSON.parse(await readFile(file, 'utf8')) as { arch?: string; match?: string };
+    const saved = await readJsonFile(file, ARCH_FILE, `voxnas train --resume ${flags.resume}`);
     for (const key of ['arch', 'match'] as const) {
       if (given[key] !== undefined && given[key] !== saved[key]) {
         throw new ConfigError(`voxnas train --resume ${flags.resume}: the run was started with --${key} ${saved[key] ?? '(none)'}, not ${given[key]} (a resumed run is the same run)`);
       }
     }
-    return { ...flags, arch: saved.arch, match: saved.match };
+    given = { arch: saved.arch, match: saved.match };
   }
-  if (!flags.resume) await atomicWrite(file, `${JSON.stringify(given, null, 2)}\n`);
-  return { ...flags, ...given };
+  // A resumed run whose network is decided needs no genotype file any more.
+  if (flags.resume && existsSync(join(dir, 'network.json'))) return given;
+  const isFile = given.arch !== undefined && given.arch !== 'unet' && given.arch !== 'random';
+  return {
+    ...given,
+    ...(isFile ? { genotype: await readGenotype(flags.arch ?? given.arch!, '--arch') } : {}),
+    ...(given.match !== undefined && (given.arch ?? 'unet') === 'unet' ? { matchGenotype: await readGenotype(flags.match ?? given.match, '--match') } : {}),
+  };
 }
 
 /** Decides the network of a train run (saved as `network.json`, reused on resume). */
 async function networkSpecOf(
   cfg: VoxnasConfig,
   data: PreparedData,
-  flags: TrainFlags,
+  arch: ResolvedArch,
   dir: string,
   log: (line: string) => void,
 ): Promise<NetworkSpec> {
   const saved = join(dir, 'network.json');
-  if (existsSync(saved)) return JSON.parse(await readFile(saved, 'utf8')) as NetworkSpec;
-  const arch = flags.arch ?? 'unet';
+  if (existsSync(saved)) return readNetworkSpec(saved, `voxnas train --resume ${dir}`);
   const rng = new Rng(cfg.seed);
   const space = spaceFromConfig(cfg, data.channels, data.classes);
-  if (arch === 'random') {
+  if (arch.arch === 'random') {
     return { kind: 'child', genotype: sampleRandomGenotype(space, rng.fork('random-architecture')), origin: 'random' };
   }
-  if (arch === 'unet') {
-    if (flags.match) {
-      // sized against the genotype as it would run on this task (stem and head transferred)
-      const g = transferGenotype(await readGenotype(flags.match), data.channels, data.classes, () => {});
-      const [px, py, pz] = cfg.data.patchSize;
-      const target = genotypeCost(g, { inputShape: [1, pz, py, px, data.channels] }).params;
-      return matchedUNetSpec(g.macro.levels, data.channels, data.classes, target, rng.fork('match')).spec;
-    }
-    return {
-      kind: 'unet',
-      options: {
-        levels: cfg.search.levels,
-        baseChannels: cfg.search.baseChannels,
-        convsPerLevel: 2,
-        norm: 'instance',
-        upsampling: 'transposed',
-        inputChannels: data.channels,
-        classes: data.classes,
-      },
-    };
+  if (arch.genotype) {
+    return { kind: 'child', genotype: transferGenotype(arch.genotype, data.channels, data.classes, log), origin: 'file' };
   }
-  return { kind: 'child', genotype: transferGenotype(await readGenotype(arch), data.channels, data.classes, log), origin: 'file' };
+  if (arch.matchGenotype) {
+    // sized against the genotype as it would run on this task (stem and head transferred)
+    const g = transferGenotype(arch.matchGenotype, data.channels, data.classes, () => {});
+    const [px, py, pz] = cfg.data.patchSize;
+    const target = genotypeCost(g, { inputShape: [1, pz, py, px, data.channels] }).params;
+    return matchedUNetSpec(g.macro.levels, data.channels, data.classes, target, rng.fork('match')).spec;
+  }
+  return {
+    kind: 'unet',
+    options: {
+      levels: cfg.search.levels,
+      baseChannels: cfg.search.baseChannels,
+      convsPerLevel: 2,
+      norm: 'instance',
+      upsampling: 'transposed',
+      inputChannels: data.channels,
+      classes: data.classes,
+    },
+  };
 }
 
 /**
@@ -156,9 +185,11 @@ export function transferGenotype(genotype: Genotype, channels: number, classes: 
  * validation cases on their original grids, and `metrics.json` / `metrics.csv` / `summary.csv`.
  */
 export async function runTrain(flags: TrainFlags, log: (line: string) => void): Promise<TrainSummary> {
-  const { cfg, dir } = await resolveRunConfig(flags, 'train');
-  const { run, data } = await startRun(cfg, dir, log);
-  const spec = await networkSpecOf(cfg, data, await archOf(flags, dir), dir, log);
+  const { cfg, dir, resume } = await resolveRunConfig(flags, 'train');
+  const arch = await resolveArch(flags, dir);
+  const { run, data } = await startRun(cfg, dir, log, { verbose: flags.verbose ?? false });
+  if (!resume) await atomicWrite(join(dir, 'arch.json'), `${JSON.stringify({ arch: arch.arch, match: arch.match }, null, 2)}\n`);
+  const spec = await networkSpecOf(cfg, data, arch, dir, log);
   await atomicWrite(join(dir, 'network.json'), `${JSON.stringify(spec, null, 2)}\n`);
   const rng = new Rng(cfg.seed);
   const network: Network = buildNetwork(spec, rng.fork('init'));
@@ -181,7 +212,7 @@ export async function runTrain(flags: TrainFlags, log: (line: string) => void): 
       batchSize: cfg.inference.windowsPerBatch,
       mirror: cfg.inference.mirror,
     } as const;
-    const progress = createProgress({ label: 'train', total: cfg.train.steps });
+    const progress = createProgress({ label: 'train', total: cfg.train.steps, from: resumedFrom ?? 0, ...flags.progress });
     const steps = cfg.train.steps;
     const logAndTick = {
       path: run.log.path,
@@ -232,7 +263,7 @@ export async function runTrain(flags: TrainFlags, log: (line: string) => void): 
       resumedFrom,
     };
     await atomicWrite(join(dir, 'train.json'), `${JSON.stringify(summary, null, 2)}\n`);
-    await run.log.append({ type: 'train-done', ...(summary as unknown as Record<string, JsonValue>) });
+    await run.log.append({ type: 'train-done', ...summary });
     return summary;
   } finally {
     await source.close();
@@ -240,3 +271,33 @@ export async function runTrain(flags: TrainFlags, log: (line: string) => void): 
     network.dispose();
   }
 }
+
+/** `voxnas train`. */
+export const trainCommand = defineCommand({
+  name: 'train',
+  summary: 'train a U-Net, a random architecture or a genotype (resumable); evaluates it',
+  usage:
+    '(--out <run-dir> [--arch unet|random|<genotype.json>] [--match <genotype.json>] [--config <file>] [--set key.path=value]… [--seed n] | --resume <run-dir>) [--json]',
+  flags: {
+    ...RUN_FLAGS,
+    arch: {
+      type: 'string',
+      value: '<unet|random|genotype.json>',
+      description: "the network: a 3D U-Net, a random architecture of the config's search space, or a genotype (e.g. a search run's genotype.json; stem and head follow this task)",
+      default: 'unet',
+    },
+    match: {
+      type: 'string',
+      value: '<genotype.json>',
+      description: "with --arch unet: choose the U-Net's width so its parameter count is closest to this genotype's on this task",
+    },
+    json: { type: 'boolean', description: 'print the result as JSON' },
+  },
+  async run({ flags, io, log, progress, verbose }) {
+    const r = await runTrain({ ...flags, progress, verbose }, log);
+    io.out(
+      flags.json ? JSON.stringify(r, null, 2) : `train done: ${r.runDir} (${r.arch}, ${r.params} parameters, mean Dice ${r.meanDice.toFixed(4)})`,
+    );
+    return 0;
+  },
+});

@@ -1,16 +1,11 @@
 import type { Network } from '@voxnas/ops';
-import { CELL_TYPES, ChildNetwork, createSearchSpace, validateGenotype, type Genotype, type SearchSpace } from '@voxnas/supernet';
-import { UNet, type UNetOptions } from '@voxnas/unet';
+import { CELL_TYPES, ChildNetwork, createSearchSpace, validateGenotype, type SearchSpace } from '@voxnas/supernet';
+import { UNet } from '@voxnas/unet';
+import type { NetworkSpec } from '../run-files.js';
 import type { Rng } from '@voxnas/core';
 import type { VoxnasConfig } from '../config.js';
 
-/**
- * What network a run trains, as JSON (`network.json` of a run, and of an exported model): enough to
- * rebuild it anywhere voxnas runs, then load its weights.
- */
-export type NetworkSpec =
-  | { readonly kind: 'unet'; readonly options: Omit<UNetOptions, 'rng'> }
-  | { readonly kind: 'child'; readonly genotype: Genotype; readonly origin: 'searched' | 'random' | 'file' };
+export type { NetworkSpec } from '../run-files.js';
 
 /** The search space a config describes (also the space random architectures are drawn from). */
 export function spaceFromConfig(cfg: VoxnasConfig, channels: number, classes: number): SearchSpace {

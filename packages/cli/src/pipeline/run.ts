@@ -6,9 +6,11 @@ import { createLosses, type LossKind } from '@voxnas/metrics';
 import { hasCheckpoint, openRunDir, type RunDir, type ValidationCase } from '@voxnas/train/node';
 import { loaderSource, type LossFn } from '@voxnas/train';
 import * as tf from '@tensorflow/tfjs-core';
-import { readConfigFile, resolveConfig, applyOverrides, type VoxnasConfig } from '../config.js';
+import { DEFAULT_CONFIG, readConfigFile, resolveConfig, applyOverrides, type VoxnasConfig } from '../config.js';
 import { ConfigError, UsageError } from '../errors.js';
 import { absolutePlugins, loadPlugins } from './plugins.js';
+import type { FlagTable } from '../command.js';
+import type { ProgressSettings } from '../progress.js';
 import { openLoader, prepareData, type PreparedData } from './data.js';
 
 /** Flags shared by the commands that start or resume a run. */
@@ -18,7 +20,40 @@ export interface RunFlags {
   seed?: string;
   out?: string;
   resume?: string;
+  /** How progress is reported (from `--quiet` / `--progress-interval`); default: a bar on a TTY, lines every 10 s otherwise. */
+  progress?: ProgressSettings;
+  /** Log the resolved config's non-default fields and the data split. */
+  verbose?: boolean;
 }
+
+/** The flag table of {@link RunFlags} (`voxnas search`, `voxnas train`). */
+export const RUN_FLAGS = {
+  out: { type: 'string', value: '<run-dir>', description: 'the run directory to create (refused when it already holds a run)' },
+  config: {
+    type: 'string',
+    value: '<file>',
+    description: "config file (.yaml, .yml or .json); 'voxnas help config' lists its fields",
+    default: 'none: every field at its default',
+  },
+  set: {
+    type: 'string',
+    multiple: true,
+    value: '<key.path=value>',
+    description: 'override one config field, value as JSON or text, e.g. --set train.steps=20 --set data.patchSize=[32,32,16]',
+  },
+  seed: { type: 'string', value: '<n>', config: 'seed' },
+  resume: {
+    type: 'string',
+    value: '<run-dir>',
+    description: 'continue a stopped run from its last checkpoint, with its saved config (no --out/--config/--set/--seed)',
+  },
+  'progress-interval': {
+    type: 'string',
+    value: '<seconds>',
+    description: 'seconds between progress lines when stderr is not a terminal (a pipe, a batch or Slurm log); 0: every step',
+    default: '10, or $VOXNAS_PROGRESS_INTERVAL',
+  },
+} as const satisfies FlagTable;
 
 const RUN_PACKAGES = ['voxnas', '@voxnas/search', '@voxnas/train', '@voxnas/supernet', '@voxnas/unet', '@voxnas/ops', '@voxnas/metrics', '@voxnas/volume'];
 
@@ -49,7 +84,23 @@ export async function resolveRunConfig(flags: RunFlags, command: string): Promis
   if (existsSync(join(dir, 'config.json'))) {
     throw new ConfigError(`voxnas ${command} --out ${flags.out}: a run already exists there; use --resume ${flags.out} or another --out`);
   }
+  // Found now, before the run directory exists, not after the run has started.
+  if (cfg.data.dataset !== 'phantom' && !existsSync(resolve(cfg.data.dataset))) {
+    throw new ConfigError(`config: field 'data.dataset' is '${cfg.data.dataset}', but ${resolve(cfg.data.dataset)} does not exist`);
+  }
   return { cfg, dir, resume: false };
+}
+
+/** `key=value` for each config field that differs from its default (dotted paths). */
+export function changedFields(cfg: VoxnasConfig): string[] {
+  const out: string[] = [];
+  const walk = (a: unknown, b: unknown, path: string) => {
+    if (a !== null && typeof a === 'object' && !Array.isArray(a)) {
+      for (const [k, v] of Object.entries(a)) walk(v, (b as Record<string, unknown> | undefined)?.[k], path ? `${path}.${k}` : k);
+    } else if (JSON.stringify(a) !== JSON.stringify(b)) out.push(`${path}=${JSON.stringify(a)}`);
+  };
+  walk(cfg, DEFAULT_CONFIG, '');
+  return out;
 }
 
 /** A started run: its directory, prepared data and backend. */
@@ -102,10 +153,23 @@ function isAlive(pid: number): boolean {
 }
 
 /** Initialises the backend, prepares the data and opens (or reopens) the run directory. */
-export async function startRun(cfg: VoxnasConfig, dir: string, log: (line: string) => void): Promise<StartedRun> {
+export async function startRun(
+  cfg: VoxnasConfig,
+  dir: string,
+  log: (line: string) => void,
+  options: { verbose?: boolean } = {},
+): Promise<StartedRun> {
   const choice = await initBackend({ logger: log });
   await lockRunDir(dir);
   const data = await prepareData(cfg, dir);
+  if (options.verbose) {
+    const changed = changedFields(cfg);
+    log(`voxnas: run ${dir}, config fields not at their default: ${changed.length ? changed.join(' ') : 'none'}`);
+    log(
+      `voxnas: data ${data.sourceRoot}: ${data.train.length} training / ${data.val.length} validation cases (fold ${cfg.data.fold} of ${cfg.data.folds}), ` +
+        `${data.channels} channel(s), ${data.classes} classes`,
+    );
+  }
   const run = await openRunDir(dir, {
     config: cfg,
     seed: cfg.seed,

@@ -26,7 +26,7 @@ describe('openRunDir', () => {
       const again = await openRunDir(join(dir, 'r'), { config: { patch: [32, 32, 16], lr: 0.01, model: 'unet' }, seed: 7, dataHash: 'sha256:ab' });
       expect(again.resumed).toBe(true);
       expect(again.configFile.createdAt).toBe(file.createdAt);
-      expect(await again.log.read()).toEqual([{ type: 'step', step: 0, loss: 1 }]);
+      expect(await again.log.read()).toEqual([{ time: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/), type: 'step', step: 0, loss: 1 }]);
 
       const err = await openRunDir(join(dir, 'r'), { config: { ...config, lr: 0.1 }, seed: 8, dataHash: 'sha256:ab' }).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(TrainConfigError);

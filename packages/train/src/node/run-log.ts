@@ -3,18 +3,22 @@ import type { JsonValue } from '@voxnas/core';
 import { atomicWrite } from '@voxnas/core/node';
 
 /**
- * An append-only JSON-lines log (`log.jsonl` of a run directory): one JSON object per line.
+ * An append-only JSON-lines log (`log.jsonl` of a run directory): one JSON object per line. Every
+ * record gets `time` (ISO 8601, when it was appended) unless it has one; step records carry the step's
+ * wall time as `stepMs` (the trainers measure it), so throughput can be read from any run.
  *
  * @example
  * const log = new RunLog('runs/a/log.jsonl');
- * await log.append({ type: 'step', step: 0, loss: 0.9 });
+ * await log.append({ type: 'step', step: 0, loss: 0.9, stepMs: 812 });
+ * // {"time":"2026-01-05T10:00:00.000Z","type":"step","step":0,"loss":0.9,"stepMs":812}
  */
 export class RunLog {
   constructor(readonly path: string) {}
 
-  /** Appends one record as a line. */
+  /** Appends one record as a line, stamped with `time` (ISO 8601) unless it has one. */
   async append(record: { readonly [key: string]: JsonValue }): Promise<void> {
-    await appendFile(this.path, `${JSON.stringify(record)}\n`);
+    const stamped = typeof record.time === 'string' ? record : { time: new Date().toISOString(), ...record };
+    await appendFile(this.path, `${JSON.stringify(stamped)}\n`);
   }
 
   /** Every record (a torn last line from a crash is ignored). */

@@ -235,8 +235,10 @@ export class Trainer {
       throw new TrainConfigError(`Trainer.fit: checkpointEvery is ${every}, expected an integer > 0`);
     }
     while (this.stepCount < steps) {
+      const started = performance.now();
       const r = await this.step();
-      await log?.append({ type: 'step', step: r.step, loss: r.loss, lr: r.lr, gradNorm: r.gradNorm });
+      const stepMs = Math.round((performance.now() - started) * 10) / 10;
+      await log?.append({ type: 'step', step: r.step, loss: r.loss, lr: r.lr, gradNorm: r.gradNorm, stepMs });
       const done = this.stepCount;
       const last = done === steps;
       const pointers: string[] = [];

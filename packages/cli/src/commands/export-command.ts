@@ -1,0 +1,19 @@
+import { defineCommand } from '../command.js';
+import { runExport } from './export.js';
+
+/** `voxnas export` (what it writes is in export.ts). */
+export const exportCommand = defineCommand({
+  name: 'export',
+  summary: 'export a trained model: model.json + weights.bin (tfjs), network.json, model-card.json',
+  usage: '--run <train-run> --out <dir> [--json]',
+  flags: {
+    run: { type: 'string', value: '<train-run>', description: 'a finished train run directory' },
+    out: { type: 'string', value: '<dir>', description: 'the model directory to write (must not exist or be empty); appears whole or not at all' },
+    json: { type: 'boolean', description: 'print the result (files, parameters, model card) as JSON' },
+  },
+  async run({ flags, io }) {
+    const r = await runExport(flags);
+    io.out(flags.json ? JSON.stringify(r, null, 2) : `exported ${r.dir} (${r.parameters} parameters): ${r.files.join(', ')}`);
+    return 0;
+  },
+});
