@@ -1,7 +1,7 @@
 import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import { Add, Multiply, RealDiv, Sub, type TensorInfo } from '@tensorflow/tfjs-core';
 import { accel } from '../internal/state.js';
-import { f32, sizeOf, type FastBody } from './common.js';
+import { f32, forEachOuterBlock, sizeOf, type FastBody } from './common.js';
 
 /** Below this many elements the addon's threaded loop is not worth the call. */
 const NATIVE_MIN = 1 << 14;
@@ -123,29 +123,11 @@ function binaryF32(op: Op, a: TensorInfo, b: TensorInfo, backend: MathBackendCPU
   const out = new Float32Array(n);
   const rows = dims[g - 2] as number;
   const run = dims[g - 1] as number;
-  const outer = g - 2;
-  const idx = new Array<number>(outer).fill(0);
-  let ai = 0;
-  let bi = 0;
   let o = 0;
-  for (;;) {
-    block(op, out, o, av, ai, as[g - 2] as number, as[g - 1] as number, bv, bi, bs[g - 2] as number, bs[g - 1] as number, rows, run);
+  forEachOuterBlock(dims, [as, bs], [0, 0], ([ai, bi]) => {
+    block(op, out, o, av, ai as number, as[g - 2] as number, as[g - 1] as number, bv, bi as number, bs[g - 2] as number, bs[g - 1] as number, rows, run);
     o += rows * run;
-    let k = outer - 1;
-    for (; k >= 0; k--) {
-      const i = (idx[k] as number) + 1;
-      if (i < (dims[k] as number)) {
-        idx[k] = i;
-        ai += as[k] as number;
-        bi += bs[k] as number;
-        break;
-      }
-      idx[k] = 0;
-      ai -= (as[k] as number) * ((dims[k] as number) - 1);
-      bi -= (bs[k] as number) * ((dims[k] as number) - 1);
-    }
-    if (k < 0) break;
-  }
+  });
   return backend.makeTensorInfo(outShape, 'float32', out);
 }
 

@@ -112,13 +112,9 @@ export function copyBox(
   const rows = dims[r - 2] as number;
   const sRow = ss[r - 2] as number;
   const dRow = ds[r - 2] as number;
-  const outer = r - 2;
-  const idx = new Array<number>(outer).fill(0);
-  let so = srcOff;
-  let dof = dstOff;
-  for (;;) {
-    let s = so;
-    let d = dof;
+  forEachOuterBlock(dims, [ss, ds], [srcOff, dstOff], ([so, dof]) => {
+    let s = so as number;
+    let d = dof as number;
     if (run >= SET_THRESHOLD) {
       for (let i = 0; i < rows; i++, s += sRow, d += dRow) dst.set(src.subarray(s, s + run), d);
     } else {
@@ -126,19 +122,38 @@ export function copyBox(
         for (let j = 0; j < run; j++) dst[d + j] = src[s + j] as number;
       }
     }
-    // odometer over the outer axes
+  });
+}
+
+/**
+ * Walks the outer axes of `dims` (every axis but the last two, which a block covers) like an odometer,
+ * last axis fastest, and calls `visit(offsets)` once per block with each operand's offset: operand `o`
+ * starts at `start[o]` and moves by `strides[o][k]` along axis `k`. The `offsets` array is reused between
+ * calls (copy it to keep it). The one nested-loop walker of the typed-array kernels.
+ */
+export function forEachOuterBlock(
+  dims: readonly number[],
+  strides: ReadonlyArray<readonly number[]>,
+  start: readonly number[],
+  visit: (offsets: readonly number[]) => void,
+): void {
+  const outer = dims.length - 2;
+  const idx = new Array<number>(Math.max(0, outer)).fill(0);
+  const off = start.slice();
+  const m = off.length;
+  for (;;) {
+    visit(off);
     let k = outer - 1;
     for (; k >= 0; k--) {
       const i = (idx[k] as number) + 1;
-      if (i < (dims[k] as number)) {
+      const n = dims[k] as number;
+      if (i < n) {
         idx[k] = i;
-        so += ss[k] as number;
-        dof += ds[k] as number;
+        for (let o = 0; o < m; o++) off[o] = (off[o] as number) + (strides[o]![k] as number);
         break;
       }
       idx[k] = 0;
-      so -= (ss[k] as number) * ((dims[k] as number) - 1);
-      dof -= (ds[k] as number) * ((dims[k] as number) - 1);
+      for (let o = 0; o < m; o++) off[o] = (off[o] as number) - (strides[o]![k] as number) * (n - 1);
     }
     if (k < 0) return;
   }

@@ -1,6 +1,6 @@
 import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import { Mean, Sum, util, type TensorInfo } from '@tensorflow/tfjs-core';
-import { f32, sizeOf, type FastBody } from './common.js';
+import { f32, forEachOuterBlock, sizeOf, type FastBody } from './common.js';
 
 /**
  * Sum (or mean) of a float32 tensor over `axes`, without transposing: the input is read once in
@@ -58,37 +58,22 @@ function reduceF32(x: TensorInfo, backend: MathBackendCPU, axis: unknown, keepDi
   const run = dims[g - 1] as number;
   const innerReduced = red[g - 1] as boolean;
   const rowStride = os[g - 2] as number;
-  const outer = g - 2;
-  const idx = new Array<number>(outer).fill(0);
   let p = 0;
-  let o = 0;
-  for (;;) {
+  forEachOuterBlock(dims, [os], [0], ([o]) => {
     if (innerReduced) {
       // rows kept: one sum per row
       for (let i = 0; i < rows; i++) {
         let s = 0;
         for (let j = 0; j < run; j++) s += xv[p++] as number;
-        sums[o + i * rowStride] = (sums[o + i * rowStride] as number) + s;
+        sums[(o as number) + i * rowStride] = (sums[(o as number) + i * rowStride] as number) + s;
       }
     } else {
       // rows reduced: accumulate each row into the same run of outputs
       for (let i = 0; i < rows; i++) {
-        for (let j = 0; j < run; j++) sums[o + j] = (sums[o + j] as number) + (xv[p++] as number);
+        for (let j = 0; j < run; j++) sums[(o as number) + j] = (sums[(o as number) + j] as number) + (xv[p++] as number);
       }
     }
-    let k = outer - 1;
-    for (; k >= 0; k--) {
-      const i = (idx[k] as number) + 1;
-      if (i < (dims[k] as number)) {
-        idx[k] = i;
-        o += os[k] as number;
-        break;
-      }
-      idx[k] = 0;
-      o -= (os[k] as number) * ((dims[k] as number) - 1);
-    }
-    if (k < 0) break;
-  }
+  });
   const out = new Float32Array(acc);
   if (mean) for (let i = 0; i < acc; i++) out[i] = (sums[i] as number) / count;
   else out.set(sums);
