@@ -22,9 +22,6 @@ registerOperator(defineOperator({
 }));
 
 describe('README example', () => {
-  afterAll(() => {
-    unregisterOperator('pointwise-1x1x1');
-  });
 
   it('builds, runs, costs and saves a user-registered operator', async () => {
     expect(lines).toEqual(['voxnas backend: cpu (@tensorflow/tfjs-backend-cpu) [VOXNAS_BACKEND=cpu]']);
@@ -46,3 +43,8 @@ describe('README example', () => {
 
 // The user's operator passes the same contract as the built-ins.
 testOperator(getOperator('pointwise-1x1x1'));
+
+// After every suite of this file (testOperator checks the registry too).
+afterAll(() => {
+  unregisterOperator('pointwise-1x1x1');
+});
