@@ -9,4 +9,4 @@ const VOXNAS_DEPS = [
   '@voxnas/volume > nifti-reader-js',
 ];
 
-export default mergeConfig(base, { test: { projects: [browserProject({ extraDeps: VOXNAS_DEPS })] } });
+export default mergeConfig(base, { test: { projects: [browserProject({ extraDeps: VOXNAS_DEPS, globalSetup: ['src/global-setup.ts'] })] } });

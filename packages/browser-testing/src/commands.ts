@@ -4,7 +4,7 @@
  * and for console errors, take screenshots into `artifacts/`, and append measurements to
  * `artifacts/*.jsonl`.
  */
-import { appendFileSync, mkdirSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { BrowserCommand } from 'vitest/node';
 import type { BrowserContext, Page, Request, ConsoleMessage } from 'playwright';
@@ -158,5 +158,11 @@ export const voxnasResetRecord: BrowserCommand<[file: string]> = async (ctx, fil
   rmSync(join(artifactsDir(pw(ctx)), `${safeName(file)}.jsonl`), { force: true });
 };
 
+/** Reads `artifacts/<name>` (a fixture written on the Node side) and returns it base64-encoded. */
+export const voxnasReadArtifact: BrowserCommand<[name: string]> = async (ctx, name): Promise<string> => {
+  const path = join(artifactsDir(pw(ctx)), safeName(name));
+  return readFileSync(path).toString('base64');
+};
+
 /** All commands the preset registers. */
-export const voxnasCommands = { voxnasTakePageEvents, voxnasScreenshot, voxnasRecord, voxnasResetRecord };
+export const voxnasCommands = { voxnasTakePageEvents, voxnasScreenshot, voxnasRecord, voxnasResetRecord, voxnasReadArtifact };

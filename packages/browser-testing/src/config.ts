@@ -49,6 +49,8 @@ export interface BrowserProjectOptions {
   include?: string[];
   /** Extra setup files, run after the harness's own. */
   setupFiles?: string[];
+  /** Vitest global setup files (Node side), e.g. to build fixtures the page reads with `readArtifact`. */
+  globalSetup?: string[];
   /** Per-test timeout in ms (default 120 000; SwiftShader compiles shaders slowly). */
   testTimeout?: number;
   /** Extra Chromium switches. */
@@ -79,6 +81,7 @@ export function browserProject(options: BrowserProjectOptions = {}): TestProject
       testTimeout: options.testTimeout ?? 120_000,
       hookTimeout: options.testTimeout ?? 120_000,
       setupFiles: [browserSetupFile, ...(options.setupFiles ?? [])],
+      ...(options.globalSetup ? { globalSetup: options.globalSetup } : {}),
       provide: { voxnasBackend: backend },
       browser: {
         enabled: true,

@@ -1,6 +1,8 @@
 export { planPad } from './pad-plan.js';
 export type { PadStep } from './pad-plan.js';
 export { rankSafePad } from './pad.js';
+export { ADD_N_CHUNK, chunkedAddN } from './add-n.js';
+export { BINARY_KERNELS, rankSafeBinary } from './binary.js';
 export { planStridedSlice, rankSafeStridedSlice } from './strided-slice.js';
 export type { StridedSlicePlan } from './strided-slice.js';
 export { registerWebGpuKernels, unregisterWebGpuKernels, webGpuKernelStatus } from './register.js';

@@ -1,4 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { chunkedAddN } from './add-n.js';
+import { BINARY_KERNELS, rankSafeBinary } from './binary.js';
 import { rankSafePad } from './pad.js';
 import { rankSafeStridedSlice } from './strided-slice.js';
 
@@ -16,6 +18,8 @@ export interface WebGpuKernelStatus {
 const REPLACEMENTS: ReadonlyArray<readonly [string, (original: tf.KernelFunc) => tf.KernelFunc]> = [
   [tf.PadV2, rankSafePad],
   [tf.StridedSlice, rankSafeStridedSlice],
+  [tf.AddN, chunkedAddN],
+  ...BINARY_KERNELS.map((name) => [name, rankSafeBinary] as const),
 ];
 
 /** New kernels (names of their own) and the gradients they need. */

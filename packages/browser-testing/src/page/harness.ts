@@ -8,6 +8,7 @@ declare module '@vitest/browser/context' {
     voxnasScreenshot: (name: string) => Promise<ScreenshotInfo>;
     voxnasResetRecord: (file: string) => Promise<void>;
     voxnasRecord: (file: string, row: unknown) => Promise<string>;
+    voxnasReadArtifact: (name: string) => Promise<string>;
   }
 }
 
@@ -32,4 +33,13 @@ export function resetRecord(file: string): Promise<void> {
  */
 export function takePageEvents(): Promise<PageEvents> {
   return commands.voxnasTakePageEvents();
+}
+
+/** The bytes of `artifacts/<name>` (e.g. `fixtures/phantom-image.nii.gz`, written by the Node side). */
+export async function readArtifact(name: string): Promise<Uint8Array> {
+  const b64 = await commands.voxnasReadArtifact(name);
+  const text = atob(b64);
+  const bytes = new Uint8Array(text.length);
+  for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
+  return bytes;
 }

@@ -11,7 +11,7 @@ export {
   type UseBackendOptions,
 } from './backend.js';
 export { runOn, compareBackends, relMaxDiff, type HostTensor, type BackendComparison } from './compare.js';
-export { screenshot, record, resetRecord, takePageEvents } from './harness.js';
+export { screenshot, record, resetRecord, takePageEvents, readArtifact } from './harness.js';
 export type { PageEvents, ScreenshotInfo } from '../commands.js';
 export { SeededRandom, normalArray } from './rng.js';
 export type { BrowserBackend } from '../backends.js';
