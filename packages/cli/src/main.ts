@@ -5,6 +5,7 @@ import { formatConfigHelp, formatHelp } from './help.js';
 import { progressIntervalSeconds, type ProgressSettings } from './progress.js';
 import { doctorCommand } from './commands/doctor-command.js';
 import { evaluateCommand } from './commands/evaluate.js';
+import { experimentCommand } from './commands/experiment.js';
 import { exportCommand } from './commands/export-command.js';
 import { infoCommand } from './commands/info.js';
 import { predictCommand } from './commands/predict.js';
@@ -24,6 +25,7 @@ export const COMMANDS: readonly Command[] = [
   reportCommand,
   infoCommand,
   doctorCommand,
+  experimentCommand,
 ];
 
 const DEFAULT_IO: Io = { out: (t) => console.log(t), err: (t) => console.error(t), progress: process.stderr };

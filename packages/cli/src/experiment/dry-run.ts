@@ -1,0 +1,105 @@
+import { currentBackend } from '@voxnas/ops';
+import type { PlannedJob } from './graph.js';
+import type { ExperimentPlan } from './plan.js';
+import { STAGES, type Stage } from './spec-schema.js';
+import { measureStepTime, type StepKind, type StepTime } from './step-time.js';
+
+/** What `voxnas experiment run --dry-run` reports. */
+export interface DryRunSummary {
+  readonly name: string;
+  readonly expDir: string;
+  readonly jobs: number;
+  readonly byStage: Readonly<Record<Stage, number>>;
+  readonly byTask: ReadonlyArray<{ readonly task: string; readonly channels: number; readonly classes: number; readonly described: string } & Readonly<Record<Stage, number>>>;
+  /** One entry per measured configuration and network kind. */
+  readonly stepTimes: ReadonlyArray<StepTime & { readonly config: string }>;
+  readonly backend: string;
+  /** Device-hours of the searches and trainings (evaluations and data preparation not included). */
+  readonly deviceHours: { readonly total: number; readonly search: number; readonly train: number };
+  readonly notes: readonly string[];
+}
+
+function kindOf(job: PlannedJob): StepKind | null {
+  if (job.kind === 'search') return 'search';
+  if (job.kind !== 'train') return null;
+  return job.meta.armKind === 'unet' ? 'unet' : 'child';
+}
+
+/** What a step's time depends on (patch, batch, the space); channels and classes are ignored. */
+function signature(job: PlannedJob): string {
+  const c = job.resolvedConfig!;
+  const { levels, baseChannels, nodes, candidates, sampler, k } = c.search;
+  return JSON.stringify({ patch: c.data.patchSize, batch: c.data.batchSize, levels, baseChannels, nodes, candidates, sampler, k });
+}
+
+/**
+ * The dry run of an experiment: the job graph's size per stage and task, and an estimate of the
+ * device-hours from step times measured here with random tensors of each job's patch and batch shape
+ * ({@link measureStepTime}; one measurement per distinct configuration and network kind) or given with
+ * `stepTimes` (seconds per step by kind). Needs no data and writes nothing.
+ *
+ * @example
+ * const summary = await dryRunExperiment(await planExperiment({ spec: 'msd.yaml', out: 'runs/msd', withoutData: true }));
+ * summary.deviceHours.total;
+ */
+export async function dryRunExperiment(plan: ExperimentPlan, o: { stepTimes?: Partial<Record<StepKind, number>> } = {}): Promise<DryRunSummary> {
+  const { graph, tasks } = plan;
+  const zero = () => Object.fromEntries(STAGES.map((s) => [s, 0])) as Record<Stage, number>;
+  const byStage = zero();
+  const perTask = new Map(tasks.map((t) => [t.name, zero()]));
+  for (const job of graph.jobs) {
+    byStage[job.kind]++;
+    if (job.meta.task !== undefined) perTask.get(job.meta.task)![job.kind]++;
+  }
+  const measured = new Map<string, StepTime & { config: string }>();
+  let search = 0;
+  let train = 0;
+  for (const job of graph.jobs) {
+    const kind = kindOf(job);
+    if (!kind) continue;
+    const sig = `${kind} ${signature(job)}`;
+    let t = measured.get(sig);
+    if (!t) {
+      const given = o.stepTimes?.[kind];
+      const task = tasks.find((x) => x.name === job.meta.task)!;
+      const st: StepTime =
+        given !== undefined
+          ? { kind, seconds: given, how: 'given (--step-time)' }
+          : await measureStepTime({ kind, config: job.resolvedConfig!, channels: task.channels, classes: task.classes });
+      const c = job.resolvedConfig!;
+      t = { ...st, config: `patch ${c.data.patchSize.join('×')} × batch ${c.data.batchSize}, ${c.search.levels} levels, ${c.search.baseChannels} base channels` };
+      measured.set(sig, t);
+    }
+    const seconds = (job.totalSteps ?? 0) * t.seconds;
+    if (kind === 'search') search += seconds;
+    else train += seconds;
+  }
+  return {
+    name: plan.resolved.name,
+    expDir: plan.expDir,
+    jobs: graph.jobs.length,
+    byStage,
+    byTask: tasks.map((t) => ({ task: t.name, channels: t.channels, classes: t.classes, described: t.described, ...perTask.get(t.name)! })),
+    stepTimes: [...measured.values()],
+    backend: currentBackend()?.summary.replace(/^voxnas backend:\s*/, '') ?? 'not measured (all step times given)',
+    deviceHours: { total: (search + train) / 3600, search: search / 3600, train: train / 3600 },
+    notes: graph.notes,
+  };
+}
+
+/** The dry run as text. */
+export function formatDryRun(d: DryRunSummary): string {
+  const n = (s: Stage) => d.byStage[s];
+  const h = (x: number) => (x >= 100 ? x.toFixed(0) : x >= 1 ? x.toFixed(1) : x.toPrecision(2));
+  return [
+    `experiment '${d.name}' → ${d.expDir} (dry run: nothing written, no job started)`,
+    `job graph: ${d.jobs} jobs = ${n('search')} searches + ${n('train')} trainings + ${n('evaluate')} evaluations + ${n('aggregate')} report`,
+    ...d.byTask.map(
+      (t) => `  ${t.task}: ${t.search} searches, ${t.train} trainings, ${t.evaluate} evaluations (${t.channels} channel(s), ${t.classes} classes, from the ${t.described === 'dataset' ? "dataset's dataset.json" : t.described === 'spec' ? 'spec' : 'defaults: set tasks[].channels/classes'})`,
+    ),
+    `step times (${d.backend}):`,
+    ...d.stepTimes.map((t) => `  ${t.kind.padEnd(6)} ${t.seconds.toPrecision(3)} s/step  ${t.config}; ${t.how}`),
+    `estimate: ${h(d.deviceHours.total)} device-hours on this backend = searches ${h(d.deviceHours.search)} + trainings ${h(d.deviceHours.train)} (evaluations and data preparation not included)`,
+    ...d.notes.map((x) => `note: ${x}`),
+  ].join('\n');
+}
