@@ -39,7 +39,7 @@ export function zodIssues(error: z.ZodError, input: unknown): string[] {
       case 'invalid_type':
         return `${where}: expected ${issue.expected === 'int' ? 'an integer' : issue.expected}, got ${got === undefined ? 'nothing' : fmt(got)}`;
       case 'invalid_union':
-        return `${where}: ${issue.message}, got ${fmt(got)}`;
+        return `${where}: ${issue.message.replace(/^Invalid discriminator value\. Expected /, 'expected one of ').replaceAll(' | ', ', ')}, got ${fmt(got)}`;
       case 'unrecognized_keys':
         return `${where}: unknown field(s) ${issue.keys.map((k) => `'${k}'`).join(', ')}`;
       default:

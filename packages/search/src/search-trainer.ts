@@ -305,11 +305,14 @@ export class SearchTrainer {
     }
     const { log } = options;
     while (this.trainer.stepsDone < options.steps) {
+      const started = performance.now();
       const r = await this.step();
+      const stepMs = Math.round((performance.now() - started) * 10) / 10;
       options.onStep?.(r);
       await log?.append({
         type: 'search-step',
         step: r.step,
+        stepMs,
         tau: r.tau,
         weightLoss: r.weightLoss,
         archLoss: r.archLoss,

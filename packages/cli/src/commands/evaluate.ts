@@ -8,6 +8,8 @@ import { Rng } from '@voxnas/core';
 import { readNifti } from '@voxnas/volume/node';
 import { ConfigError, UsageError } from '../errors.js';
 import { defineCommand } from '../command.js';
+import { METRICS_FILE, readJsonFile } from '../run-files.js';
+import type { z } from 'zod';
 import { atomicWrite } from '@voxnas/core/node';
 import { caseName, listNiftiFiles } from './predict.js';
 
@@ -146,23 +148,22 @@ export interface RunComparison {
   readonly classes: readonly ClassComparison[];
 }
 
-/** Reads `metrics.json` of a run directory (or the file itself). */
-export async function readMetricsFile(path: string): Promise<MetricsFile> {
+/** A `metrics.json` as read back from disk (validated: see `METRICS_FILE`). */
+export type StoredMetrics = z.output<typeof METRICS_FILE>;
+
+/**
+ * Reads `metrics.json` of a run directory (or the file itself): {@link ConfigError} when missing or not
+ * JSON, `FormatError` naming every bad field when it is not what voxnas writes.
+ */
+export async function readMetricsFile(path: string): Promise<StoredMetrics> {
   const p = resolve(path);
   const file = existsSync(p) && (await stat(p)).isDirectory() ? join(p, 'metrics.json') : p;
   if (!existsSync(file)) throw new ConfigError(`${path}: no metrics.json (run 'voxnas train' or 'voxnas evaluate --out' first)`);
-  let parsed: MetricsFile;
-  try {
-    parsed = JSON.parse(await readFile(file, 'utf8')) as MetricsFile;
-  } catch (cause) {
-    throw new ConfigError(`${file}: not valid JSON: ${(cause as Error).message}`, { cause });
-  }
-  if (!Array.isArray(parsed?.cases)) throw new ConfigError(`${file}: expected { cases, summary } as written by voxnas, got no cases array`);
-  return parsed;
+  return readJsonFile(file, METRICS_FILE, `voxnas evaluate --compare ${path}`);
 }
 
 /** Per-class Dice of each case, NaN where missing or null. */
-export function dicePerCase(m: MetricsFile, className: string, caseIds: readonly string[]): number[] {
+export function dicePerCase(m: Pick<MetricsFile, 'cases'>, className: string, caseIds: readonly string[]): number[] {
   const byId = new Map(m.cases.map((c) => [c.caseId, c]));
   return caseIds.map((id) => {
     const k = byId.get(id)?.result.classes.find((c) => c.name === className);

@@ -8,7 +8,10 @@ import { ConfigError, UsageError } from '../errors.js';
 import { defineCommand } from '../command.js';
 import { atomicWrite } from '@voxnas/core/node';
 import { PALETTE, escapeHtml, heatmap, lineChart, tint } from '../report/svg.js';
-import { dicePerCase, fmtP, type MetricsFile } from './evaluate.js';
+import { dicePerCase, fmtP, type MetricsFile, type StoredMetrics } from './evaluate.js';
+import { z } from 'zod';
+import type { VoxnasConfig } from '../config.js';
+import { METRICS_FILE, SEARCH_SUMMARY_FILE, TRAIN_SUMMARY_FILE, readJsonFileIf, readNetworkSpec, readRunConfigFile, type NetworkSpec } from '../run-files.js';
 import { packageVersions } from './doctor.js';
 
 /** Flags of `voxnas report`. */
@@ -26,22 +29,13 @@ export interface ReportRun {
   readonly dir: string;
   readonly name: string;
   readonly kind: 'search' | 'train';
-  readonly config: Record<string, unknown> | null;
+  readonly config: VoxnasConfig | null;
   readonly records: readonly LogRecord[];
   readonly genotype: Genotype | null;
-  readonly metrics: MetricsFile | null;
+  readonly metrics: StoredMetrics | null;
   /** `train.json` or `search.json`. */
   readonly summary: Record<string, unknown> | null;
-  readonly network: { kind: string; options?: Record<string, unknown>; genotype?: unknown } | null;
-}
-
-async function readJsonIf<T>(path: string): Promise<T | null> {
-  if (!existsSync(path)) return null;
-  try {
-    return JSON.parse(await readFile(path, 'utf8')) as T;
-  } catch (cause) {
-    throw new ConfigError(`voxnas report: ${path} is not valid JSON: ${(cause as Error).message}`, { cause });
-  }
+  readonly network: NetworkSpec | null;
 }
 
 /**
@@ -69,24 +63,32 @@ export async function readReportRun(path: string): Promise<ReportRun> {
       }
     });
   }
-  const saved = await readJsonIf<{ config?: Record<string, unknown> }>(join(dir, 'config.json'));
+  const where = `voxnas report --run ${path}`;
+  const configPath = join(dir, 'config.json');
+  const config = existsSync(configPath) ? await readRunConfigFile(configPath, where) : null;
   const isSearch = existsSync(join(dir, 'genotype.json')) || records.some((r) => r.type === 'search-step');
   const isTrain = existsSync(join(dir, 'network.json')) || records.some((r) => r.type === 'step');
   if (!isSearch && !isTrain) {
     throw new ConfigError(`voxnas report --run ${path}: not a voxnas search or train run (no log.jsonl records, genotype.json or network.json)`);
   }
-  const network = await readJsonIf<ReportRun['network']>(join(dir, 'network.json'));
-  const rawGenotype = isSearch ? await readJsonIf<unknown>(join(dir, 'genotype.json')) : network?.kind === 'child' ? network.genotype : null;
-  const genotype = rawGenotype ? validateGenotype(rawGenotype, { source: join(dir, isSearch ? 'genotype.json' : 'network.json') }) : null;
+  const network = existsSync(join(dir, 'network.json')) ? await readNetworkSpec(join(dir, 'network.json'), where) : null;
+  const rawGenotype = isSearch ? await readJsonFileIf(join(dir, 'genotype.json'), z.unknown(), where) : null;
+  const genotype = rawGenotype
+    ? validateGenotype(rawGenotype, { source: join(dir, 'genotype.json') })
+    : network?.kind === 'child'
+      ? network.genotype
+      : null;
   return {
     dir,
     name: basename(dir),
     kind: isSearch ? 'search' : 'train',
-    config: saved?.config ?? null,
+    config,
     records,
     genotype,
-    metrics: isSearch ? null : await readJsonIf<MetricsFile>(join(dir, 'metrics.json')),
-    summary: await readJsonIf<Record<string, unknown>>(join(dir, isSearch ? 'search.json' : 'train.json')),
+    metrics: isSearch ? null : await readJsonFileIf(join(dir, 'metrics.json'), METRICS_FILE, where),
+    summary: isSearch
+      ? await readJsonFileIf(join(dir, 'search.json'), SEARCH_SUMMARY_FILE, where)
+      : await readJsonFileIf(join(dir, 'train.json'), TRAIN_SUMMARY_FILE, where),
     network,
   };
 }
@@ -112,11 +114,11 @@ export function metricStats(values: readonly number[], rng: Rng): { mean: number
   return { mean, std, lower: ci.lower, upper: ci.upper, n };
 }
 
-function classNames(m: MetricsFile): string[] {
+function classNames(m: Pick<MetricsFile, 'cases'>): string[] {
   return [...new Set(m.cases.flatMap((c) => c.result.classes.map((k) => k.name)))];
 }
 
-function perCase(m: MetricsFile, className: string, metric: string): number[] {
+function perCase(m: Pick<MetricsFile, 'cases'>, className: string, metric: string): number[] {
   return m.cases.map((c) => {
     const v = c.result.classes.find((k) => k.name === className)?.metrics[metric];
     return typeof v === 'number' ? v : Number.NaN;
@@ -273,13 +275,13 @@ function genotypeSection(run: ReportRun, id: string): string {
 }
 
 function factsSection(run: ReportRun): string {
-  const cfg = run.config as Record<string, Record<string, unknown>> | null;
+  const cfg = run.config;
   const facts: Array<[string, string]> = [['directory', run.dir], ['kind', run.kind]];
   if (cfg) {
     facts.push(['seed', String(cfg.seed)]);
-    facts.push(['dataset', String(cfg.data?.dataset)]);
-    facts.push(['patch size', JSON.stringify(cfg.data?.patchSize)]);
-    facts.push(['steps', String(run.kind === 'search' ? cfg.search?.steps : cfg.train?.steps)]);
+    facts.push(['dataset', cfg.data.dataset]);
+    facts.push(['patch size', JSON.stringify(cfg.data.patchSize)]);
+    facts.push(['steps', String(run.kind === 'search' ? cfg.search.steps : cfg.train.steps)]);
   }
   const s = run.summary;
   if (s?.params !== undefined) facts.push(['parameters', String(s.params)]);
