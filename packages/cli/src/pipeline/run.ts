@@ -9,6 +9,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { DEFAULT_CONFIG, readConfigFile, resolveConfig, applyOverrides, type VoxnasConfig } from '../config.js';
 import { ConfigError, UsageError } from '../errors.js';
 import { absolutePlugins, loadPlugins } from './plugins.js';
+import { readRunConfigFile } from '../run-files.js';
 import type { FlagTable } from '../command.js';
 import type { ProgressSettings } from '../progress.js';
 import { openLoader, prepareData, type PreparedData } from './data.js';
@@ -69,8 +70,7 @@ export async function resolveRunConfig(flags: RunFlags, command: string): Promis
     const dir = resolve(flags.resume);
     const file = join(dir, 'config.json');
     if (!existsSync(file)) throw new ConfigError(`voxnas ${command} --resume ${flags.resume}: no config.json in that directory`);
-    const saved = JSON.parse(await readFile(file, 'utf8')) as { config: unknown };
-    const cfg = resolveConfig(saved.config, file);
+    const cfg = await readRunConfigFile(file, `voxnas ${command} --resume ${flags.resume}`);
     await loadPlugins(cfg);
     return { cfg, dir, resume: true };
   }
