@@ -1,6 +1,7 @@
 export { planPad } from './pad-plan.js';
 export type { PadStep } from './pad-plan.js';
 export { rankSafePad } from './pad.js';
+export { rankSafeSelect } from './select.js';
 export { ADD_N_CHUNK, chunkedAddN } from './add-n.js';
 export { BINARY_KERNELS, rankSafeBinary } from './binary.js';
 export { planStridedSlice, rankSafeStridedSlice } from './strided-slice.js';

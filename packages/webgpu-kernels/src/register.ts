@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { chunkedAddN } from './add-n.js';
 import { BINARY_KERNELS, rankSafeBinary } from './binary.js';
 import { rankSafePad } from './pad.js';
+import { rankSafeSelect } from './select.js';
 import { rankSafeStridedSlice } from './strided-slice.js';
 
 /** What {@link registerWebGpuKernels} did (one shared, live object). */
@@ -19,6 +20,7 @@ const REPLACEMENTS: ReadonlyArray<readonly [string, (original: tf.KernelFunc) =>
   [tf.PadV2, rankSafePad],
   [tf.StridedSlice, rankSafeStridedSlice],
   [tf.AddN, chunkedAddN],
+  [tf.Select, rankSafeSelect],
   ...BINARY_KERNELS.map((name) => [name, rankSafeBinary] as const),
 ];
 
