@@ -1,6 +1,6 @@
-// `pnpm bench:fast [--rounds N] [--no-step]`: tfjs-backend-cpu's JavaScript kernels against the
+// `pnpm bench:fast [--rounds N]`: tfjs-backend-cpu's JavaScript kernels against the
 // typed-array kernels of src/fast (registerFastKernels), per op on [2,32,32,16,8] float32 tensors,
-// and one supernet training step (native convolutions in both columns when the addon loads).
+// (native convolutions in both columns when the addon loads).
 // Both variants run in the same process, interleaved round by round (the machine is shared);
 // times are medians in milliseconds, the ratio is original / fast.
 import '@tensorflow/tfjs'; // gradients for the training step
@@ -89,22 +89,5 @@ for (const [name, fn] of cases) {
 }
 tf.dispose([x, y, stat, ...half, ...planes]);
 
-if (!argv.includes('--no-step')) {
-  // The supernet is imported from source by path: a package dependency would be a cycle
-  // (supernet → ops → kernels). Run with `tsx --conditions=@voxnas/source`.
-  const { Supernet, createSearchSpace } = await import('../../supernet/src/index.js');
-  const net = new Supernet(createSearchSpace({ levels: 2, baseChannels: 6, nodes: 2, inputChannels: 2, classes: 4 }), { rng: new Rng(1) });
-  const vars = [...net.weightVariables(), ...net.archVariables()];
-  const input = randn(rng, [2, 16, 16, 16, 2]) as tf.Tensor5D;
-  const labels = tf.tidy(() => tf.oneHot(tf.randomUniformInt([2, 16, 16, 16], 0, 4, 1), 4)) as tf.Tensor5D;
-  const step = () => {
-    const { value, grads } = tf.variableGrads(
-      () => tf.neg(tf.mean(tf.sum(tf.mul(labels, tf.logSoftmax(net.forward(input))), -1))) as tf.Scalar,
-      vars,
-    );
-    return [value, ...Object.values(grads)];
-  };
-  const r = compare(step, 1);
-  console.log(`| supernet step (levels 2, base 6, 2 nodes) [2,16,16,16,2] | ${r.orig.toFixed(0)} | ${r.fast.toFixed(0)} | ${(r.orig / r.fast).toFixed(2)} |`);
-  tf.dispose([input, labels]);
-}
+// The supernet training step with and without these kernels is measured by @voxnas/supernet's
+// `pnpm bench:fast-kernels` (a supernet import here would make a package cycle).
