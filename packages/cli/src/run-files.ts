@@ -213,4 +213,14 @@ export const MODEL_CARD_FILE = z.looseObject({
   validation: z.unknown(),
   seed: z.int().min(0),
   packages: z.record(z.string(), z.string()),
+  labelColors: z.record(z.string(), z.tuple([z.int().min(0).max(255), z.int().min(0).max(255), z.int().min(0).max(255)])).optional(),
+  plugins: z
+    .array(
+      z.discriminatedUnion('kind', [
+        z.strictObject({ kind: z.literal('file'), path: z.string(), sha256: z.string(), operators: z.array(z.string()) }),
+        z.strictObject({ kind: z.literal('package'), name: z.string(), version: z.string().nullable(), operators: z.array(z.string()) }),
+      ]),
+    )
+    .optional(),
+  files: z.array(z.string()).optional(),
 });

@@ -7,8 +7,9 @@ import { genotypeCost } from '@voxnas/supernet';
 import { Rng } from '@voxnas/core';
 import { readNifti } from '@voxnas/volume/node';
 import { orientationCode, spacingMm } from '@voxnas/volume';
-import { resolveConfig, type VoxnasConfig } from '../config.js';
+import type { VoxnasConfig } from '../config.js';
 import { ConfigError, UsageError } from '../errors.js';
+import { MODEL_CARD_FILE, readJsonFile, readNetworkSpec, readRunConfigFile } from '../run-files.js';
 import { atomicWrite } from '@voxnas/core/node';
 import { buildNetwork, countParameters, type NetworkSpec } from '../pipeline/network.js';
 import { NORMALIZATION } from '../pipeline/data.js';
@@ -127,10 +128,7 @@ async function readJson<T>(path: string, what: string): Promise<T> {
  */
 export async function loadNetwork(options: { specDir: string; weightsDir: string; source?: string }): Promise<{ network: Network; spec: NetworkSpec }> {
   const source = options.source ?? 'loadNetwork';
-  const spec = await readJson<NetworkSpec>(join(options.specDir, 'network.json'), source);
-  if (spec === null || typeof spec !== 'object' || (spec.kind !== 'unet' && spec.kind !== 'child')) {
-    throw new ConfigError(`${source}: ${join(options.specDir, 'network.json')} has kind ${JSON.stringify((spec as { kind?: unknown })?.kind)}, expected 'unet' or 'child'`);
-  }
+  const spec = await readNetworkSpec(join(options.specDir, 'network.json'), source);
   for (const f of ['model.json', 'weights.bin']) {
     const p = join(options.weightsDir, f);
     if (!existsSync(p)) throw new WeightsFormatError(`${source}: ${p} is missing`);
@@ -160,7 +158,7 @@ export async function loadNetwork(options: { specDir: string; weightsDir: string
 export async function loadExportedModel(dir: string): Promise<LoadedModel> {
   const root = resolve(dir);
   const cardPath = join(root, 'model-card.json');
-  const card = existsSync(cardPath) ? await readJson<ModelCard>(cardPath, `loadExportedModel(${dir})`) : null;
+  const card: ModelCard | null = existsSync(cardPath) ? await readJsonFile(cardPath, MODEL_CARD_FILE, `loadExportedModel(${dir})`) : null;
   if (card !== null) await loadExportedPlugins(root, card, `loadExportedModel(${dir})`);
   const { network, spec } = await loadNetwork({ specDir: root, weightsDir: root, source: `loadExportedModel(${dir})` });
   return { network, spec, card };
@@ -173,24 +171,20 @@ export async function loadExportedModel(dir: string): Promise<LoadedModel> {
 export async function loadExportedPlugins(dir: string, card: ModelCard, source = `model ${dir}`): Promise<void> {
   let operators: string[] = [];
   const spec = join(dir, 'network.json');
-  if (existsSync(spec)) operators = specOperators(await readJson<NetworkSpec>(spec, source));
+  if (existsSync(spec)) operators = specOperators(await readNetworkSpec(spec, source));
   await loadRecordedPlugins({ plugins: card.plugins, operators, source });
 }
 
 /** Reads the `model-card.json` of an exported model directory (ConfigError naming it when missing or corrupt). */
 export async function loadExportedCard(dir: string): Promise<{ card: ModelCard }> {
-  const card = await readJson<ModelCard>(join(dir, 'model-card.json'), `model ${dir}`);
-  if (card?.format !== 'voxnas-model-card@1') {
-    throw new ConfigError(`model ${dir}: model-card.json has format ${JSON.stringify(card?.format)}, expected 'voxnas-model-card@1'`);
-  }
+  const card: ModelCard = await readJsonFile(join(dir, 'model-card.json'), MODEL_CARD_FILE, `model ${dir}`);
   return { card };
 }
 
 /** Reads a train run's resolved config (`config.json`, format `voxnas-run@1`). */
 export async function readRunConfig(runDir: string, command: string): Promise<VoxnasConfig> {
   const file = join(runDir, 'config.json');
-  const saved = await readJson<{ config?: unknown }>(file, `voxnas ${command} --run ${runDir}`);
-  const cfg = resolveConfig(saved.config, file);
+  const cfg = await readRunConfigFile(file, `voxnas ${command} --run ${runDir}`);
   await loadPlugins(cfg); // the run's network may use their operators
   return cfg;
 }
