@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Creates the standard files of a new package under packages/<dir> (STYLE.md "Layout").
+// Creates the standard files of a new package under packages/<dir> (docs/conventions.md "Package layout").
 // Usage: node scripts/scaffold-package.mjs <dir> <npm-name> "<one-sentence purpose>"
 import { mkdirSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';

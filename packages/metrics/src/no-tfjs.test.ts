@@ -1,5 +1,5 @@
 /**
- * DESIGN.md: "the metric functions of metrics do not need TensorFlow.js". A child Node process loads
+ * docs/architecture.md: the metric functions of @voxnas/metrics do not need TensorFlow.js. A child Node process loads
  * the package entry with a module hook that fails any `@tensorflow/*` import, then evaluates a
  * segmentation and runs the statistics.
  */

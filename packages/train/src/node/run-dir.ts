@@ -54,7 +54,7 @@ export interface OpenRunDirOptions {
 const DEFAULT_PACKAGES = ['@voxnas/train', '@voxnas/ops', '@voxnas/metrics', '@voxnas/volume'];
 
 /**
- * Creates or reopens a run directory (DESIGN.md "Runs"): `config.json` (resolved config, seed,
+ * Creates or reopens a run directory (docs/architecture.md "Layers of work"): `config.json` (resolved config, seed,
  * versions, git SHA, data hash; written atomically), `log.jsonl`, `checkpoints/`. Reopening a run
  * with a different config, seed or data hash throws {@link TrainConfigError} — a resumed run must be
  * the same run.
