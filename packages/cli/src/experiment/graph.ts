@@ -144,10 +144,10 @@ function searchedTasks(resolved: ResolvedSpec): Set<string> {
 /** The run config of a job on `task` of fold `fold`, before the inner split is fitted. */
 function jobConfig(
   ctx: StageContext,
-  o: { task: PreparedTask; layer: Record<string, unknown>; seed: number; dataset: string; trainCases: number | null; where: string; fold: number | null },
+  o: { task: PreparedTask; layer: Record<string, unknown>; kind: 'search' | 'train'; seed: number; dataset: string; trainCases: number | null; where: string; fold: number | null },
 ): Record<string, unknown> {
   const { spec } = ctx.resolved;
-  const merged = mergeConfig(spec.config, budgetConfig(spec), spec.tasks[o.task.index]!.config, o.layer, { seed: o.seed, data: { dataset: o.dataset } });
+  const merged = mergeConfig(spec.config, spec.tasks[o.task.index]!.config, o.layer, budgetConfig(spec, o.kind), { seed: o.seed, data: { dataset: o.dataset } });
   const r = validateConfig(merged);
   if (!r.ok) throw new ExperimentSpecError(`${o.where}: ${r.problems.join('; ')}`, { issues: r.problems });
   // The run's own (inner) split of the cases it sees: never more folds than cases.
@@ -177,7 +177,7 @@ const searchStage: StageBuilder = (ctx) => {
         const dataset = fold === null ? layout.searchCases(expDir, task.name) : layout.foldTrain(expDir, task.name, fold);
         const trainCases = task.folds.length ? (fold === null ? searchCaseCount(ctx, task) : Math.max(2, task.folds[fold]!.train.length)) : null;
         const where = `search of task '${task.name}'${fold === null ? '' : ` fold ${fold}`} seed ${seed}`;
-        const config = jobConfig(ctx, { task, layer: spec.search.config, seed, dataset, trainCases, where, fold });
+        const config = jobConfig(ctx, { task, layer: spec.search.config, kind: 'search', seed, dataset, trainCases, where, fold });
         out.push(
           ctx.job(
             {
@@ -258,6 +258,7 @@ const trainStage: StageBuilder = (ctx) => {
             const config = jobConfig(ctx, {
               task,
               layer: arm.config,
+              kind: 'train',
               seed,
               dataset: layout.foldTrain(expDir, task.name, fold),
               trainCases: f ? Math.max(2, f.train.length) : null,

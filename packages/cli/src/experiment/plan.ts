@@ -46,7 +46,7 @@ async function writeRandomGenotypes(resolved: ResolvedSpec, expDir: string, task
   for (const task of tasks) {
     for (const arm of spec.arms) {
       if (arm.kind !== 'random') continue;
-      const cfg = resolveConfig(mergeConfig(spec.config, budgetConfig(spec), spec.tasks[task.index]!.config, arm.config), `arm '${arm.name}'`);
+      const cfg = resolveConfig(mergeConfig(spec.config, spec.tasks[task.index]!.config, arm.config, budgetConfig(spec, 'train')), `arm '${arm.name}'`);
       const space = spaceFromConfig(cfg, task.channels, task.classes);
       for (let r = 0; r < arm.count; r++) {
         const g = sampleRandomGenotype(space, new Rng(spec.seed).fork(`random/${task.name}/${arm.name}/${r}`));

@@ -154,11 +154,14 @@ function hasPath(obj: Record<string, unknown>, dotted: string): boolean {
   return true;
 }
 
-/** The budget of a spec as a partial run config. */
-export function budgetConfig(spec: ExperimentSpec): Record<string, unknown> {
+/**
+ * The budget of a spec as a partial run config (only the searches' or the trainings' part with
+ * `kind`). It is merged last, over every task and arm section: the same budget for every arm.
+ */
+export function budgetConfig(spec: ExperimentSpec, kind?: 'search' | 'train'): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  if (spec.budget.searchSteps !== undefined) out.search = { steps: spec.budget.searchSteps };
-  if (spec.budget.trainSteps !== undefined) out.train = { steps: spec.budget.trainSteps };
+  if (spec.budget.searchSteps !== undefined && kind !== 'train') out.search = { steps: spec.budget.searchSteps };
+  if (spec.budget.trainSteps !== undefined && kind !== 'search') out.train = { steps: spec.budget.trainSteps };
   return out;
 }
 
@@ -268,7 +271,7 @@ export function validateExperimentSpec(input: unknown, options: { baseDir: strin
     for (const [field, instead] of Object.entries(RESERVED_CONFIG_FIELDS)) {
       if (hasPath(layer, field)) problems.push(`field '${where}.${field}' is set by the experiment; use ${instead}`);
     }
-    const r = validateConfig(where === 'config' ? base : mergeConfig(base, layer));
+    const r = validateConfig(where === 'config' ? base : mergeConfig(spec.config, layer, budgetConfig(spec)));
     if (r.ok) continue;
     for (const p of r.problems) {
       if (where === 'config') baseProblems.add(p);

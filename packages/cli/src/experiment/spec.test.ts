@@ -1,0 +1,117 @@
+import { existsSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { Rng } from '@voxnas/core';
+import { createSearchSpace, sampleRandomGenotype, stringifyGenotype } from '@voxnas/supernet';
+import { withTempDir } from '@voxnas/testing';
+import { runCli } from '../internal/run-cli.js';
+import { ExperimentSpecError } from './errors.js';
+import { resolveExperimentSpec, validateExperimentSpec } from './spec.js';
+import { prepareTasks } from './tasks.js';
+
+const TASK = { name: 'p', dataset: 'phantom' };
+const ok = (extra: Record<string, unknown> = {}) => ({ tasks: [TASK], arms: [{ kind: 'unet', name: 'unet', size: 'preset' }], ...extra });
+
+function problems(input: unknown, baseDir = '/nonexistent'): string[] {
+  const r = validateExperimentSpec(input, { baseDir });
+  if (r.ok) throw new Error('expected problems');
+  return r.problems;
+}
+
+describe('experiment spec validation', () => {
+  it('fills the defaults', () => {
+    const r = resolveExperimentSpec(ok(), { baseDir: '/x' });
+    expect(r.spec.folds).toBe(5);
+    expect(r.spec.seeds).toEqual([0]);
+    expect(r.spec.search.protocol).toBe('per-fold');
+    expect(r.spec.resources.train).toEqual({ gpus: 0, cpus: 1, mem: '4G', time: '24:00:00', requeue: true, sbatch: [] });
+    expect(r.sources).toEqual([{ kind: 'phantom' }]);
+  });
+
+  it.each([
+    ['unknown top-level field', { ...ok(), sedds: [1] }, `unknown field 'sedds', expected one of name, out, seed, seeds, folds, config, budget, tasks, search, arms, report, resources (did you mean 'seeds'?)`],
+    ['unknown arm kind', ok({ arms: [{ kind: 'unte', name: 'u' }] }), `field 'arms[0].kind' must be one of 'searched', 'unet', 'random', 'genotype', 'transfer', got 'unte' (did you mean 'unet'?)`],
+    ['unknown enum value', ok({ arms: [{ kind: 'unet', name: 'u', size: 'matchd' }] }), `field 'arms[0].size' must be one of 'matched', 'preset', got 'matchd' (did you mean 'matched'?)`],
+    ['unknown arm field', ok({ arms: [{ kind: 'random', name: 'r', cont: 3 }] }), `unknown field 'arms[0].cont', expected one of kind, name, config, count (did you mean 'count'?)`],
+    ['folds below 2', ok({ folds: 1 }), `field 'folds' must be an integer ≥ 2 ≤ 20, got 1`],
+    ['a task name with a slash', ok({ tasks: [{ name: 'a/b', dataset: 'phantom' }] }), `field 'tasks[0].name' must not contain '/', '\\' or control characters, start or end with a space, or be '.' or '..', got 'a/b'`],
+    ['a task without dataset', ok({ tasks: [{ name: 'p' }] }), `field 'tasks[0].dataset' is required (a dataset directory (MSD, nnU-Net v2 or folder pairs; relative to the spec file), \`phantom\`, or \`atlas:human-deep-grey\` / \`atlas:macaque-basal-ganglia\`)`],
+    ['unknown atlas task', ok({ tasks: [{ name: 'p', dataset: 'atlas:human-deep-gray' }] }), `field 'tasks[0].dataset' is 'atlas:human-deep-gray', expected atlas:human-deep-grey or atlas:macaque-basal-ganglia (did you mean 'human-deep-grey'?)`],
+    ['protocol once without task', ok({ search: { protocol: 'once' } }), `field 'search.task' is required with protocol 'once' (the task searched on)`],
+    ['transfer from an unknown task', ok({ arms: [{ kind: 'transfer', name: 't', from: 'q' }] }), `field 'arms[0].from' is 'q', expected one of the tasks: 'p' (did you mean 'p'?)`],
+    ['base run config', ok({ config: { train: { lr: 0 } } }), `config: field 'train.lr' must be a number > 0, got 0`],
+    ['task run config', ok({ tasks: [{ ...TASK, config: { search: { levles: 2 } } }] }), `tasks[0].config: unknown field 'search.levles', expected one of levels, baseChannels, nodes, candidates, sampler, k, tauStart, tauEnd, tauSchedule, mode, warmupSteps, steps, weightLr, archLr, deriveEvery, checkpointEvery (did you mean 'levels'?)`],
+    ['a field the experiment sets', ok({ config: { data: { dataset: '/data' } } }), `field 'config.data.dataset' is set by the experiment; use the task's \`dataset\``],
+    ['Slurm memory size', ok({ resources: { train: { mem: 'lots' } } }), `field 'resources.train.mem' must be a Slurm memory size such as 4G or 1500M, got 'lots'`],
+  ])('%s', (_title, input, message) => {
+    expect(problems(input)).toContain(message);
+  });
+
+  it('reports every problem at once, as one ExperimentSpecError', () => {
+    const input = {
+      ...ok(),
+      seeds: [0, 0],
+      tasks: [TASK, { ...TASK, config: { train: { steps: 2, warmupSteps: 5 } } }],
+      arms: [{ kind: 'unet', name: 'u', size: 'preset' }, { kind: 'random', name: 'u' }],
+      search: { protocol: 'per-fold', task: 'p' },
+    };
+    let err: unknown;
+    try {
+      resolveExperimentSpec(input, { baseDir: '/x', source: 'study.yaml' });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ExperimentSpecError);
+    expect((err as ExperimentSpecError).code).toBe('E_EXPERIMENT_SPEC');
+    expect((err as Error).message).toMatchInlineSnapshot(`
+      "study.yaml: 5 problems:
+        - field 'tasks': two tasks are named 'p', expected unique names
+        - field 'arms': two arms are named 'u', expected unique names
+        - field 'seeds' is [0,0], expected distinct seeds
+        - field 'search.task' is only used with protocol 'once' (per-fold searches every task)
+        - tasks[1].config: field 'train.warmupSteps' is 5, expected < train.steps (2)"
+    `);
+  });
+
+  it('an arm naming a genotype file that does not exist or is not a genotype', async () => {
+    await withTempDir(async (dir) => {
+      await writeFile(join(dir, 'bad.json'), '{"schema": "voxnas/genotype@1"}');
+      const p = problems(ok({ arms: [{ kind: 'genotype', name: 'g', file: 'missing.json' }, { kind: 'genotype', name: 'h', file: 'bad.json' }] }), dir);
+      expect(p[0]).toBe(`field 'arms[0].file' is 'missing.json', but ${join(dir, 'missing.json')} does not exist (expected a genotype.json)`);
+      expect(p[1]).toMatch(/^field 'arms\[1\]\.file': /);
+      expect(p[1]).toContain('bad.json');
+      // a real genotype file is read
+      const g = sampleRandomGenotype(createSearchSpace({ levels: 2, baseChannels: 4, nodes: 2, inputChannels: 1, classes: 2 }), new Rng(1));
+      await writeFile(join(dir, 'g.json'), stringifyGenotype(g));
+      const r = resolveExperimentSpec(ok({ arms: [{ kind: 'genotype', name: 'g', file: 'g.json' }] }), { baseDir: dir });
+      expect(r.genotypes.get('g')!.genotype.choices).toEqual(g.choices);
+    });
+  });
+
+  it('a dataset directory that does not exist is an error naming the field and the path', async () => {
+    await withTempDir(async (dir) => {
+      const r = resolveExperimentSpec(ok({ tasks: [{ name: 'heart', dataset: 'Task02_Heart' }] }), { baseDir: dir });
+      const err = await prepareTasks(r, join(dir, 'exp')).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(ExperimentSpecError);
+      expect((err as Error).message).toBe(`field 'tasks[0].dataset' is 'Task02_Heart', but ${join(dir, 'Task02_Heart')} does not exist (task 'heart')`);
+    });
+  });
+
+  it('voxnas experiment run: a bad spec exits 1 with the typed error before anything is written', async () => {
+    await withTempDir(async (dir) => {
+      await mkdir(join(dir, 'specs'));
+      const spec = join(dir, 'specs', 'study.yaml');
+      await writeFile(spec, 'tasks:\n  - { name: heart, dataset: ../Task02_Heart }\narms:\n  - { kind: unet, name: unet, size: preset }\n');
+      const r = await runCli(['experiment', 'run', spec, '--out', join(dir, 'exp')]);
+      expect(r.code).toBe(1);
+      expect(r.err).toBe(
+        `voxnas experiment: ExperimentSpecError [E_EXPERIMENT_SPEC]: field 'tasks[0].dataset' is '../Task02_Heart', but ${join(dir, 'Task02_Heart')} does not exist (task 'heart')`,
+      );
+      expect(existsSync(join(dir, 'exp', 'jobs'))).toBe(false);
+      const typo = await runCli(['experiment', 'rnu', spec]);
+      expect(typo.code).toBe(2);
+      expect(typo.err.split('\n')[0]).toBe(`voxnas experiment: expected a subcommand run, status or report, got 'rnu' (did you mean 'run'?)`);
+    });
+  });
+});
