@@ -11,6 +11,9 @@
       "libraries": ["-ldnnl", "-fopenmp"],
       "conditions": [
         ["target_arch=='x64' and OS!='mac'", { "cflags_cc": ["-march=x86-64-v2", "-mtune=generic"] }],
+        ["OS=='linux'", {
+          "ldflags": ["-Wl,--disable-new-dtags", "-Wl,-rpath,'$$ORIGIN'"]
+        }],
         ["OS=='mac'", {
           "cflags_cc!": ["-fopenmp"],
           "libraries!": ["-fopenmp"],

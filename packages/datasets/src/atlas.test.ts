@@ -1,5 +1,4 @@
-import { runPythonReference, withTempDir } from '@voxnas/testing';
-import { existsSync } from 'node:fs';
+import { haveReferences, runPythonReference, withTempDir } from '@voxnas/testing';
 import { describe, expect, it } from 'vitest';
 import { buildAtlasTask, HUMAN_DEEP_GREY, MACAQUE_BASAL_GANGLIA, MRICRON_TEMPLATES } from './atlas.js';
 import { openDataset } from './dataset.js';
@@ -32,7 +31,7 @@ const tasks = [
   { spec: MACAQUE_BASAL_GANGLIA, range: [0.81, 0.88] },
 ];
 
-describe.runIf(existsSync(`${MRICRON_TEMPLATES}/aal.nii.gz`))('buildAtlasTask on Debian mricron-data', () => {
+describe.runIf(haveReferences('mricron-data'))('buildAtlasTask on Debian mricron-data', () => {
   it.each(tasks)(
     '$spec.task: two hemisphere cases, exact geometry, mirror Dice in the published range',
     async ({ spec, range }) => {

@@ -5,8 +5,10 @@ export {
   registerNativeKernels,
   unregisterNativeKernels,
   setNativeThreads,
+  diagnoseNative,
 } from './native-kernels.js';
 export type { NativeStatus } from './native-kernels.js';
+export type { NativeDiagnosis, NativeDiagnosisState } from './internal/addon.js';
 export { registerConv3dGradient, conv3dGradConfig } from './conv3d-gradient.js';
 export { InvalidArgumentError } from './errors.js';
 

@@ -2,7 +2,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
 import { InvalidArgumentError } from './errors.js';
 import { conv3dGradConfig } from './conv3d-gradient.js';
-import { loadAddon } from './internal/addon.js';
+import { loadAddon, type NativeDiagnosis } from './internal/addon.js';
 import { makeKernelFunc, NATIVE_BODIES } from './internal/kernels.js';
 import { accel, originals, ours } from './internal/state.js';
 
@@ -123,6 +123,21 @@ export function unregisterNativeKernels(): void {
     threads: 1,
     reason: addon ? 'unregisterNativeKernels() restored the JavaScript kernels' : (loadAddon().reason ?? ''),
   });
+}
+
+/**
+ * Says whether the native addon loads here and, when it does not, why — the build script never ran
+ * (pnpm 10 skips unapproved dependencies' build scripts), oneDNN or a compiler was missing when it
+ * ran, node-gyp failed, or a binary exists but does not load — with the exact command that fixes it.
+ * Loads the addon (once) but registers nothing. `voxnas doctor` prints it.
+ *
+ * @example
+ * import { diagnoseNative } from '@voxnas/kernels';
+ * const d = diagnoseNative();
+ * if (d.state !== 'loaded') console.log(`${d.detail}\nfix: ${d.fix}`);
+ */
+export function diagnoseNative(): NativeDiagnosis {
+  return { ...loadAddon().diagnosis };
 }
 
 /**

@@ -23,14 +23,31 @@ function run(dir: string, args: string[], env: Record<string, string> = {}): str
 }
 
 describe('scripts/build-native.mjs never fails the install', () => {
-  it('a broken toolchain: exit 0 and one line naming the fallback, with the log kept', () =>
+  it('a missing compiler: exit 0, one line naming it and the exact fix, and the cause recorded for doctor', () =>
     withTempDir(async (dir) => {
       stage(dir);
-      const out = run(dir, [], { CXX: join(dir, 'no-such-compiler'), CC: join(dir, 'no-such-compiler') });
+      const cxx = join(dir, 'no-such-compiler');
+      const out = run(dir, [], { CXX: cxx, CC: cxx });
       expect(out.trim().split('\n')).toHaveLength(1);
-      expect(out).toMatch(/^@voxnas\/kernels: native build failed — .*; using JavaScript kernels \(log: /);
+      const install = process.getuid?.() === 0 ? 'apt-get install -y g++ make python3' : 'sudo apt-get install -y g++ make python3';
+      expect(out.trim()).toBe(
+        `@voxnas/kernels: native build skipped — compiler or build tool missing (${cxx}): \`${install}\`, then \`node ${join(dir, 'scripts', 'build-native.mjs')}\`; using JavaScript kernels`,
+      );
       expect(existsSync(join(dir, 'build', 'Release', 'voxnas_kernels.node'))).toBe(false);
-      expect(readFileSync(join(dir, 'build', 'native-build.log'), 'utf8')).toMatch(/no-such-compiler/);
+      const status = JSON.parse(readFileSync(join(dir, 'build', 'Release', 'native-build.json'), 'utf8'));
+      expect(status).toMatchObject({ result: 'compiler-missing', missing: [cxx] });
+    }));
+
+  it('a compiler that fails: node-gyp runs, the log is kept, the cause is build-failed', () =>
+    withTempDir(async (dir) => {
+      stage(dir);
+      // A compiler that answers --version (so the tool check passes) but fails every compile.
+      const cxx = join(dir, 'broken-cxx');
+      writeFileSync(cxx, '#!/bin/sh\n[ "$1" = --version ] && exit 0\necho "broken-cxx: internal compiler error" >&2\nexit 1\n', { mode: 0o755 });
+      const out = run(dir, [], { CXX: cxx, CC: cxx });
+      expect(out).toMatch(/^@voxnas\/kernels: native build failed — .*; using JavaScript kernels \(log: /);
+      expect(JSON.parse(readFileSync(join(dir, 'build', 'Release', 'native-build.json'), 'utf8')).result).toMatch(/build-failed|compiler-missing/);
+      expect(readFileSync(join(dir, 'build', 'native-build.log'), 'utf8')).toMatch(/broken-cxx: internal compiler error/);
     }));
 
   it('--if-missing leaves an existing binary alone', () =>

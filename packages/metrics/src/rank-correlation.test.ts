@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidArgumentError, Rng } from '@voxnas/core';
-import { runPythonReference } from '@voxnas/testing';
+import { haveReferences, runPythonReference } from '@voxnas/testing';
 import { kendallTau, rankCorrelationCi, spearmanRho } from './rank-correlation.js';
 
 // Fixed inputs covering the exact path (no ties, n ≤ 33), ties (asymptotic), n > 33 and perfect order.
@@ -13,7 +13,7 @@ const CASES: Array<[string, number[], number[]]> = [
   ['n=4 one discordant pair', [1, 2, 3, 4], [1, 3, 2, 4]],
 ];
 
-describe('rank correlations against scipy.stats', () => {
+describe.runIf(haveReferences('numpy', 'scipy'))('rank correlations against scipy.stats', () => {
   const ref = runPythonReference<Array<{ tau: number; tp: number; rho: number; rp: number }>>(
     `
 import json, sys

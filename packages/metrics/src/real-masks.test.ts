@@ -3,11 +3,11 @@
  * scipy (exact EDT) for every metric, and Debian's `plastimatch dice --all` for what it computes.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Rng } from '@voxnas/core';
 import { createVolume, encodeNifti } from '@voxnas/volume';
-import { runPythonReference, withTempDir } from '@voxnas/testing';
+import { haveReferences, runPythonReference, skipWithoutReferences, withTempDir } from '@voxnas/testing';
 import { describe, expect, it } from 'vitest';
 import { distanceTransformEdt, type Shape3, type Spacing3 } from './distance-transform.js';
 import { evaluateSegmentation } from './evaluate-segmentation.js';
@@ -45,6 +45,7 @@ interface Crop {
 
 /** The numbers `plastimatch dice --all` prints, parsed. */
 function plastimatch(dir: string, ref: Uint8Array, cmp: Uint8Array, shape: Shape3, affine: ArrayLike<number>) {
+  skipWithoutReferences('plastimatch');
   const r = join(dir, 'ref.nii');
   const c = join(dir, 'cmp.nii');
   writeFileSync(r, encodeNifti(createVolume({ data: ref, shape, affine })));
@@ -89,7 +90,7 @@ function plastimatchStyle(a: Uint8Array, b: Uint8Array, shape: Shape3, spacingMm
   return { hd: Math.max(ab.max, ba.max), avg: 0.5 * (ab.mean + ba.mean), pct: 0.5 * (ab.pct + ba.pct) };
 }
 
-const haveAal = existsSync(AAL);
+const haveAal = haveReferences('mricron-data', 'numpy', 'nibabel');
 
 describe.skipIf(!haveAal)('real masks: AAL left hemisphere vs mirrored right hemisphere', () => {
   const crop = haveAal ? runPythonReference<Crop>(AAL_CROP) : null!;

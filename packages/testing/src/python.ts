@@ -1,5 +1,6 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { missingPythonTool, skipWithoutReferences } from './references.js';
+import { getCurrentTest } from 'vitest/suite';
+import { missingPythonTool, requireReferences, skipWithoutReferences, type ReferenceTool } from './references.js';
 
 /**
  * Debian's python3 (where `python3-nibabel`, `python3-scipy`, `python3-torch` install).
@@ -21,7 +22,8 @@ export function pythonHas(...modules: string[]): boolean {
  * from an independent implementation (nibabel, scipy, PyTorch) computed at test time.
  *
  * When Python or one of numpy / scipy / nibabel / torch is not installed, the running test is
- * skipped with a note naming the Debian package (see `skipWithoutReferences`); with
+ * skipped with a note naming the Debian package (see `skipWithoutReferences`); called from a hook,
+ * it returns a stand-in whose first use in a test skips that test. With
  * `VOXNAS_REQUIRE_REFERENCES=1` (CI) it fails instead. Any other Python error is thrown as is.
  */
 export function runPythonReference<T = unknown>(script: string, input: unknown = null): T {
@@ -35,8 +37,30 @@ export function runPythonReference<T = unknown>(script: string, input: unknown =
     });
   } catch (error) {
     const tool = missingPythonTool(error);
-    if (tool) skipWithoutReferences(tool);
-    throw error;
+    if (!tool) throw error;
+    // In a test: skip it (or fail under VOXNAS_REQUIRE_REFERENCES).
+    if (getCurrentTest() || requireReferences()) skipWithoutReferences(tool);
+    // In a hook (`beforeAll(() => { refs = runPythonReference(…) })`): the result is used by the
+    // tests, so hand back a stand-in whose first use inside a test skips that test.
+    return missingReference<T>(tool);
   }
   return JSON.parse(out) as T;
+}
+
+/**
+ * A stand-in result for a reference that could not be computed. Used inside a test, it skips that
+ * test. Used outside one — the body of a `describe.runIf(haveReferences(…))` that is skipped still
+ * runs at collection — it behaves as an empty array, so `it.each(refs.map(…))` collects nothing.
+ */
+function missingReference<T>(tool: ReferenceTool): T {
+  const empty: unknown[] = [];
+  return new Proxy(empty, {
+    get(target, prop, receiver) {
+      if (getCurrentTest()) {
+        skipWithoutReferences(tool);
+        throw new Error('unreachable: skipWithoutReferences returned for a missing tool');
+      }
+      return Reflect.get(target, prop, receiver);
+    },
+  }) as T;
 }

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
-// tfjs-core's ESM build registers no gradients. `#tfjs-gradients` (package.json "imports") maps to
-// `@tensorflow/tfjs` under Node (its CJS bundle registers them on the shared engine) and to tfjs-core's
-// `register_all_gradients` elsewhere — the same mapping as @voxnas/ops.
+// tfjs-core alone registers no gradients. `#tfjs-gradients` (package.json "imports") maps to
+// `@voxnas/ops/gradients` (tfjs-core's register_all_gradients bundled for plain Node, without the
+// @tensorflow/tfjs umbrella; see ops' src/internal/gradients.ts) and, in browsers, to tfjs-core's file.
 import '#tfjs-gradients';
 import { NonFiniteLossError, TrainConfigError } from './errors.js';
 import type { Optimizer } from './optimizer.js';

@@ -1,4 +1,4 @@
-import { runPythonReference } from '@voxnas/testing';
+import { haveReferences, runPythonReference } from '@voxnas/testing';
 import { describe, expect, it } from 'vitest';
 import { Rng } from '@voxnas/core';
 import { componentSizes } from './component-sizes.js';
@@ -17,7 +17,7 @@ for v in c['values']:
 print(json.dumps(out))
 `;
 
-describe('componentSizes', () => {
+describe.runIf(haveReferences('numpy', 'scipy'))('componentSizes', () => {
   // sparse random speckle of 3 classes: many components, diagonal contacts (not connected in 6-nbhd)
   const shape: [number, number, number] = [12, 10, 9];
   const rng = new Rng(7);

@@ -6,7 +6,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { withTempDir } from '@voxnas/testing';
+import { haveReferences, withTempDir } from '@voxnas/testing';
 import { describe, expect, it } from 'vitest';
 
 const dist = fileURLToPath(new URL('../dist/', import.meta.url));
@@ -31,7 +31,7 @@ const expected = {
   err: 'NiftiFormatError:true:true',
 };
 
-describe('built package consumers', () => {
+describe.runIf(haveReferences('mricron-data'))('built package consumers', () => {
   it('dist exists (build before testing)', () => {
     expect(
       ['index.cjs', 'index.js', 'node/index.cjs', 'node/index.js'].every((f) => existsSync(`${dist}${f}`)),

@@ -1,4 +1,4 @@
-import { runPythonReference } from '@voxnas/testing';
+import { haveReferences, runPythonReference } from '@voxnas/testing';
 import { describe, expect, it } from 'vitest';
 import { Rng } from '@voxnas/core';
 import { boundingBox } from './crop.js';
@@ -15,7 +15,7 @@ m = np.any((d != 0) & ~np.isnan(d), axis=3)
 print(json.dumps({'plain': m.ravel(order='F').astype(int).tolist(), 'filled': binary_fill_holes(m).ravel(order='F').astype(int).tolist()}))
 `;
 
-describe('nonZeroMask', () => {
+describe.runIf(haveReferences('numpy', 'scipy'))('nonZeroMask', () => {
   // a 2-channel "MR" image: zero background, a hollow shell (a hole of zeros inside), NaN in a corner
   const shape: [number, number, number] = [13, 11, 9];
   const n = 13 * 11 * 9;

@@ -1,11 +1,11 @@
 /** The README example, run as written (paths under a temporary directory). */
 import { join } from 'node:path';
-import { withTempDir } from '@voxnas/testing';
+import { haveReferences, withTempDir } from '@voxnas/testing';
 import { expect, it } from 'vitest';
 import { readNifti, readNiftiWithHeader, writeNifti } from '@voxnas/volume/node';
 import { cropToForeground, orientationCode, resample, resampleTo, zScore } from './index.js';
 
-it('README example', async () => {
+it.runIf(haveReferences('mricron-data'))('README example', async () => {
   await withTempDir(async (out) => {
     // --- README example start
     const dir = '/usr/share/mricron/templates';

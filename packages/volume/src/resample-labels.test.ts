@@ -1,4 +1,4 @@
-import { runPythonReference } from '@voxnas/testing';
+import { haveReferences, runPythonReference } from '@voxnas/testing';
 import { describe, expect, it } from 'vitest';
 import { Rng } from '@voxnas/core';
 import { resample } from './resample.js';
@@ -70,7 +70,7 @@ function counts(v: Volume): Map<number, number> {
   return m;
 }
 
-describe('resampleLabels (one-hot linear + argmax) agrees with scipy', () => {
+describe.runIf(haveReferences('numpy', 'scipy'))('resampleLabels (one-hot linear + argmax) agrees with scipy', () => {
   const iso = blobs([15, 14, 13], [1, 1, 1], 1);
   const aniso = blobs([16, 15, 7], [0.7, 0.7, 5], 2);
   const cases: [string, Volume, Volume, number[]][] = [

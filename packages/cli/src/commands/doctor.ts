@@ -14,6 +14,12 @@ export interface DoctorReport {
   backend: string;
   provider: string;
   nativeKernels: readonly string[];
+  /**
+   * Why the native oneDNN kernels are (not) loaded, with the exact fix: `state` is `loaded`,
+   * `build-not-run` (pnpm 10 skipped the build script), `onednn-missing`, `compiler-missing`,
+   * `build-failed`, `build-skipped`, `load-failed`, or `not-installed` (no @voxnas/kernels).
+   */
+  native: { state: string; detail: string; fix?: string; source?: string };
   fastKernels: readonly string[];
   notes: readonly string[];
   packages: Record<string, string>;
@@ -25,11 +31,33 @@ const PACKAGES = [
   '@voxnas/metrics',
   '@voxnas/ops',
   '@voxnas/kernels',
+  '@voxnas/kernels-linux-x64',
   '@voxnas/supernet',
   '@voxnas/unet',
   '@voxnas/train',
   '@voxnas/search',
 ] as const;
+
+interface KernelsDiagnose {
+  diagnoseNative?: () => { state: string; detail: string; fix?: string; source?: string };
+}
+
+/** The native-kernel diagnosis of @voxnas/kernels (an optional dependency), or why there is none. */
+async function nativeDiagnosis(): Promise<DoctorReport['native']> {
+  let kernels: KernelsDiagnose;
+  try {
+    kernels = (await import('@voxnas/kernels')) as KernelsDiagnose;
+  } catch (error) {
+    return {
+      state: 'not-installed',
+      detail: `@voxnas/kernels is not installed (${error instanceof Error ? error.message.split('\n')[0] : String(error)})`,
+      fix: 'npm install @voxnas/kernels (pnpm add / yarn add @voxnas/kernels)',
+    };
+  }
+  if (!kernels.diagnoseNative) return { state: 'unknown', detail: '@voxnas/kernels is too old to diagnose itself' };
+  const d = kernels.diagnoseNative();
+  return { state: d.state, detail: d.detail, ...(d.fix ? { fix: d.fix } : {}), ...(d.source ? { source: d.source } : {}) };
+}
 
 /** Versions of the voxnas packages resolvable from here ('not installed' otherwise). */
 export function packageVersions(): Record<string, string> {
@@ -47,10 +75,16 @@ export function packageVersions(): Record<string, string> {
 
 /**
  * Collects the facts that decide how fast and where voxnas runs: the chosen backend (and why others
- * were not used), native kernels, threads, versions.
+ * were not used), native kernels (and, when they are not loaded, the cause and the exact fix),
+ * threads, versions.
+ *
+ * @example
+ * const r = await doctor();
+ * if (r.native.state !== 'loaded') console.log(`native kernels: ${r.native.detail}\nfix: ${r.native.fix}`);
  */
 export async function doctor(): Promise<DoctorReport> {
   const choice = await initBackend({ logger: () => {} });
+  const native = await nativeDiagnosis();
   const cpuList = cpus();
   return {
     node: process.version,
@@ -62,6 +96,7 @@ export async function doctor(): Promise<DoctorReport> {
     backend: choice.backend,
     provider: choice.provider,
     nativeKernels: choice.nativeKernels,
+    native,
     fastKernels: choice.fastKernels,
     notes: choice.notes,
     packages: packageVersions(),
@@ -76,6 +111,8 @@ export function formatDoctor(r: DoctorReport): string {
     `tfjs-core   ${r.tfjs}`,
     `backend     ${r.backend} via ${r.provider}`,
     `native      ${r.nativeKernels.length ? r.nativeKernels.join(', ') : 'none (JavaScript kernels)'}`,
+    `oneDNN      ${r.native.state}${r.native.source ? ` (${r.native.source})` : ''}: ${r.native.detail}`,
+    ...(r.native.fix ? [`fix         ${r.native.fix}`] : []),
     `typed-array ${r.fastKernels.length ? r.fastKernels.join(', ') : 'none (tfjs-cpu JavaScript kernels)'}`,
     ...r.notes.map((n) => `note        ${n}`),
     ...Object.entries(r.packages).map(([k, v]) => `${k.padEnd(17)} ${v}`),

@@ -1,0 +1,186 @@
+/**
+ * The install path a user takes, for real: the published packages are packed (`pnpm pack`, which
+ * runs @voxnas/kernels-linux-x64's `prepack` fill), installed with pnpm 10 into a fresh project
+ * OFFLINE from those tarballs (`voxnas` as a dependency, the way the README's "Install" section
+ * says; overrides point every @voxnas/* at its tarball instead of the registry), and the installed
+ * `voxnas doctor` is asked what it found.
+ *
+ * 1. As is (pnpm 10 skips @voxnas/kernels' unapproved build script): the prebuilt
+ *    @voxnas/kernels-linux-x64 loads; gradients work without the @tensorflow/tfjs umbrella, which is
+ *    not installed; no TensorFlow.js banner. Then, with the prebuilt's binary moved away, doctor
+ *    names "build-not-run" and the command that builds it.
+ * 2. A machine without libdnnl-dev: in a private mount namespace, overlays hide every file of
+ *    Debian's libdnnl-dev and libdnnl2 (headers, libraries) from this process tree only — nothing is
+ *    uninstalled. The prebuilt package is left out (as on a platform without one) and the build
+ *    script is approved, so it runs and fails at the header; doctor names "onednn-missing" and the
+ *    apt line.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, realpathSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const root = fileURLToPath(new URL('../../..', import.meta.url));
+const PACKAGES = ['core', 'volume', 'metrics', 'datasets', 'ops', 'kernels', 'kernels-linux-x64', 'supernet', 'unet', 'train', 'search', 'cli'];
+
+function sh(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = process.env): string {
+  const r = spawnSync(cmd, args, { cwd, env, encoding: 'utf8', timeout: 300_000 });
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} (in ${cwd}) exited ${r.status}:\n${r.stdout}\n${r.stderr}`);
+  return `${r.stdout}${r.stderr}`;
+}
+
+const has = (cmd: string, args = ['--version']) => spawnSync(cmd, args, { stdio: 'ignore' }).status === 0;
+const linuxX64 = process.platform === 'linux' && process.arch === 'x64';
+const canRun = linuxX64 && has('pnpm') && existsSync(join(root, 'packages', 'cli', 'dist', 'bin.js'));
+/** Root, unshare and overlayfs: what variant 2 needs to hide oneDNN from one process tree. */
+const canHide =
+  canRun &&
+  process.getuid?.() === 0 &&
+  has('dpkg', ['-s', 'libdnnl-dev']) &&
+  spawnSync('unshare', ['-m', '--propagation', 'private', 'true'], { stdio: 'ignore' }).status === 0;
+
+let work = '';
+const tarballs: Record<string, string> = {};
+let store = '';
+
+/** A fresh project depending on the `voxnas` tarball, every @voxnas/* overridden to its tarball. */
+function project(name: string, pnpmField: Record<string, unknown>): string {
+  const dir = join(work, name);
+  mkdirSync(dir);
+  const overrides = Object.fromEntries(Object.entries(tarballs).map(([n, f]) => [n, `file:${f}`]));
+  writeFileSync(
+    join(dir, 'package.json'),
+    JSON.stringify({ name: `voxnas-install-${name}`, private: true, dependencies: { voxnas: `file:${tarballs.voxnas}` }, pnpm: { overrides, ...pnpmField } }, null, 2),
+  );
+  return dir;
+}
+
+function install(dir: string, wrap: string[] = []): string {
+  const args = ['install', '--offline', '--store-dir', store, '--config.confirmModulesPurge=false'];
+  return wrap.length ? sh(wrap[0]!, [...wrap.slice(1), 'pnpm', ...args], dir) : sh('pnpm', args, dir);
+}
+
+function doctor(dir: string, wrap: string[] = []): { report: { native: { state: string; detail: string; fix?: string; source?: string }; nativeKernels: string[] }; stderr: string } {
+  const bin = join(dir, 'node_modules', '.bin', 'voxnas');
+  const cmd = [...wrap, bin, 'doctor', '--json'];
+  const r = spawnSync(cmd[0]!, cmd.slice(1), { cwd: dir, encoding: 'utf8', timeout: 120_000 });
+  if (r.status !== 0) throw new Error(`voxnas doctor exited ${r.status}:\n${r.stdout}\n${r.stderr}`);
+  return { report: JSON.parse(r.stdout), stderr: r.stderr };
+}
+
+/**
+ * `unshare … sh -c` prefix that runs a command with Debian's libdnnl-dev and libdnnl2 files hidden:
+ * an overlay on each directory holding them whose upper layer has a whiteout for every such file.
+ */
+let hidden: string[] | undefined;
+function withoutOneDnn(): string[] {
+  if (hidden) return hidden;
+  const files = execFileSync('dpkg', ['-L', 'libdnnl-dev', 'libdnnl2'], { encoding: 'utf8' })
+    .split('\n')
+    .filter((f) => f.startsWith('/usr/include/') || f.startsWith('/usr/lib/'));
+  const mounts: string[] = [];
+  for (const base of ['/usr/include', `/usr/lib/${execFileSync('gcc', ['-dumpmachine'], { encoding: 'utf8' }).trim()}`]) {
+    const upper = join(work, 'overlay', base.replaceAll('/', '_'), 'upper');
+    const scratch = join(work, 'overlay', base.replaceAll('/', '_'), 'work');
+    mkdirSync(upper, { recursive: true });
+    mkdirSync(scratch, { recursive: true });
+    let n = 0;
+    for (const f of files.filter((x) => x.startsWith(`${base}/`))) {
+      // Whiteout leaf entries only (files and symlinks); directories they leave empty stay.
+      const isDir = spawnSync('test', ['-d', f]).status === 0 && spawnSync('test', ['-L', f]).status !== 0;
+      if (isDir) continue;
+      const at = join(upper, f.slice(base.length + 1));
+      mkdirSync(dirname(at), { recursive: true });
+      execFileSync('mknod', [at, 'c', '0', '0']);
+      n += 1;
+    }
+    if (n > 0) mounts.push(`mount -t overlay overlay -o lowerdir=${base},upperdir=${upper},workdir=${scratch} ${base}`);
+  }
+  hidden = ['unshare', '-m', '--propagation', 'private', 'sh', '-c', `${mounts.join(' && ')} && exec "$@"`, 'sh'];
+  return hidden;
+}
+
+describe.runIf(canRun)('installed from packed tarballs with pnpm 10, offline', () => {
+  beforeAll(() => {
+    work = mkdtempSync(join(tmpdir(), 'voxnas-install-'));
+    store = sh('pnpm', ['store', 'path'], root).trim();
+    const packs = join(work, 'tarballs');
+    mkdirSync(packs);
+    for (const p of PACKAGES) sh('pnpm', ['pack', '--pack-destination', packs], join(root, 'packages', p));
+    for (const f of readdirSync(packs)) {
+      // voxnas-kernels-linux-x64-0.0.0.tgz → @voxnas/kernels-linux-x64; voxnas-0.0.0.tgz → voxnas
+      const base = f.replace(/-\d+\.\d+\.\d+.*\.tgz$/, '');
+      tarballs[base === 'voxnas' ? 'voxnas' : `@voxnas/${base.replace(/^voxnas-/, '')}`] = join(packs, f);
+    }
+  }, 300_000);
+  afterAll(() => {
+    if (work) rmSync(work, { recursive: true, force: true });
+  });
+
+  it('packs every published package, the prebuilt one with its binary and licences', () => {
+    expect(Object.keys(tarballs).sort()).toEqual(['voxnas', ...PACKAGES.filter((p) => p !== 'cli').map((p) => `@voxnas/${p}`)].sort());
+    const list = sh('tar', ['-tzf', tarballs['@voxnas/kernels-linux-x64']!], work);
+    for (const f of ['voxnas_kernels.node', 'libdnnl.so.2', 'libgomp.so.1', 'libOpenCL.so.1', 'NOTICE', 'licenses/Apache-2.0.txt', 'licenses/oneDNN.copyright']) {
+      expect(list).toContain(`package/${f}`);
+    }
+  });
+
+  it('pnpm 10 as is: the prebuilt addon loads, gradients work without @tensorflow/tfjs, no banner; without it doctor says the build script never ran', () => {
+    const dir = project('prebuilt', {});
+    const log = install(dir);
+    // pnpm 10 did not run the unapproved build script (it says so) — the prebuilt package covers it.
+    expect(log).toMatch(/Ignored build scripts: .*@voxnas\/kernels/);
+    const { report, stderr } = doctor(dir);
+    expect(report.native).toMatchObject({ state: 'loaded', source: 'prebuilt' });
+    expect(report.nativeKernels).toContain('Conv3D');
+    expect(stderr).not.toMatch(/Hi, looks like you are running TensorFlow\.js/);
+    // Also where the system oneDNN is hidden (no libdnnl-dev, no libdnnl2): the bundled copy loads.
+    if (canHide) expect(doctor(dir, withoutOneDnn()).report.native).toMatchObject({ state: 'loaded', source: 'prebuilt' });
+    const pnpmDir = join(dir, 'node_modules', '.pnpm');
+    expect(readdirSync(pnpmDir).filter((d) => d.startsWith('@tensorflow+tfjs@'))).toEqual([]);
+
+    // d/dx sum(relu(x) * x) = 2x for x > 0, 0 below: through @voxnas/ops' bundled gradients.
+    const cli = realpathSync(join(dir, 'node_modules', 'voxnas'));
+    const script = `
+      import { createRequire } from 'node:module';
+      const req = createRequire(${JSON.stringify(join(cli, 'package.json'))});
+      const ops = await import(req.resolve('@voxnas/ops'));
+      const tf = await import(req.resolve('@tensorflow/tfjs-core'));
+      await ops.initBackend({ logger: () => {} });
+      const g = tf.grad((a) => tf.sum(tf.mul(tf.relu(a), a)))(tf.tensor1d([1.5, -2, 3]));
+      console.log(JSON.stringify(Array.from(g.dataSync())));`;
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { cwd: dir, encoding: 'utf8' });
+    expect(r.stderr).not.toMatch(/Hi, looks like/);
+    expect(JSON.parse(r.stdout.trim())).toEqual([3, 0, 6]);
+
+    // The same install on a platform without the prebuilt: move its binary away (a rename in this
+    // project only; the pnpm store keeps its own hard link).
+    const kernelsPkg = createRequire(join(cli, 'package.json')).resolve('@voxnas/kernels/package.json');
+    const prebuilt = join(dirname(createRequire(kernelsPkg).resolve('@voxnas/kernels-linux-x64/package.json')), 'voxnas_kernels.node');
+    renameSync(prebuilt, `${prebuilt}.away`);
+    const missing = doctor(dir).report.native;
+    expect(missing.state).toBe('build-not-run');
+    expect(missing.detail).toMatch(/pnpm 10 runs dependencies' build scripts only when approved/);
+    expect(missing.fix).toMatch(/^node \/\S+\/@voxnas\/kernels\/scripts\/build-native\.mjs .*onlyBuiltDependencies.*pnpm rebuild @voxnas\/kernels/);
+  }, 240_000);
+
+  it.runIf(canHide)('without libdnnl-dev (hidden in a mount namespace), approved build: doctor says oneDNN is missing and gives the apt line', () => {
+    const wrap = withoutOneDnn();
+    // The overlay really hides it: the compiler no longer finds dnnl.hpp.
+    const probe = spawnSync(wrap[0]!, [...wrap.slice(1), 'sh', '-c', 'echo "#include <dnnl.hpp>" | c++ -E -x c++ - >/dev/null'], { encoding: 'utf8' });
+    expect(probe.status).not.toBe(0);
+    expect(probe.stderr).toMatch(/dnnl\.hpp: No such file/);
+
+    const dir = project('no-onednn', { onlyBuiltDependencies: ['@voxnas/kernels'], ignoredOptionalDependencies: ['@voxnas/kernels-linux-x64'] });
+    const log = install(dir, wrap);
+    expect(log).toMatch(/@voxnas\/kernels: native build failed — oneDNN not found/);
+    const { report } = doctor(dir, wrap);
+    expect(report.nativeKernels).toEqual([]);
+    expect(report.native.state).toBe('onednn-missing');
+    expect(report.native.detail).toMatchInlineSnapshot(`"native addon not built: oneDNN not found when the build script ran"`);
+    expect(report.native.fix).toMatch(/^apt-get install -y libdnnl-dev g\+\+ make python3 && node \/\S+\/@voxnas\/kernels\/scripts\/build-native\.mjs$/);
+  }, 240_000);
+});
