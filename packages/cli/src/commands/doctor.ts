@@ -38,6 +38,8 @@ const PACKAGES = [
   '@voxnas/search',
 ] as const;
 
+const dynamicImport = (specifier: string): Promise<unknown> => import(/* @vite-ignore */ specifier);
+
 interface KernelsDiagnose {
   diagnoseNative?: () => { state: string; detail: string; fix?: string; source?: string };
 }
@@ -46,7 +48,9 @@ interface KernelsDiagnose {
 async function nativeDiagnosis(): Promise<DoctorReport['native']> {
   let kernels: KernelsDiagnose;
   try {
-    kernels = (await import('@voxnas/kernels')) as KernelsDiagnose;
+    // Not a literal import: the bundler must leave the optional dependency to Node, so this is the
+    // same @voxnas/kernels (and the same addon) that initBackend loaded.
+    kernels = (await dynamicImport('@voxnas/kernels')) as KernelsDiagnose;
   } catch (error) {
     return {
       state: 'not-installed',
