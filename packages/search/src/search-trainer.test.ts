@@ -1,3 +1,5 @@
+import { readFile, readdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { createLosses } from '@voxnas/metrics';
 import { buildChild, createSearchSpace, Supernet } from '@voxnas/supernet';
@@ -160,6 +162,26 @@ describe('SearchTrainer', () => {
   ])('rejects %j', (overrides, message) => {
     expect(() => makeSearch(5, overrides)).toThrow(SearchConfigError);
     expect(() => makeSearch(5, overrides)).toThrow(message);
+  });
+
+  it('a checkpoint whose search state was corrupted is refused, naming the fields', async () => {
+    await withTempDir(async (dir) => {
+      const a = makeSearch(21);
+      await a.search.fit({ steps: 2, deriveEvery: 2, checkpointDir: dir });
+      const step = (await readdir(dir)).find((f) => f.startsWith('step-'))!;
+      const file = join(dir, step, 'state.json');
+      const state = JSON.parse(await readFile(file, 'utf8'));
+      state.extra.user.history[0].genotype.choices = { nonsense: 'conv-3x3x3' };
+      state.extra.user.archSteps = -2;
+      await writeFile(file, JSON.stringify(state));
+      const b = makeSearch(21);
+      const message = await b.search.loadCheckpoint(dir).then(() => '', (e: Error) => `${e.name}: ${e.message}`);
+      expect(message).toMatch(/^SearchConfigError: SearchTrainer\.loadCheckpoint: the checkpoint's search state is not valid: history\.0\.genotype: .*; archSteps: Too small/);
+      for (const s of [a, b]) {
+        s.search.dispose();
+        s.supernet.dispose();
+      }
+    });
   });
 
   it('rejects one source for both weights and α', () => {

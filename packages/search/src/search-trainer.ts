@@ -6,6 +6,7 @@ import { buildChild, temperatureAt, type Genotype, type Supernet, type Temperatu
 import type { Rng } from '@voxnas/core';
 import { alphaStats, detectCollapse, parameterFreeOperators, type HealthWarning } from './diagnostics.js';
 import { SearchConfigError } from './errors.js';
+import { parseSearchExtraState } from './search-state.js';
 
 /**
  * How weights and architecture parameters share the data:
@@ -184,7 +185,7 @@ export class SearchTrainer {
             archSteps: this.archSteps,
           }) as unknown as JsonValue,
         load: async (state) => {
-          const s = state as unknown as SearchExtra;
+          const s = parseSearchExtraState(state);
           this.history = s.history;
           this.best = s.best;
           this.archSteps = s.archSteps;

@@ -5,6 +5,7 @@ import type * as tf from '@tensorflow/tfjs-core';
 import { mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CheckpointError } from '@voxnas/train';
+import { checkpointStateFile, describeIssues, optimizerStateFile } from './checkpoint-files.js';
 import { atomicWrite, syncDir, tempName } from '@voxnas/core/node';
 import type { Optimizer, OptimizerSpec, OptimizerState } from '@voxnas/train';
 
@@ -122,16 +123,18 @@ export async function saveCheckpoint(dir: string, options: SaveCheckpointOptions
 export async function loadCheckpoint(dir: string, options: LoadCheckpointOptions): Promise<CheckpointState> {
   const name = await resolveCheckpoint(dir, options.name ?? 'latest');
   const path = join(dir, name);
-  let raw: Record<string, unknown>;
+  let text: unknown;
   try {
-    raw = JSON.parse(await readFile(join(path, 'state.json'), 'utf8')) as Record<string, unknown>;
+    text = JSON.parse(await readFile(join(path, 'state.json'), 'utf8'));
   } catch (cause) {
     throw new CheckpointError(`loadCheckpoint(${path}): cannot read state.json`, { cause });
   }
-  if (raw.format !== FORMAT) {
-    throw new CheckpointError(`loadCheckpoint(${path}): state.json format is ${JSON.stringify(raw.format)}, expected "${FORMAT}"`);
+  const parsed = checkpointStateFile.safeParse(text);
+  if (!parsed.success) {
+    throw new CheckpointError(`loadCheckpoint(${path}): state.json is not a ${FORMAT} state: ${describeIssues(parsed.error)}`);
   }
-  const saved = (raw.optimizers as string[] | undefined) ?? [];
+  const raw = parsed.data;
+  const saved = raw.optimizers;
   const given = Object.keys(options.optimizers);
   const missing = saved.filter((k) => !given.includes(k));
   const extra = given.filter((k) => !saved.includes(k));
@@ -149,7 +152,7 @@ export async function loadCheckpoint(dir: string, options: LoadCheckpointOptions
   } catch (cause) {
     throw new CheckpointError(`loadCheckpoint(${path}): the checkpoint does not fit the network/optimisers`, { cause });
   }
-  return { step: raw.step as number, rng: raw.rng as Record<string, RngState>, data: raw.data as JsonValue, extra: raw.extra as JsonValue };
+  return { step: raw.step, rng: raw.rng, data: raw.data, extra: raw.extra };
 }
 
 /**
@@ -214,17 +217,19 @@ async function writeOptimizer(dir: string, key: string, st: OptimizerState): Pro
 
 async function readOptimizer(dir: string, key: string): Promise<OptimizerState> {
   const jsonPath = join(dir, `optimizer-${key}.json`);
-  let json: {
-    format: string;
-    spec: OptimizerSpec;
-    step: number;
-    paramSteps: Record<string, number>;
-    weightsManifest: tf.io.WeightsManifestConfig;
-  };
+  let text: unknown;
+  try {
+    text = JSON.parse(await readFile(jsonPath, 'utf8'));
+  } catch (cause) {
+    throw new CheckpointError(`loadCheckpoint(${jsonPath}): cannot read the optimiser state`, { cause });
+  }
+  const parsed = optimizerStateFile.safeParse(text);
+  if (!parsed.success) {
+    throw new CheckpointError(`loadCheckpoint(${jsonPath}): not a ${OPT_FORMAT} state: ${describeIssues(parsed.error)}`);
+  }
+  const json = parsed.data;
   let data: Buffer;
   try {
-    json = JSON.parse(await readFile(jsonPath, 'utf8'));
-    if (json.format !== OPT_FORMAT) throw new Error(`format is ${JSON.stringify(json.format)}, expected "${OPT_FORMAT}"`);
     data = await readFile(join(dir, json.weightsManifest[0]!.paths[0]!));
   } catch (cause) {
     throw new CheckpointError(`loadCheckpoint(${jsonPath}): cannot read the optimiser state`, { cause });
@@ -244,7 +249,8 @@ async function readOptimizer(dir: string, key: string): Promise<OptimizerState> 
   if (offset !== data.byteLength) {
     throw new CheckpointError(`loadCheckpoint(${jsonPath}): binary has ${data.byteLength} bytes, the manifest describes ${offset}`);
   }
-  return { spec: json.spec, step: json.step, paramSteps: json.paramSteps, slots };
+  // The spec's fields are checked against the live optimiser by Optimizer.checkState before use.
+  return { spec: json.spec as OptimizerSpec, step: json.step, paramSteps: json.paramSteps, slots };
 }
 
 async function exists(path: string): Promise<boolean> {

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { readFile, readdir } from 'node:fs/promises';
+import { readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Rng } from '@voxnas/core';
 import { expectNoLeaks, withTempDir } from '@voxnas/testing';
@@ -274,6 +274,28 @@ describe('Trainer', () => {
       await expect(s.trainer.loadCheckpoint(dir, { name: 'best' })).rejects.toThrow(CheckpointError);
       s.dispose();
       other.dispose();
+    });
+  });
+
+  it('a corrupted state.json or optimiser file is a CheckpointError naming the file and the fields', async () => {
+    await withTempDir(async (dir) => {
+      const s = setup(15, { kind: 'adam' }, { kind: 'constant', lr: 0.01 });
+      await s.trainer.step();
+      await s.trainer.saveCheckpoint(dir);
+      const state = join(dir, 'step-00000001', 'state.json');
+      const good = await readFile(state, 'utf8');
+      const bad = JSON.parse(good);
+      bad.step = -1;
+      bad.rng.augment.words = [1, 2, 3];
+      await writeFile(state, JSON.stringify(bad));
+      expect(await messageOf(s.trainer.loadCheckpoint(dir), dir)).toMatchInlineSnapshot(`"CheckpointError: loadCheckpoint(<dir>/step-00000001): state.json is not a voxnas-checkpoint@1 state: step: Too small: expected number to be >=0; rng.augment.words: Too small: expected array to have exactly 4 items"`);
+      await writeFile(state, good);
+      const opt = join(dir, 'step-00000001', 'optimizer-weights.json');
+      const o = JSON.parse(await readFile(opt, 'utf8'));
+      o.paramSteps = { 'conv1/weight': 'one' };
+      await writeFile(opt, JSON.stringify(o));
+      expect(await messageOf(s.trainer.loadCheckpoint(dir), dir)).toMatchInlineSnapshot(`"CheckpointError: loadCheckpoint(<dir>/step-00000001/optimizer-weights.json): not a voxnas-optimizer@1 state: paramSteps.conv1/weight: Invalid input: expected number, received string"`);
+      s.dispose();
     });
   });
 });

@@ -6,6 +6,7 @@ import {
   type CheckpointableNetwork,
   type CheckpointState,
 } from './checkpoint.js';
+import { describeIssues, trainerExtraState } from './checkpoint-files.js';
 import { CheckpointError, TrainConfigError, gradientStep, Optimizer, type OptimizerSpec, learningRateAt, validateSchedule, type Schedule } from '@voxnas/train';
 import type { BatchSource, LossFn } from '@voxnas/train';
 import type { RunLog } from './run-log.js';
@@ -215,7 +216,11 @@ export class Trainer {
     if (missing.length > 0) throw new CheckpointError(`Trainer.loadCheckpoint(${dir}): no state for RNG stream(s) ${missing.join(', ')}`);
     for (const [name, r] of Object.entries(rngs)) r.setState(state.rng[name]!);
     await this.options.data.setState(state.data);
-    const extra = state.extra as { trainer: { bestScore: number | null; bestStep: number | null }; user: JsonValue };
+    const parsed = trainerExtraState.safeParse(state.extra);
+    if (!parsed.success) {
+      throw new CheckpointError(`Trainer.loadCheckpoint(${dir}): state.json extra is not a trainer state: ${describeIssues(parsed.error)}`);
+    }
+    const extra = parsed.data;
     this.bestScore = extra.trainer.bestScore;
     this.bestStep = extra.trainer.bestStep;
     if (this.options.extraState) await this.options.extraState.load(extra.user);
