@@ -207,10 +207,17 @@ export interface EmitConv3dTransposeOptions {
   readonly padding?: 'same' | 'valid';
   /** Default `'conv3dTranspose'`. */
   readonly name?: string;
+  /**
+   * `'conv-transpose'` (default): one `ConvTranspose` node. `'conv'`: the same values as zero insertion
+   * (`Unsqueeze` → `Pad` → `Reshape` per strided axis, rank ≤ 6), a `Pad` and a stride-1 `Conv` with the
+   * flipped filter — for runtimes without 3-D `ConvTranspose` (ONNX Runtime Web's WebGPU kernels).
+   */
+  readonly lowering?: 'conv-transpose' | 'conv';
 }
 
 /**
- * Emits `@voxnas/ops` `conv3dTranspose` as an ONNX `ConvTranspose`. For `'same'` the pads are those of
+ * Emits `@voxnas/ops` `conv3dTranspose` as an ONNX `ConvTranspose` (or, with `lowering: 'conv'`, as a
+ * zero-inserting `Conv`). For `'same'` the pads are those of
  * the forward convolution whose adjoint it is: k − s per axis, ⌊(k − s)/2⌋ in front and the rest at the
  * end, which do not depend on the input size, so the output is exactly input · stride for every input
  * size. When the kernel is smaller than the stride that padding is negative (tfjs then starts the
@@ -269,6 +276,14 @@ export function emitConv3dTranspose(
       ? undefined
       : [shape[0], cOut, ...[0, 1, 2].map((a) => mapDim(shape[a + 2], (n) => outDim(n, a), unchanged))];
   const prefix = prefixOf(options.name, 'conv3dTranspose');
+  if (options.lowering === 'conv') {
+    const y = emitTransposeAsConv(b, input, { prefix, weight: options.weight, bias: options.bias, kernel, stride, front, back });
+    setFloat(b, y, outShape);
+    return y;
+  }
+  if (options.lowering !== undefined && options.lowering !== 'conv-transpose') {
+    throw new OnnxEmitError(`${who}: lowering must be 'conv-transpose' or 'conv', got ${show(options.lowering)}`);
+  }
   const w = conv3dTransposeFilterToOnnx(options.weight);
   const grow = [...front, ...back].some((p) => p < 0);
   const inputs = [input, addFloat(b, `${prefix}/weight`, w.data, w.shape)];
@@ -297,5 +312,63 @@ export function emitConv3dTranspose(
     }
   }
   setFloat(b, y!, outShape);
+  return y!;
+}
+
+/**
+ * A transposed convolution as a convolution: zeros inserted after every input voxel along each strided
+ * axis (length n·s), then padded by k − 1 − front in front and k − 1 − back − (s − 1) at the end
+ * (negative pads crop), then correlated at stride 1 with the spatially flipped filter
+ * `[cOut, cIn, kd, kh, kw]`: the output length is (n − 1)·s + k − front − back, as `ConvTranspose`.
+ */
+function emitTransposeAsConv(
+  b: GraphBuilder,
+  input: string,
+  o: {
+    prefix: string;
+    weight: TensorData;
+    bias: Float32Array | undefined;
+    kernel: Triple;
+    stride: Triple;
+    front: readonly number[];
+    back: readonly number[];
+  },
+): string {
+  const { prefix, kernel, stride } = o;
+  let x = input;
+  for (let a = 0; a < 3; a++) {
+    const s = stride[a]!;
+    if (s === 1) continue;
+    const axis = a + 2; // NCDHW spatial axis; the new axis goes right after it
+    const [shape] = b.node('Shape', { inputs: [x], name: `${prefix}/zeros${a}/shape` });
+    const [u] = b.node('Unsqueeze', { inputs: [x, addInt64(b, `${prefix}/zeros${a}/axis`, [axis + 1])], name: `${prefix}/zeros${a}/unsqueeze` });
+    const pads = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+    pads[6 + axis + 1] = s - 1; // end of the new axis (rank 6: begins 0–5, ends 6–11)
+    const [padded] = b.node('Pad', { inputs: [u!, addInt64(b, `${prefix}/zeros${a}/pads`, pads)], name: `${prefix}/zeros${a}/pad` });
+    const scale = [1, 1, 1, 1, 1];
+    scale[axis] = s;
+    const [target] = b.node('Mul', { inputs: [shape!, addInt64(b, `${prefix}/zeros${a}/scale`, scale)], name: `${prefix}/zeros${a}/size` });
+    [x] = b.node('Reshape', { inputs: [padded!, target!], name: `${prefix}/zeros${a}` }) as [string];
+  }
+  const begin = [0, 1, 2].map((a) => kernel[a]! - 1 - o.front[a]!);
+  const end = [0, 1, 2].map((a) => kernel[a]! - 1 - o.back[a]! - (stride[a]! - 1));
+  if ([...begin, ...end].some((p) => p !== 0)) {
+    [x] = b.node('Pad', { inputs: [x, addInt64(b, `${prefix}/pads`, [0, 0, ...begin, 0, 0, ...end])], name: `${prefix}/pad` }) as [string];
+  }
+  // ConvTranspose filter [kd, kh, kw, cOut, cIn] → Conv filter [cOut, cIn, kd, kh, kw], flipped in space.
+  const [kd, kh, kw, cOut, cIn] = o.weight.shape as [number, number, number, number, number];
+  const w = new Float32Array(o.weight.data.length);
+  for (let i = 0; i < kd; i++)
+    for (let j = 0; j < kh; j++)
+      for (let k = 0; k < kw; k++)
+        for (let co = 0; co < cOut; co++)
+          for (let ci = 0; ci < cIn; ci++) {
+            const src = (((i * kh + j) * kw + k) * cOut + co) * cIn + ci;
+            const dst = (((co * cIn + ci) * kd + (kd - 1 - i)) * kh + (kh - 1 - j)) * kw + (kw - 1 - k);
+            w[dst] = o.weight.data[src]!;
+          }
+  const inputs = [x, addFloat(b, `${prefix}/weight`, w, [cOut, cIn, kd, kh, kw])];
+  if (o.bias !== undefined) inputs.push(addFloat(b, `${prefix}/bias`, o.bias, [cOut]));
+  const [y] = b.node('Conv', { inputs, name: prefix, attributes: { kernel_shape: attr.ints(kernel), strides: attr.ints([1, 1, 1]) } });
   return y!;
 }

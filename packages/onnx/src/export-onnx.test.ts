@@ -39,9 +39,12 @@ describe('exportOnnx: every built-in operator', () => {
     const channelsOut = op.includes('pool') || (op === 'identity' && stride === 1) ? 4 : 6;
     const m = buildOperator(op, { channelsIn: 4, channelsOut, stride, upsample, rng: new Rng(`export ${op}`) });
     try {
-      const bytes = exportOnnx(m, { inputChannels: 4, outputChannels: channelsOut });
+      // transposed convolutions both as ConvTranspose and as zero insertion + Conv
+      const lowering = op === 'tconv-3x3x3' ? (['conv-transpose', 'conv'] as const) : (['conv-transpose'] as const);
+      for (const convTranspose of lowering) {
+      const bytes = exportOnnx(m, { inputChannels: 4, outputChannels: channelsOut, convTranspose });
       await compareExport({
-        title: `operator ${op} stride=${stride} upsample=${upsample}`,
+        title: `operator ${op} stride=${stride} upsample=${upsample} ${convTranspose}`,
         bytes,
         apply: (x) => m.apply(x),
         inputs: [
@@ -50,6 +53,7 @@ describe('exportOnnx: every built-in operator', () => {
         ],
         constant: op === 'zero',
       });
+      }
     } finally {
       m.dispose();
     }
@@ -59,12 +63,13 @@ describe('exportOnnx: every built-in operator', () => {
 describe('exportOnnx: whole networks', () => {
   it.each([
     { title: 'instance norm, transposed up', options: { levels: 3, baseChannels: 4, inputChannels: 2, classes: 3 } },
+    { title: 'transposed up lowered to Conv', options: { levels: 3, baseChannels: 4, inputChannels: 2, classes: 3 }, convTranspose: 'conv' as const },
     {
       title: 'group norm, trilinear up, 4 levels',
       options: { levels: 4, baseChannels: 4, norm: 'group' as const, groups: 2, upsampling: 'trilinear' as const, classes: 2 },
     },
     { title: 'batch norm (eval), 2 convs', options: { levels: 2, baseChannels: 3, norm: 'batch' as const, classes: 2 } },
-  ])('U-Net $title at two sizes', async ({ title, options }) => {
+  ] as Array<{ title: string; options: Omit<ConstructorParameters<typeof UNet>[0], 'rng'>; convTranspose?: 'conv' }>)('U-Net $title at two sizes', async ({ title, options, convTranspose }) => {
     const net = new UNet({ ...options, rng: new Rng(`unet ${title}`) });
     net.eval();
     try {
@@ -72,7 +77,7 @@ describe('exportOnnx: whole networks', () => {
       const m = net.spatialMultiple;
       await compareExport({
         title: `U-Net ${title}`,
-        bytes: exportOnnx(net),
+        bytes: exportOnnx(net, convTranspose ? { convTranspose } : {}),
         apply: (x) => net.apply(x),
         inputs: [
           [1, c, 2 * m, m, 3 * m],

@@ -28,6 +28,11 @@ export interface ExportOnnxOptions {
   readonly outputName?: string;
   /** `producer_version` (e.g. the voxnas version). */
   readonly producerVersion?: string;
+  /**
+   * How transposed convolutions are written: `'conv-transpose'` (default) or `'conv'` (zero insertion +
+   * `Conv`, equal values) for runtimes without 3-D `ConvTranspose` such as ONNX Runtime Web on WebGPU.
+   */
+  readonly convTranspose?: 'conv-transpose' | 'conv';
 }
 
 /** The `metadata_props` keys every export writes. */
@@ -94,7 +99,7 @@ export function exportOnnx(network: Module<never, unknown>, options: ExportOnnxO
   const inputName = options.inputName ?? 'image';
   const outputName = options.outputName ?? 'logits';
   const x = b.input(inputName, { dtype: 'float32', shape: ['N', channels, 'D', 'H', 'W'] });
-  const ctx = createContext(b);
+  const ctx = createContext(b, options.convTranspose ?? 'conv-transpose');
   let y = ctx.module(network, x, '');
   // Give the result the requested output name (an Identity node; also covers y === x).
   [y] = b.node('Identity', { inputs: [y], outputs: [outputName], name: outputName }) as [string];
@@ -111,7 +116,7 @@ export function exportOnnx(network: Module<never, unknown>, options: ExportOnnxO
   return b.toBytes();
 }
 
-function createContext(b: GraphBuilder): OnnxEmitContext {
+function createContext(b: GraphBuilder, lowering: 'conv-transpose' | 'conv'): OnnxEmitContext {
   const path: string[] = [];
   const operators: string[] = [];
   const here = () => path.filter((p) => p.length > 0).join('/') || 'network';
@@ -155,7 +160,7 @@ function createContext(b: GraphBuilder): OnnxEmitContext {
     scope: (name, body) => scoped(name, body),
     conv3d: (x, o) => emitConv3d(b, x, { ...o, name: named(o.name) }),
     depthwiseConv3d: (x, o) => emitDepthwiseConv3d(b, x, { ...o, name: named(o.name) }),
-    conv3dTranspose: (x, o) => emitConv3dTranspose(b, x, { ...o, name: named(o.name) }),
+    conv3dTranspose: (x, o) => emitConv3dTranspose(b, x, { ...o, lowering, name: named(o.name) }),
     instanceNorm3d: (x, o) => emitInstanceNorm3d(b, x, { ...o, name: named(o.name) }),
     groupNorm3d: (x, o) => emitGroupNorm3d(b, x, { ...o, name: named(o.name) }),
     batchNorm3d: (x, o) => emitBatchNorm3d(b, x, { ...o, name: named(o.name) }),

@@ -36,6 +36,8 @@ export interface ModelCard {
     readonly modalities: string[];
     /** Label value → name, background included. */
     readonly labels: Record<string, string>;
+    /** The run's `plan.json` (fingerprint, target spacing, crop, normalisation): `voxnas predict` prepares inputs with it. */
+    readonly plan?: unknown;
   };
   /** Patch size in voxels, x y z (the sliding-window size). */
   readonly patchSize: [number, number, number];
@@ -289,7 +291,7 @@ export async function runExport(flags: ExportFlags): Promise<ExportResult> {
           : { kind: 'child', origin: spec.origin, genotype: spec.genotype },
       parameters,
       flops,
-      preprocessing: { normalization: NORMALIZATION, ...facts },
+      preprocessing: { normalization: NORMALIZATION, ...facts, ...(existsSync(join(runDir, 'plan.json')) ? { plan: await readJson<unknown>(join(runDir, 'plan.json'), `voxnas export --run ${flags.run}`) } : {}) },
       patchSize: cfg.data.patchSize,
       inference: cfg.inference,
       validation,
@@ -301,9 +303,12 @@ export async function runExport(flags: ExportFlags): Promise<ExportResult> {
     };
     if (format === 'onnx') {
       // UNet and ChildNetwork are modules with emitOnnx; `Network` is the interface they share.
+      // Transposed convolutions as zero insertion + Conv (equal values): ONNX Runtime Web's WebGPU
+      // kernels have no 3-D ConvTranspose, and every other runtime runs Conv.
       onnx = exportOnnx(network as unknown as Parameters<typeof exportOnnx>[0], {
         producerVersion: packageVersions().voxnas ?? '',
         metadata: onnxMetadata(card, spec),
+        convTranspose: 'conv',
       });
     }
   } finally {

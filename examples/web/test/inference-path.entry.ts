@@ -1,0 +1,11 @@
+// Everything a browser needs to rebuild a network, load its weights and segment a NIfTI in memory.
+// inference-path.test.ts bundles this file with esbuild for the browser (any Node built-in fails the
+// test) and runs the bundle in a context that has no Node globals.
+import '@tensorflow/tfjs-backend-cpu';
+export { Rng, VoxnasError } from '@voxnas/core';
+export { createVolume, decodeNifti, encodeNifti, reorient, zScore, orientationCode } from '@voxnas/volume';
+export { initBackend, serializeWeights, deserializeWeights, buildOperator } from '@voxnas/ops';
+export { ChildNetwork, buildChild, createSearchSpace, validateGenotype, sampleRandomGenotype } from '@voxnas/supernet';
+export { UNet } from '@voxnas/unet';
+export { slidingWindowInference, slidingWindowInferenceHost, predictCase, mapLabelsToGrid } from '@voxnas/train';
+export { readOnnxMetadata } from '@voxnas/onnx';
