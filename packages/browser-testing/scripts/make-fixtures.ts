@@ -57,11 +57,11 @@ async function train(net: { namedVariables(): Array<{ path: string; variable: tf
 // A searched network: joint search steps on the supernet, derive, build the child, train it a little.
 const space = createSearchSpace({ ...SEARCH_SPACE });
 const supernet = new Supernet(space, { rng: new Rng('fixture search'), sampler: { kind: 'gumbel', k: 1 } });
-await train(supernet, 4);
+await train(supernet, 3);
 const genotype = supernet.deriveGenotype();
 supernet.dispose();
 const child = buildChild(createSearchSpace({ ...genotype.macro }), genotype, { rng: new Rng('fixture child') });
-const childLosses = await train(child, 4);
+const childLosses = await train(child, 3);
 const { file, data } = serializeWeights(child);
 writeFileSync(join(out, 'searched', 'genotype.json'), stringifyGenotype(genotype));
 writeFileSync(join(out, 'searched', WEIGHTS_JSON), JSON.stringify(file));
@@ -84,7 +84,7 @@ for (const backend of ['auto', 'cpu'] as const) {
   const net = new UNet({ ...TRAIN_UNET, rng: new Rng('train unet') });
   const times: number[] = [];
   const optimizer = new Optimizer({ kind: 'adam' }, net.namedVariables().map((v) => ({ name: v.path, variable: v.variable })));
-  for (let i = 0; i < 4; i++) {
+  for (let i = 0; i < 3; i++) {
     const t0 = performance.now();
     await gradientStep({ optimizer, lr: 0.01, loss: () => losses.diceCe(net.apply(x), y) });
     times.push(performance.now() - t0);

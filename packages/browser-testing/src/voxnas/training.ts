@@ -10,7 +10,7 @@ import { serializeWeights, type WeightsFile } from '@voxnas/ops';
 import { createLosses } from '@voxnas/metrics';
 import { Optimizer, gradientStep, type OptimizerSpec } from '@voxnas/train';
 import { decodeNifti } from '@voxnas/volume';
-import { tf } from '../page/index.js';
+import * as tf from '@tensorflow/tfjs-core';
 
 /** One case as tensors: image NDHWC `[1, z, y, x, c]`, integer labels `[1, z, y, x]`. */
 export interface CaseTensors {
