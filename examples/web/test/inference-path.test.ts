@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import { Rng } from '@voxnas/core';
 import { createVolume, decodeNifti, encodeNifti, zScore } from '@voxnas/volume';
-import { deserializeWeights, serializeWeights } from '@voxnas/ops';
+import { serializeWeights } from '@voxnas/ops';
 import { UNet } from '@voxnas/unet';
 import { predictCase } from '@voxnas/train';
 
