@@ -151,5 +151,8 @@ describe('voxnas main', () => {
     expect(r.backend).toBe('cpu');
     expect(r.packages['@voxnas/volume']).toMatch(/^\d+\.\d+\.\d+/);
     expect(r.cores).toBeGreaterThan(0);
+    // GPU paths: WebGPU (adapter or why not) and tfjs-node-gpu, one line each
+    expect(r.gpu[0]).toMatch(/^webgpu {9}\S/);
+    expect(r.gpu.some((l: string) => l.startsWith('tfjs-node-gpu  '))).toBe(true);
   });
 });

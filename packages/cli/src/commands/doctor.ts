@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import { availableParallelism, cpus, totalmem } from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '@voxnas/ops';
+import { gpuReport } from '@voxnas/ops/node';
 
 /** What `voxnas doctor` reports. */
 export interface DoctorReport {
@@ -23,6 +24,12 @@ export interface DoctorReport {
   fastKernels: readonly string[];
   notes: readonly string[];
   packages: Record<string, string>;
+  /**
+   * GPU paths (`gpuReport` of @voxnas/ops/node): the WebGPU adapter or why there is none (Dawn,
+   * Vulkan loader and drivers), tfjs-node-gpu installed or not, its libtensorflow, and how a site
+   * points its installer at its own copy (TFJS_NODE_CDN_STORAGE, custom-binary.json). One line each.
+   */
+  gpu: readonly string[];
 }
 
 const PACKAGES = [
@@ -104,6 +111,8 @@ export async function doctor(): Promise<DoctorReport> {
     fastKernels: choice.fastKernels,
     notes: choice.notes,
     packages: packageVersions(),
+    // GPU paths (issue 19): WebGPU / tfjs-node-gpu, and why not.
+    gpu: (await gpuReport()).lines,
   };
 }
 
@@ -120,6 +129,8 @@ export function formatDoctor(r: DoctorReport): string {
     `typed-array ${r.fastKernels.length ? r.fastKernels.join(', ') : 'none (tfjs-cpu JavaScript kernels)'}`,
     ...r.notes.map((n) => `note        ${n}`),
     ...Object.entries(r.packages).map(([k, v]) => `${k.padEnd(17)} ${v}`),
+    // GPU paths (issue 19)
+    ...r.gpu,
   ];
   return lines.join('\n');
 }
