@@ -79,6 +79,9 @@ describe('voxnas end to end', () => {
       const html = readFileSync(report, 'utf8');
       expect(html).toContain('<svg');
       expect(html).not.toMatch(/(src|href)="https?:/);
+      // the data: best / median / worst validation case as embedded PNG slices (2 validation cases here)
+      expect(html).toContain('Cases: image · reference · prediction');
+      expect(html.match(/<img alt="[^"]+" src="data:image\/png;base64,/g)?.length).toBe(6);
     });
   }, 900_000);
 

@@ -13,6 +13,7 @@ import { z } from 'zod';
 import type { VoxnasConfig } from '../config.js';
 import { METRICS_FILE, SEARCH_SUMMARY_FILE, TRAIN_SUMMARY_FILE, readJsonFileIf, readNetworkSpec, readRunConfigFile, type NetworkSpec } from '../run-files.js';
 import { packageVersions } from './doctor.js';
+import { caseSlices, caseSlicesSection, type CaseSlice } from '../report/case-slices.js';
 
 /** Flags of `voxnas report`. */
 export interface ReportFlags {
@@ -424,6 +425,8 @@ th{background:#f4f6f9}thead th{text-align:center}tbody th{text-align:left}
 .legend{font-size:12px;margin:4px 0}.swatch{display:inline-block;width:11px;height:11px;margin:0 4px 0 10px;vertical-align:middle;border-radius:2px}
 nav a{color:#24324a;margin-right:12px}details{margin:6px 0}summary{cursor:pointer;color:#24324a}
 .genotype svg{max-width:100%;height:auto}
+figure.case{margin:8px 0}figure.case img{width:32%;margin-right:1%;image-rendering:pixelated;border:1px solid #ccd}
+.legend .swatch{display:inline-block;width:12px;height:12px;margin:0 4px 0 10px;vertical-align:middle}
 `;
 
 /**
@@ -432,13 +435,23 @@ nav a{color:#24324a;margin-right:12px}details{margin:6px 0}summary{cursor:pointe
  * @example
  * const html = renderReport([await readReportRun('runs/search'), await readReportRun('runs/unet')]);
  */
-export function renderReport(runs: readonly ReportRun[], options: { generatedAt?: string } = {}): string {
+export function renderReport(
+  runs: readonly ReportRun[],
+  options: { generatedAt?: string; /** Per run directory: its best/median/worst case slices ({@link caseSlices}). */ caseSlices?: ReadonlyMap<string, readonly CaseSlice[]> } = {},
+): string {
   const sections = runs.map((run, i) => {
     const id = `run-${i + 1}`;
     const body =
       run.kind === 'search'
         ? [factsSection(run), warningsSection(run), searchCharts(run), alphaSection(run), genotypeSection(run, id)]
-        : [factsSection(run), warningsSection(run), trainCharts(run), metricsSection(run), genotypeSection(run, id)];
+        : [
+            factsSection(run),
+            warningsSection(run),
+            trainCharts(run),
+            metricsSection(run),
+            caseSlicesSection(options.caseSlices?.get(run.dir) ?? [], run.metrics ? classNames(run.metrics) : []),
+            genotypeSection(run, id),
+          ];
     return `<section id="${id}" class="run ${run.kind}"><h2>${e(run.name)}<span class="badge">${run.kind}</span></h2>${body.join('\n')}</section>`;
   });
   const nav = runs.map((r, i) => `<a href="#run-${i + 1}">${e(r.name)}</a>`).join('');
@@ -470,7 +483,9 @@ export async function runReport(flags: ReportFlags): Promise<{ path: string; run
   if (!existsSync(dirname(out))) throw new ConfigError(`voxnas report --out ${flags.out}: the directory ${dirname(out)} does not exist`);
   const runs: ReportRun[] = [];
   for (const r of flags.runs) runs.push(await readReportRun(r));
-  const html = renderReport(runs);
+  const slices = new Map<string, readonly CaseSlice[]>();
+  for (const run of runs) if (run.kind === 'train') slices.set(run.dir, await caseSlices(run));
+  const html = renderReport(runs, { caseSlices: slices });
   await atomicWrite(out, html);
   return { path: out, runs: runs.length, bytes: Buffer.byteLength(html) };
 }
