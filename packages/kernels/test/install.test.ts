@@ -5,6 +5,8 @@
  * says; overrides point every @voxnas/* at its tarball instead of the registry), and the installed
  * `voxnas doctor` is asked what it found.
  *
+ * Third-party packages come from the pnpm store (see `install` for the one metadata caveat).
+ *
  * 1. As is (pnpm 10 skips @voxnas/kernels' unapproved build script): the prebuilt
  *    @voxnas/kernels-linux-x64 loads; gradients work without the @tensorflow/tfjs umbrella, which is
  *    not installed; no TensorFlow.js banner. Then, with the prebuilt's binary moved away, doctor
@@ -16,15 +18,19 @@
  *    apt line.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, realpathSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const root = fileURLToPath(new URL('../../..', import.meta.url));
-const PACKAGES = ['core', 'volume', 'metrics', 'datasets', 'ops', 'kernels', 'kernels-linux-x64', 'supernet', 'unet', 'train', 'search', 'cli'];
+/** Every published (non-private) package of the repository, by directory. */
+const PACKAGES = readdirSync(join(root, 'packages')).filter((d) => {
+  const f = join(root, 'packages', d, 'package.json');
+  return existsSync(f) && !(JSON.parse(readFileSync(f, 'utf8')) as { private?: boolean }).private;
+});
 
 function sh(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = process.env): string {
   const r = spawnSync(cmd, args, { cwd, env, encoding: 'utf8', timeout: 300_000 });
@@ -58,8 +64,17 @@ function project(name: string, pnpmField: Record<string, unknown>): string {
   return dir;
 }
 
+/**
+ * `pnpm install` from the store. Every @voxnas/* package comes from its local tarball (overrides);
+ * third-party packages come from the pnpm store. `--offline` needs pnpm's registry-metadata cache to
+ * resolve version ranges, which a workspace installed from its lockfile may not have filled: the
+ * first install may read missing metadata from the registry (`--prefer-offline`), later ones are
+ * fully offline.
+ */
+let metadataCached = false;
 function install(dir: string, wrap: string[] = []): string {
-  const args = ['install', '--offline', '--store-dir', store, '--config.confirmModulesPurge=false'];
+  const args = ['install', metadataCached ? '--offline' : '--prefer-offline', '--store-dir', store, '--config.confirmModulesPurge=false'];
+  metadataCached = true;
   return wrap.length ? sh(wrap[0]!, [...wrap.slice(1), 'pnpm', ...args], dir) : sh('pnpm', args, dir);
 }
 
@@ -103,7 +118,7 @@ function withoutOneDnn(): string[] {
   return hidden;
 }
 
-describe.runIf(canRun)('installed from packed tarballs with pnpm 10, offline', () => {
+describe.runIf(canRun)('installed from packed tarballs with pnpm 10, from the store', () => {
   beforeAll(() => {
     work = mkdtempSync(join(tmpdir(), 'voxnas-install-'));
     store = sh('pnpm', ['store', 'path'], root).trim();
@@ -121,7 +136,9 @@ describe.runIf(canRun)('installed from packed tarballs with pnpm 10, offline', (
   });
 
   it('packs every published package, the prebuilt one with its binary and licences', () => {
-    expect(Object.keys(tarballs).sort()).toEqual(['voxnas', ...PACKAGES.filter((p) => p !== 'cli').map((p) => `@voxnas/${p}`)].sort());
+    expect(Object.keys(tarballs).sort()).toEqual(
+      PACKAGES.map((p) => (JSON.parse(readFileSync(join(root, 'packages', p, 'package.json'), 'utf8')) as { name: string }).name).sort(),
+    );
     const list = sh('tar', ['-tzf', tarballs['@voxnas/kernels-linux-x64']!], work);
     for (const f of ['voxnas_kernels.node', 'libdnnl.so.2', 'libgomp.so.1', 'libOpenCL.so.1', 'NOTICE', 'licenses/Apache-2.0.txt', 'licenses/oneDNN.copyright']) {
       expect(list).toContain(`package/${f}`);
@@ -132,7 +149,7 @@ describe.runIf(canRun)('installed from packed tarballs with pnpm 10, offline', (
     const dir = project('prebuilt', {});
     const log = install(dir);
     // pnpm 10 did not run the unapproved build script (it says so) — the prebuilt package covers it.
-    expect(log).toMatch(/Ignored build scripts: .*@voxnas\/kernels/);
+    expect(log).toMatch(/Ignored build scripts:[\s│]*@voxnas\/kernels@/);
     const { report, stderr } = doctor(dir);
     expect(report.native).toMatchObject({ state: 'loaded', source: 'prebuilt' });
     expect(report.nativeKernels).toContain('Conv3D');
@@ -174,7 +191,10 @@ describe.runIf(canRun)('installed from packed tarballs with pnpm 10, offline', (
     expect(probe.status).not.toBe(0);
     expect(probe.stderr).toMatch(/dnnl\.hpp: No such file/);
 
-    const dir = project('no-onednn', { onlyBuiltDependencies: ['@voxnas/kernels'], ignoredOptionalDependencies: ['@voxnas/kernels-linux-x64'] });
+    // Approved as the README says. From the registry the name alone is enough; pnpm 10.34 matches a
+    // local tarball only with its `file:` spec (what `pnpm approve-builds --all` writes), so both.
+    const spec = `@voxnas/kernels@file:../tarballs/${basename(tarballs['@voxnas/kernels']!)}`;
+    const dir = project('no-onednn', { onlyBuiltDependencies: ['@voxnas/kernels', spec], ignoredOptionalDependencies: ['@voxnas/kernels-linux-x64'] });
     const log = install(dir, wrap);
     expect(log).toMatch(/@voxnas\/kernels: native build failed — oneDNN not found/);
     const { report } = doctor(dir, wrap);
