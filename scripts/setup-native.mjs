@@ -61,11 +61,10 @@ if (loads()) {
   say('native oneDNN kernels built and loading');
   process.exit(0);
 }
-// Not built yet (or built for another Node): try once; this is quick when oneDNN is there.
-if (!existsSync(statusFile) || status()?.result === 'built') {
-  say('building the native oneDNN kernels (node-gyp, about a minute)…');
-  if (build()) process.exit(0);
-}
+// Not built, built for another Node, or oneDNN installed since the last attempt: try (again). Where
+// oneDNN or the compiler is still missing this fails within seconds and records why.
+say('building the native oneDNN kernels (node-gyp, about a minute)…');
+if (build()) process.exit(0);
 const s = status();
 const cmd = s && (s.result === 'onednn-missing' || s.result === 'compiler-missing') ? installCommand(s.result) : undefined;
 if (!cmd) {
