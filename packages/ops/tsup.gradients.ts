@@ -6,7 +6,8 @@ import { defineConfig } from 'tsup';
  * (tfjs-core's ESM files use extension-less imports that plain Node cannot load). The tfjs-core
  * internals it pulls in are bundled the way the umbrella's own Node bundle does it; they share the
  * engine and the gradient registry with the installed `@tensorflow/tfjs-core` through tfjs's global
- * namespace. Built by `build` and by `prepare` (so tests from source find it on a fresh clone).
+ * namespace. Built by `build`, and by `prepare` when missing (so tests from source find it on a
+ * fresh clone; `pnpm pack` runs `prepare` too).
  */
 export default defineConfig({
   entry: { index: 'src/internal/tfjs-gradients-entry.ts' },
@@ -14,7 +15,9 @@ export default defineConfig({
   format: ['esm', 'cjs'],
   dts: false,
   sourcemap: false,
-  clean: true,
+  // Not cleaned: files are overwritten in place, so processes reading the bundle meanwhile never see
+  // it missing.
+  clean: false,
   target: 'node20',
   splitting: false,
   treeshake: true,
