@@ -91,6 +91,37 @@ describe('segmentationValidator', () => {
     expect(modes.every((m) => m === false)).toBe(true);
     expect(training).toBe(true);
   });
+
+  it('soft Dice: 2·Σp·y / (Σp + Σy) of the probabilities, equal to numpy on the same softmax outputs', async () => {
+    const label = labels(6, 0.05);
+    const image = createVolume({ data: Float32Array.from(label.data), shape: SHAPE, affine: AFFINE });
+    // Logits 1.5 on the true class (softmax ≈ 0.68 there): every argmax is right, the probabilities are not 1.
+    const network = {
+      apply: (x: tf.Tensor5D) => tf.tidy(() => tf.mul(tf.oneHot(tf.cast(tf.squeeze(x, [4]), 'int32') as tf.Tensor4D, 3), 1.5) as tf.Tensor5D),
+      train: () => {},
+    };
+    const hard = await segmentationValidator({ cases: [{ caseId: 'v', image, label }], windowSize: [6, 5, 4], labels: [1, 2] })({ network });
+    const soft = await segmentationValidator({ cases: [{ caseId: 'v', image, label }], windowSize: [6, 5, 4], labels: [1, 2], score: 'soft-dice' })({ network });
+    const expected = runPythonReference<number>(
+      `
+import json, sys
+import numpy as np
+d = json.load(sys.stdin)
+y = np.array(d['label'])
+p_true = np.exp(1.5) / (np.exp(1.5) + 2.0)
+p_other = 1.0 / (np.exp(1.5) + 2.0)
+out = []
+for k in (1, 2):
+    p = np.where(y == k, p_true, p_other)
+    out.append(2 * p[y == k].sum() / (p.sum() + (y == k).sum()))
+print(json.dumps(float(np.mean(out))))
+`,
+      { label: Array.from(label.data) },
+    );
+    expect(hard).toBe(1);
+    expect(soft).toBeCloseTo(expected, 5);
+    expect(soft).toBeLessThan(1);
+  });
 });
 
 describe('Trainer.fit with segmentationValidator', () => {

@@ -11,7 +11,7 @@ import {
   type EvaluateOptions,
 } from '@voxnas/metrics';
 import type { Volume } from '@voxnas/volume';
-import { TrainConfigError, predictCase, type PredictCaseOptions } from '@voxnas/train';
+import { TrainConfigError, predictCase, predictCaseWithProbabilities, type PredictCaseOptions } from '@voxnas/train';
 import { atomicWrite } from '@voxnas/core/node';
 import type { PredictFn } from '@voxnas/train';
 import type { TrainableNetwork } from './trainer.js';
@@ -70,6 +70,12 @@ export interface SegmentationValidatorOptions extends PredictCaseOptions {
   readonly cases: readonly ValidationCase[];
   /** Labels scored (default: every non-zero label present). */
   readonly labels?: readonly number[];
+  /**
+   * `dice` (default): Dice of the argmax labels. `soft-dice`: Dice of the class probabilities against the
+   * reference, 2·Σp·y / (Σp + Σy) per class — continuous, so it still ranks networks whose argmax is all
+   * background (an undertrained supernet's children, for instance).
+   */
+  readonly score?: 'dice' | 'soft-dice';
 }
 
 /**
@@ -84,9 +90,12 @@ export interface SegmentationValidatorOptions extends PredictCaseOptions {
 export function segmentationValidator(
   options: SegmentationValidatorOptions,
 ): (trainer: { readonly network: Pick<TrainableNetwork, 'apply' | 'train'> }) => Promise<number> {
-  const { cases, labels, ...predictOptions } = options;
+  const { cases, labels, score = 'dice', ...predictOptions } = options;
   if (cases.length === 0) throw new TrainConfigError('segmentationValidator: expected at least one case, got 0');
-  return async (trainer) => predictAndScore(trainer.network, cases, predictOptions, labels);
+  if (score !== 'dice' && score !== 'soft-dice') {
+    throw new TrainConfigError(`segmentationValidator: score is '${String(score)}', expected 'dice' or 'soft-dice'`);
+  }
+  return async (trainer) => predictAndScore(trainer.network, cases, predictOptions, labels, score);
 }
 
 async function predictAndScore(
@@ -94,6 +103,7 @@ async function predictAndScore(
   cases: readonly ValidationCase[],
   predictOptions: PredictCaseOptions,
   labels: readonly number[] | undefined,
+  score: 'dice' | 'soft-dice',
 ): Promise<number> {
   network.train(false);
   try {
@@ -101,6 +111,14 @@ async function predictAndScore(
     let sum = 0;
     let n = 0;
     for (const c of cases) {
+      if (score === 'soft-dice') {
+        const { probabilities } = await predictCaseWithProbabilities(c.image, predict, predictOptions);
+        for (const d of softDice(probabilities.data, probabilities.channels, c.label.data, labels)) {
+          sum += d;
+          n += 1;
+        }
+        continue;
+      }
       const prediction = await predictCase(c.image, predict, predictOptions);
       const result = evaluateSegmentation(prediction, c.label, {
         skipSurface: true,
@@ -118,4 +136,26 @@ async function predictAndScore(
   } finally {
     network.train(true);
   }
+}
+
+/** Soft Dice per scored class present in the reference (classes absent from it are left out, as for Dice). */
+function softDice(probs: ArrayLike<number>, classes: number, reference: ArrayLike<number>, labels: readonly number[] | undefined): number[] {
+  const n = reference.length;
+  const scored = labels ?? Array.from({ length: classes - 1 }, (_, i) => i + 1);
+  const out: number[] = [];
+  for (const k of scored) {
+    let inter = 0;
+    let p = 0;
+    let y = 0;
+    for (let i = 0; i < n; i++) {
+      const q = probs[k * n + i]!;
+      p += q;
+      if (reference[i] === k) {
+        inter += q;
+        y += 1;
+      }
+    }
+    if (y > 0) out.push((2 * inter) / (p + y));
+  }
+  return out;
 }
