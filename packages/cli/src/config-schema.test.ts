@@ -24,7 +24,7 @@ function exampleConfigs(): string[] {
   return (readdirSync(dir, { recursive: true }) as string[])
     .filter((f) => !f.split(/[/\\]/).includes('node_modules'))
     .map((f) => join(dir, f))
-    .filter((f) => /\.ya?ml$/.test(f) || (f.endsWith('.json') && readFileSync(f, 'utf8').includes(CONFIG_SCHEMA_FILE)))
+    .filter((f) => (/\.ya?ml$/.test(f) && !/\.experiment\.ya?ml$/.test(f)) || (f.endsWith('.json') && readFileSync(f, 'utf8').includes(CONFIG_SCHEMA_FILE)))
     .sort();
 }
 

@@ -25,18 +25,20 @@ function kindOf(job: PlannedJob): StepKind | null {
   return job.meta.armKind === 'unet' ? 'unet' : 'child';
 }
 
-/** What a step's time depends on (patch, batch, the space); channels and classes are ignored. */
+/** The network a step time is measured for (the space); patch and batch are scaled, channels and classes ignored. */
 function signature(job: PlannedJob): string {
-  const c = job.resolvedConfig!;
-  const { levels, baseChannels, nodes, candidates, sampler, k } = c.search;
-  return JSON.stringify({ patch: c.data.patchSize, batch: c.data.batchSize, levels, baseChannels, nodes, candidates, sampler, k });
+  const { levels, baseChannels, nodes, candidates, sampler, k } = job.resolvedConfig!.search;
+  return JSON.stringify({ levels, baseChannels, nodes, candidates, sampler, k });
 }
+
+const voxelsOf = (job: PlannedJob) => job.resolvedConfig!.data.patchSize.reduce((a, b) => a * b, 1) * job.resolvedConfig!.data.batchSize;
 
 /**
  * The dry run of an experiment: the job graph's size per stage and task, and an estimate of the
  * device-hours from step times measured here with random tensors of each job's patch and batch shape
- * ({@link measureStepTime}; one measurement per distinct configuration and network kind) or given with
- * `stepTimes` (seconds per step by kind). Needs no data and writes nothing.
+ * ({@link measureStepTime}; one measurement per network kind and search space, at its jobs' largest
+ * patch × batch, other patch sizes scaled by voxels) or given with `stepTimes` (seconds per step of
+ * that largest patch, by kind). Needs no data and writes nothing.
  *
  * @example
  * const summary = await dryRunExperiment(await planExperiment({ spec: 'msd.yaml', out: 'runs/msd', withoutData: true }));
@@ -51,26 +53,39 @@ export async function dryRunExperiment(plan: ExperimentPlan, o: { stepTimes?: Pa
     byStage[job.kind]++;
     if (job.meta.task !== undefined) perTask.get(job.meta.task)![job.kind]++;
   }
-  const measured = new Map<string, StepTime & { config: string }>();
+  // One measurement per network kind and space, at the largest patch × batch of its jobs; the other
+  // jobs' steps are scaled from it by voxels (the given --step-time is per step of that largest patch).
+  const largest = new Map<string, PlannedJob>();
+  for (const job of graph.jobs) {
+    const kind = kindOf(job);
+    if (!kind) continue;
+    const sig = `${kind} ${signature(job)}`;
+    const cur = largest.get(sig);
+    if (!cur || voxelsOf(job) > voxelsOf(cur)) largest.set(sig, job);
+  }
+  const measured = new Map<string, StepTime & { config: string; voxels: number }>();
+  for (const [sig, job] of largest) {
+    const kind = kindOf(job)!;
+    const given = o.stepTimes?.[kind];
+    const task = tasks.find((x) => x.name === job.meta.task)!;
+    const st: StepTime =
+      given !== undefined
+        ? { kind, seconds: given, how: 'given (--step-time)' }
+        : await measureStepTime({ kind, config: job.resolvedConfig!, channels: task.channels, classes: task.classes });
+    const c = job.resolvedConfig!;
+    measured.set(sig, {
+      ...st,
+      voxels: voxelsOf(job),
+      config: `patch ${c.data.patchSize.join('×')} × batch ${c.data.batchSize}, ${c.search.levels} levels, ${c.search.baseChannels} base channels`,
+    });
+  }
   let search = 0;
   let train = 0;
   for (const job of graph.jobs) {
     const kind = kindOf(job);
     if (!kind) continue;
-    const sig = `${kind} ${signature(job)}`;
-    let t = measured.get(sig);
-    if (!t) {
-      const given = o.stepTimes?.[kind];
-      const task = tasks.find((x) => x.name === job.meta.task)!;
-      const st: StepTime =
-        given !== undefined
-          ? { kind, seconds: given, how: 'given (--step-time)' }
-          : await measureStepTime({ kind, config: job.resolvedConfig!, channels: task.channels, classes: task.classes });
-      const c = job.resolvedConfig!;
-      t = { ...st, config: `patch ${c.data.patchSize.join('×')} × batch ${c.data.batchSize}, ${c.search.levels} levels, ${c.search.baseChannels} base channels` };
-      measured.set(sig, t);
-    }
-    const seconds = (job.totalSteps ?? 0) * t.seconds;
+    const t = measured.get(`${kind} ${signature(job)}`)!;
+    const seconds = (job.totalSteps ?? 0) * t.seconds * (voxelsOf(job) / t.voxels);
     if (kind === 'search') search += seconds;
     else train += seconds;
   }
@@ -80,7 +95,7 @@ export async function dryRunExperiment(plan: ExperimentPlan, o: { stepTimes?: Pa
     jobs: graph.jobs.length,
     byStage,
     byTask: tasks.map((t) => ({ task: t.name, channels: t.channels, classes: t.classes, described: t.described, ...perTask.get(t.name)! })),
-    stepTimes: [...measured.values()],
+    stepTimes: [...measured.values()].map(({ voxels: _, ...t }) => t),
     backend: currentBackend()?.summary.replace(/^voxnas backend:\s*/, '') ?? 'not measured (all step times given)',
     deviceHours: { total: (search + train) / 3600, search: search / 3600, train: train / 3600 },
     notes: graph.notes,

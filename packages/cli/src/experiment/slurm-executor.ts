@@ -71,6 +71,14 @@ export function resourceArgs(r: StageResources): string[] {
   ];
 }
 
+/** `: <the first error line>` of a Slurm output file, or ''. */
+function errorLine(file: string): string {
+  if (!existsSync(file)) return '';
+  const lines = readFileSync(file, 'utf8').split('\n').slice(-80);
+  const hit = lines.find((l) => /\b\w*Error\b|\[E_|error:/.test(l));
+  return hit ? `: ${hit.trim().slice(0, 300)}` : '';
+}
+
 function compress(ids: readonly number[]): string {
   return [...ids].sort((a, b) => a - b).join(',');
 }
@@ -155,7 +163,7 @@ export async function runSlurm(o: SlurmExecutorOptions): Promise<ExecutionResult
   // Validate each stage's resources with `sbatch --test-only` before submitting anything.
   const toSubmit = graph.jobs.filter((j) => !done.has(j.id) && !placement.has(j.id));
   for (const stage of new Set(toSubmit.map((j) => j.kind))) {
-    await slurmCommand('sbatch', ['--test-only', '--array=0', ...resourceArgs(resolved.spec.resources[stage]), `--chdir=${expDir}`, `--output=${join(logDir, 'test-only.log')}`, script, '/dev/null']).catch(
+    await slurmCommand('sbatch', ['--test-only', '--array=0', ...resourceArgs(resolved.spec.resources[stage]), `--chdir=${expDir}`, `--output=${join(logDir, 'test-only.log').replace(/%/g, '%%')}`, script, '/dev/null']).catch(
       (e: unknown) => {
         throw new SlurmError(`the resources of stage '${stage}' (resources.${stage}) are not accepted by this cluster: ${(e as Error).message}`, { cause: e });
       },
@@ -224,7 +232,7 @@ export async function runSlurm(o: SlurmExecutorOptions): Promise<ExecutionResult
         '--parsable',
         `--job-name=voxnas-${stage}`,
         `--array=${compress(group.jobs.map(([t]) => t))}`,
-        `--output=${join(logDir, `${stage}-%A_%a.log`)}`,
+        `--output=${join(logDir, `${stage}-`).replace(/%/g, '%%')}%A_%a.log`,
         '--open-mode=append',
         '--kill-on-invalid-dep=yes',
         `--chdir=${expDir}`,
@@ -273,9 +281,14 @@ export async function runSlurm(o: SlurmExecutorOptions): Promise<ExecutionResult
           final.set(job.id, { id: job.id, state: 'skipped', log: logOf(job), reason: `${dep} did not finish (Slurm cancelled this job: DependencyNeverSatisfied)` });
           continue;
         }
-        const reason = mine?.state === 'failed' ? mine.error ?? `exit ${mine.exitCode}` : st ? `Slurm ${st.state} (${st.reason})` : 'no longer known to Slurm and no status written';
-        final.set(job.id, { id: job.id, state: 'failed', log: logOf(job), reason });
-        o.log(`✗ ${job.id} failed: ${reason}\n  log: ${logOf(job)}`);
+        const slurmLog = join(logDir, `${job.kind}-${p.arrayId}_${p.task}.log`);
+        const reason =
+          mine?.state === 'failed'
+            ? (mine.error ?? `exit ${mine.exitCode}`)
+            : `${st ? `Slurm ${st.state} (${st.reason})` : 'no longer known to Slurm and no status written'}${errorLine(slurmLog)}`;
+        const log = mine ? logOf(job) : `${logOf(job)} (Slurm's: ${slurmLog})`;
+        final.set(job.id, { id: job.id, state: 'failed', log, reason });
+        o.log(`✗ ${job.id} failed: ${reason}\n  log: ${log}`);
         continue;
       }
       if (!st) nextMissing.set(job.id, (missingPolls.get(job.id) ?? 0) + 1);

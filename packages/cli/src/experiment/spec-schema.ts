@@ -15,12 +15,15 @@ const dirName = () =>
       message: "must not contain '/', '\\' or control characters, start or end with a space, or be '.' or '..'",
     });
 
-/** A partial run config (a `voxnas.yaml` as an object); validated against the run config's schema. */
+/**
+ * A partial run config (a `voxnas.yaml` as an object, or the path of one relative to the spec file);
+ * validated against the run config's schema.
+ */
 const runConfig = () =>
   z
-    .record(z.string(), z.unknown())
+    .union([z.string().min(1), z.record(z.string(), z.unknown())])
     .default({})
-    .describe('a partial run config (the fields of voxnas.yaml), merged over the sections above it');
+    .describe('a partial run config — the fields of voxnas.yaml, or the path of such a file (relative to the spec) — merged over the sections above it');
 
 const resources = z
   .strictObject({
@@ -172,8 +175,17 @@ export const EXPERIMENT_SPEC_SCHEMA = z
   })
   .describe('A voxnas experiment spec: tasks × arms × folds × seeds, run by `voxnas experiment run`.');
 
-/** A resolved experiment spec (defaults filled in). */
-export type ExperimentSpec = Omit<z.output<typeof EXPERIMENT_SPEC_SCHEMA>, '$schema'>;
+type Parsed = Omit<z.output<typeof EXPERIMENT_SPEC_SCHEMA>, '$schema'>;
+/** A run-config section after its file (if it named one) was read. */
+type Section = Record<string, unknown>;
+type WithSection<T> = T extends unknown ? Omit<T, 'config'> & { config: Section } : never;
+
+/** A resolved experiment spec (defaults filled in, run-config files read). */
+export type ExperimentSpec = WithSection<Omit<Parsed, 'tasks' | 'arms' | 'search'>> & {
+  tasks: Array<WithSection<Parsed['tasks'][number]>>;
+  arms: Array<WithSection<Parsed['arms'][number]>>;
+  search: WithSection<Parsed['search']>;
+};
 /** A spec as written in a file. */
 export type ExperimentSpecInput = z.input<typeof EXPERIMENT_SPEC_SCHEMA>;
 /** One arm of a spec. */

@@ -7,7 +7,7 @@ import { createSearchSpace, sampleRandomGenotype, stringifyGenotype } from '@vox
 import { withTempDir } from '@voxnas/testing';
 import { runCli } from '../internal/run-cli.js';
 import { ExperimentSpecError } from './errors.js';
-import { resolveExperimentSpec, validateExperimentSpec } from './spec.js';
+import { loadExperimentSpec, resolveExperimentSpec, validateExperimentSpec } from './spec.js';
 import { prepareTasks } from './tasks.js';
 
 const TASK = { name: 'p', dataset: 'phantom' };
@@ -86,6 +86,24 @@ describe('experiment spec validation', () => {
       await writeFile(join(dir, 'g.json'), stringifyGenotype(g));
       const r = resolveExperimentSpec(ok({ arms: [{ kind: 'genotype', name: 'g', file: 'g.json' }] }), { baseDir: dir });
       expect(r.genotypes.get('g')!.genotype.choices).toEqual(g.choices);
+    });
+  });
+
+  it('run-config sections given as files are read relative to the spec, their problems named with the file', async () => {
+    await withTempDir(async (dir) => {
+      const spec = join(dir, 'study.yaml');
+      await writeFile(join(dir, 'run.yaml'), 'train: { lr: 0 }\n');
+      await writeFile(spec, 'config: run.yaml\ntasks: [{ name: p, dataset: phantom, config: task.yaml }]\narms: [{ kind: unet, name: u, size: preset }]\n');
+      const err = await loadExperimentSpec(spec).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(ExperimentSpecError);
+      expect((err as Error).message).toBe(`${spec}: field 'tasks[0].config' is 'task.yaml', but ${join(dir, 'task.yaml')} does not exist (expected a voxnas.yaml run config)`);
+      await writeFile(join(dir, 'task.yaml'), 'search: { levels: 2 }\n');
+      const err2 = await loadExperimentSpec(spec).catch((e: unknown) => e);
+      expect((err2 as Error).message).toBe(`${spec}: config (run.yaml): field 'train.lr' must be a number > 0, got 0`);
+      await writeFile(join(dir, 'run.yaml'), 'train: { lr: 0.01 }\n');
+      const ok = await loadExperimentSpec(spec);
+      expect(ok.spec.config).toEqual({ train: { lr: 0.01 } });
+      expect(ok.spec.tasks[0]!.config).toEqual({ search: { levels: 2 } });
     });
   });
 

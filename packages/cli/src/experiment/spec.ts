@@ -179,14 +179,30 @@ export type SpecValidation = { ok: true; resolved: ResolvedSpec } | { ok: false;
  * validateExperimentSpec({ tasks: [{ name: 'p', dataset: 'phantom' }], arms: [{ kind: 'unte', name: 'u' }] }, { baseDir: '.' });
  * // { ok: false, problems: ["field 'arms[0].kind' must be one of 'searched', 'unet', …, got 'unte' (did you mean 'unet'?)"] }
  */
-export function validateExperimentSpec(input: unknown, options: { baseDir: string; file?: string | null }): SpecValidation {
+export function validateExperimentSpec(
+  input: unknown,
+  options: { baseDir: string; file?: string | null; configFiles?: ReadonlyMap<string, string> },
+): SpecValidation {
   if (input === null || typeof input !== 'object' || Array.isArray(input)) {
     return { ok: false, problems: [`expected an object at the top level, got ${fmt(input)}`] };
   }
   const parsed = EXPERIMENT_SPEC_SCHEMA.safeParse(input);
   if (!parsed.success) return { ok: false, problems: zodProblems(parsed.error.issues, input) };
-  const { $schema: _, ...spec } = parsed.data;
+  const { $schema: _, ...parsedSpec } = parsed.data;
   const problems: string[] = [];
+  const files = options.configFiles ?? new Map<string, string>();
+  const section = (where: string, v: string | Record<string, unknown>): Record<string, unknown> => {
+    if (typeof v !== 'string') return v;
+    problems.push(`field '${where}' is the file '${v}': read the spec with loadExperimentSpec, which loads it`);
+    return {};
+  };
+  const spec: ExperimentSpec = {
+    ...parsedSpec,
+    config: section('config', parsedSpec.config),
+    tasks: parsedSpec.tasks.map((t, i) => ({ ...t, config: section(`tasks[${i}].config`, t.config) })),
+    arms: parsedSpec.arms.map((a, i) => ({ ...a, config: section(`arms[${i}].config`, a.config) })),
+    search: { ...parsedSpec.search, config: section('search.config', parsedSpec.search.config) },
+  };
   const baseDir = resolve(options.baseDir);
 
   // Names.
@@ -276,7 +292,7 @@ export function validateExperimentSpec(input: unknown, options: { baseDir: strin
     for (const p of r.problems) {
       if (where === 'config') baseProblems.add(p);
       else if (baseProblems.has(p)) continue;
-      problems.push(`${where}: ${p}`);
+      problems.push(`${where}${files.has(where) ? ` (${files.get(where)})` : ''}: ${p}`);
     }
   }
 
@@ -293,7 +309,10 @@ export function validateExperimentSpec(input: unknown, options: { baseDir: strin
  * @example
  * const r = resolveExperimentSpec(spec, { baseDir: '.', source: 'study.yaml' });
  */
-export function resolveExperimentSpec(input: unknown, options: { baseDir: string; file?: string | null; source?: string }): ResolvedSpec {
+export function resolveExperimentSpec(
+  input: unknown,
+  options: { baseDir: string; file?: string | null; source?: string; configFiles?: ReadonlyMap<string, string> },
+): ResolvedSpec {
   const r = validateExperimentSpec(input, options);
   if (r.ok) return r.resolved;
   const source = options.source ?? options.file ?? 'experiment spec';
@@ -318,5 +337,32 @@ export async function loadExperimentSpec(file: string): Promise<ResolvedSpec> {
   } catch (cause) {
     throw new ExperimentSpecError(`experiment spec ${file}: ${(cause as Error).message}`, { cause });
   }
-  return resolveExperimentSpec(input, { baseDir: dirname(path), file: path, source: file });
+  const baseDir = dirname(path);
+  // Run-config sections given as file names are read here (relative to the spec file).
+  const configFiles = new Map<string, string>();
+  const problems: string[] = [];
+  const load = async (where: string, holder: Record<string, unknown> | undefined) => {
+    const v = holder?.config;
+    if (typeof v !== 'string') return;
+    const target = resolve(baseDir, v);
+    if (!existsSync(target)) {
+      problems.push(`field '${where}' is '${v}', but ${target} does not exist (expected a voxnas.yaml run config)`);
+      return;
+    }
+    try {
+      holder!.config = await readConfigFile(target);
+      configFiles.set(where, v);
+    } catch (cause) {
+      problems.push(`field '${where}': ${(cause as Error).message}`);
+    }
+  };
+  await load('config', input);
+  for (const [key, list] of [['tasks', input.tasks], ['arms', input.arms]] as const) {
+    if (Array.isArray(list)) for (const [i, item] of list.entries()) if (isPlainObject(item)) await load(`${key}[${i}].config`, item);
+  }
+  if (isPlainObject(input.search)) await load('search.config', input.search);
+  if (problems.length) {
+    throw new ExperimentSpecError(problems.length === 1 ? `${file}: ${problems[0]}` : `${file}: ${problems.length} problems:\n  - ${problems.join('\n  - ')}`, { issues: problems });
+  }
+  return resolveExperimentSpec(input, { baseDir, file: path, source: file, configFiles });
 }

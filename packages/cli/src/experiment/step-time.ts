@@ -37,13 +37,9 @@ export function measurePatch(patch: readonly [number, number, number], levels: n
 
 function time(fn: () => void): number {
   fn(); // warm-up: kernel set-up and first allocations
-  const times: number[] = [];
-  for (let i = 0; i < 2; i++) {
-    const t = performance.now();
-    fn();
-    times.push(performance.now() - t);
-  }
-  return Math.min(...times) / 1000;
+  const t = performance.now();
+  fn();
+  return (performance.now() - t) / 1000;
 }
 
 /**
