@@ -82,9 +82,12 @@ describe("without them: tfjs 4.22's kernels fail", () => {
     unregisterWebGpuKernels();
     try {
       const r = await compareBackends(inputs, fn, { backend: 'webgpu', reference: 'cpu' });
-      // WebGPU validation messages come from the GPU process: give them a moment.
-      await new Promise((resolve) => setTimeout(resolve, 300));
-      const { consoleErrors } = await takePageEvents();
+      // WebGPU validation messages come from the GPU process and can lag: poll for up to 2 s.
+      const consoleErrors: string[] = [];
+      for (let i = 0; i < 20 && !consoleErrors.some((m) => m.startsWith('webgpu: ')); i++) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        consoleErrors.push(...(await takePageEvents()).consoleErrors);
+      }
       expect(consoleErrors.some((m) => m.startsWith('webgpu: '))).toBe(true);
       expect(r.worst).toBeGreaterThan(1e-3);
     } catch (error) {
