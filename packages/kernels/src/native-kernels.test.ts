@@ -56,13 +56,13 @@ describe('nativeStatus', () => {
     }
   });
 
-  it('VOXNAS_BACKEND=cpu at import registers nothing and says why', () => {
+  it('importing the package registers nothing (also with VOXNAS_BACKEND=cpu) and says so', () => {
     const s = statusInChild({ VOXNAS_BACKEND: 'cpu' });
     expect(s).toEqual({
       loaded: false,
       kernels: [],
       threads: 1,
-      reason: 'VOXNAS_BACKEND=cpu requests the JavaScript kernels; call registerNativeKernels() to override',
+      reason: 'not registered: call registerNativeKernels() (initBackend of @voxnas/ops does)',
     });
   });
 });

@@ -8,6 +8,8 @@ import { nativeStatus, registerNativeKernels, unregisterNativeKernels } from '..
  * when it is not built; in CI (where .ci/run installs libdnnl-dev) they always run, and a separate
  * test asserts that the addon loaded.
  */
+// Importing the package registers nothing (initBackend of @voxnas/ops does): these tests register.
+registerNativeKernels();
 export const skipNative = !nativeStatus.loaded && !process.env.CI;
 export const skipNote = skipNative ? ` [skipped: ${nativeStatus.reason ?? 'native kernels not loaded'}]` : '';
 
