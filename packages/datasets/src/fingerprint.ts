@@ -214,7 +214,7 @@ function fingerprintCase(image: Volume, label: Volume, id: string): CaseFingerpr
   return {
     id,
     shape: [...image.shape] as Vec3,
-    spacingMm: sp.map((x) => +x.toPrecision(10)) as Vec3,
+    spacingMm: sp.map((x) => +x.toPrecision(7)) as Vec3, // NIfTI stores float32: 7 significant digits
     orientation: orientationCode(image),
     nonZeroBox: box ? { start: [...box.start] as Vec3, end: [...box.end] as Vec3 } : null,
     nonZeroShape: box ? ([0, 1, 2].map((a) => box.end[a]! - box.start[a]!) as Vec3) : ([...image.shape] as Vec3),

@@ -275,9 +275,13 @@ export function planDataset(fingerprint: DatasetFingerprint, options: PlanDatase
     patch = checkVec3(options.patchSize, 'patchSize', true);
     decisions.push(`patch ${fmt(patch, 0)} voxels: given`);
   } else {
-    // Start isotropic in mm with the volume of the largest batch-2 patch the budget allows, then clip.
-    const perVoxel = memory.estimateBytes([divisor, divisor, divisor], 2) / divisor ** 3;
-    const startVoxels = Math.max(minPatch[0] * minPatch[1] * minPatch[2], memory.budgetBytes / perVoxel);
+    // Start isotropic in mm with the volume of the largest batch-2 patch the budget allows (the model's
+    // marginal bytes per voxel and its fixed part, e.g. parameters, from two cube sizes), then clip.
+    const d = Math.max(...minPatch);
+    const small = memory.estimateBytes([d, d, d], 2);
+    const perVoxel = Math.max(1e-9, (memory.estimateBytes([2 * d, 2 * d, 2 * d], 2) - small) / (7 * d ** 3));
+    const fixed = Math.max(0, small - perVoxel * d ** 3);
+    const startVoxels = Math.max(minPatch[0] * minPatch[1] * minPatch[2], (memory.budgetBytes - fixed) / perVoxel);
     const inv = spacing.map((s) => 1 / s);
     const scale = Math.cbrt(startVoxels / (inv[0]! * inv[1]! * inv[2]!));
     const start = inv.map((x) => x * scale);
