@@ -28,12 +28,41 @@ const dataSection = z
     phantomCases: z.int().min(2).default(8).describe('cases of the phantom dataset (ignored for a dataset directory)'),
     fold: z.int().min(0).default(0).describe('validation fold'),
     folds: z.int().min(2).default(4).describe('number of folds'),
+    plan: z
+      .string()
+      .min(1)
+      .default('auto')
+      .describe(
+        "`auto`: fingerprint the dataset and plan its preparation (target spacing, cropping, normalisation, patch and batch size) when the run starts, saved as <run>/plan.json; or a plan.json written by `voxnas plan`. Fields this config sets win over the plan's",
+      ),
+    spacingMm: z
+      .union([z.literal('auto'), z.tuple([positive(), positive(), positive()])])
+      .default('auto')
+      .describe("voxel spacing in mm (x y z) every case is resampled to; `auto`: the plan's (median spacing; a low percentile along a very anisotropic axis, nnU-Net's rule)"),
+    normalization: z
+      .union([z.literal('auto'), z.array(z.enum(['auto', 'ct', 'z-score', 'none'])).min(1)])
+      .default('auto')
+      .describe(
+        'intensity normalisation per channel: `ct` (clip to the dataset foreground 0.5/99.5 percentiles, z-score with its mean and sd), `z-score` (per case), `none`; `auto` (all or per channel): from dataset.json `modality`/`channel_names` (CT → ct, else z-score)',
+      ),
     patchSize: z
       .tuple([count(), count(), count()])
       .default([32, 32, 32])
-      .describe('patch (and sliding window) size in voxels, x y z; multiples of 2^search.levels'),
-    batchSize: count().default(2).describe('patches per step'),
-    foregroundFraction: z.number().min(0).max(1).default(0.5).describe('fraction of patches forced to contain foreground'),
+      .describe("patch (and sliding window) size in voxels, x y z; multiples of 2^search.levels. Not set: the plan's patch size"),
+    batchSize: count().default(2).describe("patches per step. Not set: the plan's batch size"),
+    sampler: z
+      .enum(['foreground', 'class-balanced'])
+      .default('foreground')
+      .describe('patch sampler: `foreground` (nnU-Net: foregroundFraction of each batch forced to contain a foreground class) or `class-balanced` (each patch forced to contain a class drawn by classRatios — reaches thin structures)'),
+    foregroundFraction: z.number().min(0).max(1).default(0.33).describe('foreground sampler: fraction of patches forced to contain foreground (nnU-Net: a third)'),
+    classRatios: z
+      .union([z.literal('uniform'), z.array(z.number().min(0)).min(2)])
+      .default('uniform')
+      .describe('class-balanced sampler: relative share of patches forced to contain each class, background first (one number per class); `uniform`: equal shares'),
+    augmentation: z
+      .enum(['default', 'light', 'none'])
+      .default('default')
+      .describe('training augmentation: `default` (nnU-Net-like: rotation, scaling, noise, blur, brightness/contrast, low resolution, gamma, mirroring), `light` (cheaper on a CPU), `none`'),
     workers: z.int().min(0).max(64).default(0).describe('loader worker threads (0 = main thread)'),
   })
   .prefault({})

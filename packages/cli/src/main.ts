@@ -8,6 +8,7 @@ import { evaluateCommand } from './commands/evaluate.js';
 import { experimentCommand } from './commands/experiment.js';
 import { exportCommand } from './commands/export-command.js';
 import { infoCommand } from './commands/info.js';
+import { planCommand } from './commands/plan.js';
 import { predictCommand } from './commands/predict.js';
 import { reportCommand } from './commands/report.js';
 import { searchCommand } from './commands/search.js';
@@ -17,6 +18,7 @@ export type { Io } from './command.js';
 
 /** Every command of the CLI: a new command is one file exporting a `defineCommand(…)` and one line here. */
 export const COMMANDS: readonly Command[] = [
+  planCommand,
   searchCommand,
   trainCommand,
   evaluateCommand,

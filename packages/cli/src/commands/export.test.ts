@@ -57,11 +57,13 @@ describe('voxnas export', () => {
     expect(card.parameters).toBe(countParameters(original));
     expect(card.flops).toBeNull();
     expect(card.preprocessing).toEqual({
-      normalization: 'z-score per channel per case (population std, whole volume)',
+      normalization: 'per channel as plan.json says (CT: dataset foreground clip + z-score; else per-case z-score)',
       spacingMm: spacingMm(firstCase).map((s) => Math.round(s * 1e6) / 1e6),
       orientation: 'RAS',
       modalities: ['contrast0', 'contrast1'],
       labels: { '0': 'background', '1': 'ellipsoid', '2': 'box', '3': 'tube' },
+      // the run's plan, so `voxnas predict` prepares inputs the same way
+      plan: JSON.parse(await readFile(join(run, 'plan.json'), 'utf8')),
     });
     expect(card.patchSize).toEqual([16, 16, 16]);
     expect(card.inference).toEqual({ overlap: 0.5, mirror: false, windowsPerBatch: 2 });

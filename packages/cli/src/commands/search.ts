@@ -61,8 +61,10 @@ export function searchSplit(cfg: VoxnasConfig, train: readonly string[]): { weig
  * directory, next to `config.json`, `log.jsonl` and `checkpoints/`.
  */
 export async function runSearch(flags: RunFlags, log: (line: string) => void): Promise<SearchSummary> {
-  const { cfg, dir } = await resolveRunConfig(flags, 'search');
-  const { run, data } = await startRun(cfg, dir, log, { verbose: flags.verbose ?? false });
+  const resolved = await resolveRunConfig(flags, 'search');
+  const dir = resolved.dir;
+  // the effective config: patch and batch size from the data plan unless the config set them
+  const { cfg, run, data } = await startRun(resolved.cfg, dir, log, { verbose: flags.verbose ?? false });
   const rng = new Rng(cfg.seed);
   const space = spaceFromConfig(cfg, data.channels, data.classes);
   const supernet = new Supernet(space, { rng: rng.fork('supernet'), sampler: samplerOf(cfg), tau: cfg.search.tauStart });

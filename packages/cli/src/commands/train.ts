@@ -185,9 +185,10 @@ export function transferGenotype(genotype: Genotype, channels: number, classes: 
  * validation cases on their original grids, and `metrics.json` / `metrics.csv` / `summary.csv`.
  */
 export async function runTrain(flags: TrainFlags, log: (line: string) => void): Promise<TrainSummary> {
-  const { cfg, dir, resume } = await resolveRunConfig(flags, 'train');
+  const { cfg: resolved, dir, resume } = await resolveRunConfig(flags, 'train');
   const arch = await resolveArch(flags, dir);
-  const { run, data } = await startRun(cfg, dir, log, { verbose: flags.verbose ?? false });
+  // the effective config: patch and batch size from the data plan unless the config set them
+  const { cfg, run, data } = await startRun(resolved, dir, log, { verbose: flags.verbose ?? false });
   if (!resume) await atomicWrite(join(dir, 'arch.json'), `${JSON.stringify({ arch: arch.arch, match: arch.match }, null, 2)}\n`);
   const spec = await networkSpecOf(cfg, data, arch, dir, log);
   await atomicWrite(join(dir, 'network.json'), `${JSON.stringify(spec, null, 2)}\n`);

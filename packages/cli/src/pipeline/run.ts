@@ -12,7 +12,7 @@ import { absolutePlugins, loadPlugins } from './plugins.js';
 import { readRunConfigFile } from '../run-files.js';
 import type { FlagTable } from '../command.js';
 import type { ProgressSettings } from '../progress.js';
-import { openLoader, prepareData, type PreparedData } from './data.js';
+import { givenPaths, openLoader, prepareData, type PreparedData } from './data.js';
 
 /** Flags shared by the commands that start or resume a run. */
 export interface RunFlags {
@@ -88,8 +88,12 @@ export async function resolveRunConfig(flags: RunFlags, command: string): Promis
   if (cfg.data.dataset !== 'phantom' && !existsSync(resolve(cfg.data.dataset))) {
     throw new ConfigError(`config: field 'data.dataset' is '${cfg.data.dataset}', but ${resolve(cfg.data.dataset)} does not exist`);
   }
+  GIVEN.set(cfg, givenPaths(partial));
   return { cfg, dir, resume: false };
 }
+
+/** Config fields the user set for a new run (the plan fills the others); a resumed run's config is all set. */
+const GIVEN = new WeakMap<VoxnasConfig, ReadonlySet<string>>();
 
 /** `key=value` for each config field that differs from its default (dotted paths). */
 export function changedFields(cfg: VoxnasConfig): string[] {
@@ -152,16 +156,21 @@ function isAlive(pid: number): boolean {
   }
 }
 
-/** Initialises the backend, prepares the data and opens (or reopens) the run directory. */
+/**
+ * Initialises the backend, prepares the data (plan, preprocessed copy, split) and opens (or reopens)
+ * the run directory. The returned `cfg` is the effective config — `data.patchSize` and
+ * `data.batchSize` from the plan unless the config set them — and is what `config.json` records.
+ */
 export async function startRun(
-  cfg: VoxnasConfig,
+  given: VoxnasConfig,
   dir: string,
   log: (line: string) => void,
   options: { verbose?: boolean } = {},
 ): Promise<StartedRun> {
   const choice = await initBackend({ logger: log });
   await lockRunDir(dir);
-  const data = await prepareData(cfg, dir);
+  const data = await prepareData(given, dir, { ...(GIVEN.has(given) ? { given: GIVEN.get(given)! } : {}), log });
+  const cfg = data.config;
   if (options.verbose) {
     const changed = changedFields(cfg);
     log(`voxnas: run ${dir}, config fields not at their default: ${changed.length ? changed.join(' ') : 'none'}`);
