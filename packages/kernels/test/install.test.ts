@@ -17,7 +17,7 @@
  *    script is approved, so it runs and fails at the header; doctor names "onednn-missing" and the
  *    apt line.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFile, execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -32,9 +32,22 @@ const PACKAGES = readdirSync(join(root, 'packages')).filter((d) => {
   return existsSync(f) && !(JSON.parse(readFileSync(f, 'utf8')) as { private?: boolean }).private;
 });
 
-function sh(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = process.env): string {
-  const r = spawnSync(cmd, args, { cwd, env, encoding: 'utf8', timeout: 300_000 });
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} (in ${cwd}) exited ${r.status}:\n${r.stdout}\n${r.stderr}`);
+/**
+ * Runs a command without blocking the worker's event loop (a long spawnSync starves vitest's RPC:
+ * "Timeout calling onTaskUpdate"); resolves with stdout + stderr, rejects with both on failure.
+ */
+function run(cmd: string, args: string[], cwd: string, timeout = 300_000): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(cmd, args, { cwd, encoding: 'utf8', timeout, maxBuffer: 1 << 26 }, (error, stdout, stderr) => {
+      const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+async function sh(cmd: string, args: string[], cwd: string): Promise<string> {
+  const r = await run(cmd, args, cwd);
+  if (r.code !== 0) throw new Error(`${cmd} ${args.join(' ')} (in ${cwd}) exited ${r.code}:\n${r.stdout}\n${r.stderr}`);
   return `${r.stdout}${r.stderr}`;
 }
 
@@ -72,18 +85,21 @@ function project(name: string, pnpmField: Record<string, unknown>): string {
  * fully offline.
  */
 let metadataCached = false;
-function install(dir: string, wrap: string[] = []): string {
-  const args = ['install', metadataCached ? '--offline' : '--prefer-offline', '--store-dir', store, '--config.confirmModulesPurge=false'];
+function install(dir: string, wrap: string[] = []): Promise<string> {
+  // No side-effects cache: the shared store may hold @voxnas/kernels already built (by an earlier
+  // install where oneDNN was visible), which pnpm would reuse instead of running the build script.
+  const args = ['install', metadataCached ? '--offline' : '--prefer-offline', '--store-dir', store, '--config.confirmModulesPurge=false', '--config.side-effects-cache=false'];
   metadataCached = true;
   return wrap.length ? sh(wrap[0]!, [...wrap.slice(1), 'pnpm', ...args], dir) : sh('pnpm', args, dir);
 }
 
-function doctor(dir: string, wrap: string[] = []): { report: { native: { state: string; detail: string; fix?: string; source?: string }; nativeKernels: string[] }; stderr: string } {
+type Report = { native: { state: string; detail: string; fix?: string; source?: string }; nativeKernels: string[] };
+async function doctor(dir: string, wrap: string[] = []): Promise<{ report: Report; stderr: string }> {
   const bin = join(dir, 'node_modules', '.bin', 'voxnas');
   const cmd = [...wrap, bin, 'doctor', '--json'];
-  const r = spawnSync(cmd[0]!, cmd.slice(1), { cwd: dir, encoding: 'utf8', timeout: 120_000 });
-  if (r.status !== 0) throw new Error(`voxnas doctor exited ${r.status}:\n${r.stdout}\n${r.stderr}`);
-  return { report: JSON.parse(r.stdout), stderr: r.stderr };
+  const r = await run(cmd[0]!, cmd.slice(1), dir, 120_000);
+  if (r.code !== 0) throw new Error(`voxnas doctor exited ${r.code}:\n${r.stdout}\n${r.stderr}`);
+  return { report: JSON.parse(r.stdout) as Report, stderr: r.stderr };
 }
 
 /**
@@ -119,12 +135,12 @@ function withoutOneDnn(): string[] {
 }
 
 describe.runIf(canRun)('installed from packed tarballs with pnpm 10, from the store', () => {
-  beforeAll(() => {
+  beforeAll(async () => {
     work = mkdtempSync(join(tmpdir(), 'voxnas-install-'));
-    store = sh('pnpm', ['store', 'path'], root).trim();
+    store = (await sh('pnpm', ['store', 'path'], root)).trim();
     const packs = join(work, 'tarballs');
     mkdirSync(packs);
-    for (const p of PACKAGES) sh('pnpm', ['pack', '--pack-destination', packs], join(root, 'packages', p));
+    for (const p of PACKAGES) await sh('pnpm', ['pack', '--pack-destination', packs], join(root, 'packages', p));
     for (const f of readdirSync(packs)) {
       // voxnas-kernels-linux-x64-0.0.0.tgz → @voxnas/kernels-linux-x64; voxnas-0.0.0.tgz → voxnas
       const base = f.replace(/-\d+\.\d+\.\d+.*\.tgz$/, '');
@@ -135,27 +151,27 @@ describe.runIf(canRun)('installed from packed tarballs with pnpm 10, from the st
     if (work) rmSync(work, { recursive: true, force: true });
   });
 
-  it('packs every published package, the prebuilt one with its binary and licences', () => {
+  it('packs every published package, the prebuilt one with its binary and licences', async () => {
     expect(Object.keys(tarballs).sort()).toEqual(
       PACKAGES.map((p) => (JSON.parse(readFileSync(join(root, 'packages', p, 'package.json'), 'utf8')) as { name: string }).name).sort(),
     );
-    const list = sh('tar', ['-tzf', tarballs['@voxnas/kernels-linux-x64']!], work);
+    const list = await sh('tar', ['-tzf', tarballs['@voxnas/kernels-linux-x64']!], work);
     for (const f of ['voxnas_kernels.node', 'libdnnl.so.2', 'libgomp.so.1', 'libOpenCL.so.1', 'NOTICE', 'licenses/Apache-2.0.txt', 'licenses/oneDNN.copyright']) {
       expect(list).toContain(`package/${f}`);
     }
   });
 
-  it('pnpm 10 as is: the prebuilt addon loads, gradients work without @tensorflow/tfjs, no banner; without it doctor says the build script never ran', () => {
+  it('pnpm 10 as is: the prebuilt addon loads, gradients work without @tensorflow/tfjs, no banner; without it doctor says the build script never ran', async () => {
     const dir = project('prebuilt', {});
-    const log = install(dir);
+    const log = await install(dir);
     // pnpm 10 did not run the unapproved build script (it says so) — the prebuilt package covers it.
     expect(log).toMatch(/Ignored build scripts:[\s│]*@voxnas\/kernels@/);
-    const { report, stderr } = doctor(dir);
+    const { report, stderr } = await doctor(dir);
     expect(report.native).toMatchObject({ state: 'loaded', source: 'prebuilt' });
     expect(report.nativeKernels).toContain('Conv3D');
     expect(stderr).not.toMatch(/Hi, looks like you are running TensorFlow\.js/);
     // Also where the system oneDNN is hidden (no libdnnl-dev, no libdnnl2): the bundled copy loads.
-    if (canHide) expect(doctor(dir, withoutOneDnn()).report.native).toMatchObject({ state: 'loaded', source: 'prebuilt' });
+    if (canHide) expect((await doctor(dir, withoutOneDnn())).report.native).toMatchObject({ state: 'loaded', source: 'prebuilt' });
     const pnpmDir = join(dir, 'node_modules', '.pnpm');
     expect(readdirSync(pnpmDir).filter((d) => d.startsWith('@tensorflow+tfjs@'))).toEqual([]);
 
@@ -169,7 +185,7 @@ describe.runIf(canRun)('installed from packed tarballs with pnpm 10, from the st
       await ops.initBackend({ logger: () => {} });
       const g = tf.grad((a) => tf.sum(tf.mul(tf.relu(a), a)))(tf.tensor1d([1.5, -2, 3]));
       console.log(JSON.stringify(Array.from(g.dataSync())));`;
-    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { cwd: dir, encoding: 'utf8' });
+    const r = await run(process.execPath, ['--input-type=module', '-e', script], dir);
     expect(r.stderr).not.toMatch(/Hi, looks like/);
     expect(JSON.parse(r.stdout.trim())).toEqual([3, 0, 6]);
 
@@ -178,26 +194,26 @@ describe.runIf(canRun)('installed from packed tarballs with pnpm 10, from the st
     const kernelsPkg = createRequire(join(cli, 'package.json')).resolve('@voxnas/kernels/package.json');
     const prebuilt = join(dirname(createRequire(kernelsPkg).resolve('@voxnas/kernels-linux-x64/package.json')), 'voxnas_kernels.node');
     renameSync(prebuilt, `${prebuilt}.away`);
-    const missing = doctor(dir).report.native;
+    const missing = (await doctor(dir)).report.native;
     expect(missing.state).toBe('build-not-run');
     expect(missing.detail).toMatch(/pnpm 10 runs dependencies' build scripts only when approved/);
     expect(missing.fix).toMatch(/^node \/\S+\/@voxnas\/kernels\/scripts\/build-native\.mjs .*onlyBuiltDependencies.*pnpm rebuild @voxnas\/kernels/);
   }, 240_000);
 
-  it.runIf(canHide)('without libdnnl-dev (hidden in a mount namespace), approved build: doctor says oneDNN is missing and gives the apt line', () => {
+  it.runIf(canHide)('without libdnnl-dev (hidden in a mount namespace), approved build: doctor says oneDNN is missing and gives the apt line', async () => {
     const wrap = withoutOneDnn();
     // The overlay really hides it: the compiler no longer finds dnnl.hpp.
-    const probe = spawnSync(wrap[0]!, [...wrap.slice(1), 'sh', '-c', 'echo "#include <dnnl.hpp>" | c++ -E -x c++ - >/dev/null'], { encoding: 'utf8' });
-    expect(probe.status).not.toBe(0);
+    const probe = await run(wrap[0]!, [...wrap.slice(1), 'sh', '-c', 'echo "#include <dnnl.hpp>" | c++ -E -x c++ - >/dev/null'], work);
+    expect(probe.code).not.toBe(0);
     expect(probe.stderr).toMatch(/dnnl\.hpp: No such file/);
 
     // Approved as the README says. From the registry the name alone is enough; pnpm 10.34 matches a
     // local tarball only with its `file:` spec (what `pnpm approve-builds --all` writes), so both.
     const spec = `@voxnas/kernels@file:../tarballs/${basename(tarballs['@voxnas/kernels']!)}`;
     const dir = project('no-onednn', { onlyBuiltDependencies: ['@voxnas/kernels', spec], ignoredOptionalDependencies: ['@voxnas/kernels-linux-x64'] });
-    const log = install(dir, wrap);
+    const log = await install(dir, wrap);
     expect(log).toMatch(/@voxnas\/kernels: native build failed — oneDNN not found/);
-    const { report } = doctor(dir, wrap);
+    const { report } = await doctor(dir, wrap);
     expect(report.nativeKernels).toEqual([]);
     expect(report.native.state).toBe('onednn-missing');
     expect(report.native.detail).toMatchInlineSnapshot(`"native addon not built: oneDNN not found when the build script ran"`);
