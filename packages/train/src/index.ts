@@ -9,7 +9,7 @@ export type { OptimizerSpec, OptimizerParam, OptimizerState } from './optimizer.
 export { gradientStep } from './gradient-step.js';
 export type { GradientStepOptions, GradientStepResult } from './gradient-step.js';
 export type { TrainBatch, BatchSource, LossFn } from './batch.js';
-export { slidingWindowInference, slidingWindowInferenceHost, windowStarts, gaussianImportanceMap } from './sliding-window.js';
+export { slidingWindowInference, slidingWindowInferenceHost } from './sliding-window.js';
 export type { PredictFn, HostPredictFn, Size3, SlidingWindowOptions, SlidingWindowResult } from './sliding-window.js';
 export { mapLabelsToGrid, mapProbabilitiesToGrid, checkSameGrid, predictCase, predictCaseWithProbabilities } from './prediction.js';
 export type { Grid, PredictCaseOptions, CasePrediction } from './prediction.js';

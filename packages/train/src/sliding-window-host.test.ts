@@ -5,7 +5,8 @@ import { Rng } from '@voxnas/core';
 import { createVolume } from '@voxnas/volume';
 import { expectClose, expectNoLeaks } from '@voxnas/testing';
 import { describe, expect, it } from 'vitest';
-import { slidingWindowInference, slidingWindowInferenceHost, windowStarts, type HostPredictFn } from './sliding-window.js';
+import { slidingWindowInference, slidingWindowInferenceHost, type HostPredictFn } from './sliding-window.js';
+import { windowStarts } from '@voxnas/volume';
 
 const AFFINE = [0, -1.5, 0, 10, 2, 0, 0, -4, 0, 0, 1.2, 7, 0, 0, 0, 1];
 

@@ -1,10 +1,11 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { Rng } from '@voxnas/core';
 import { createVolume, type Volume } from '@voxnas/volume';
-import { expectClose, expectNoLeaks, runPythonReference } from '@voxnas/testing';
+import { expectClose, expectNoLeaks } from '@voxnas/testing';
 import { describe, expect, it } from 'vitest';
 import { TrainConfigError } from './errors.js';
-import { gaussianImportanceMap, slidingWindowInference, windowStarts, type Size3 } from './sliding-window.js';
+import { slidingWindowInference, type Size3 } from './sliding-window.js';
+import { windowStarts } from '@voxnas/volume';
 
 const SHAPE: Size3 = [11, 9, 7];
 // A non-identity affine: the result must carry it unchanged.
@@ -60,41 +61,6 @@ function safeMask(window: Size3, overlap: number): Uint8Array {
     for (let y = 0; y < SHAPE[1]; y++) for (let x = 0; x < SHAPE[0]; x++, i++) m[i] = perAxis[0]![x]! & perAxis[1]![y]! & perAxis[2]![z]!;
   return m;
 }
-
-describe('windowStarts', () => {
-  it.each([
-    [10, 4, 0.5, [0, 2, 4, 6]],
-    [11, 4, 0.5, [0, 2, 4, 6, 7]],
-    [11, 4, 0, [0, 4, 7]],
-    [3, 4, 0.5, [0]],
-    [5, 5, 0.9, [0]],
-    [6, 5, 0.99, [0, 1]],
-  ])('size=%d window=%d overlap=%d', (size, window, overlap, expected) => {
-    expect(windowStarts(size, window, overlap)).toEqual(expected);
-  });
-});
-
-describe('gaussianImportanceMap', () => {
-  it.each([
-    [[5, 7, 3]],
-    [[9, 3, 5]],
-  ] as Array<[Size3]>)('window=%j matches scipy.ndimage.gaussian_filter of a centred delta (nnU-Net)', (w) => {
-    const ref = runPythonReference<number[]>(
-      `
-import json, sys, numpy as np
-from scipy.ndimage import gaussian_filter
-w = json.load(sys.stdin)            # [x, y, z]
-shape = (w[2], w[1], w[0])          # z, y, x so that C order is x fastest
-tmp = np.zeros(shape); tmp[tuple(s // 2 for s in shape)] = 1
-g = gaussian_filter(tmp, [s / 8 for s in shape], 0, mode='constant', cval=0)
-g = g / g.max()
-print(json.dumps(g.reshape(-1).tolist()))
-`,
-      w,
-    );
-    expectClose(gaussianImportanceMap(w), ref, { atol: 1e-12, rtol: 1e-9 });
-  });
-});
 
 describe('slidingWindowInference', () => {
   it.each([

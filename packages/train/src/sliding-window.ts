@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ShapeMismatchError } from '@voxnas/core';
-import { createVolume, voxelCount, type Volume } from '@voxnas/volume';
+import { createVolume, gaussianImportanceMap, voxelCount, windowStarts, type Volume } from '@voxnas/volume';
 import { TrainConfigError } from './errors.js';
 import { argmaxLabels } from './internal/argmax-labels.js';
 
@@ -65,60 +65,6 @@ export interface SlidingWindowResult {
    * uint8 up to 256 classes, else int16.
    */
   readonly labels?: Volume<'uint8'> | Volume<'int16'>;
-}
-
-/**
- * Window start positions along one axis, as MONAI/nnU-Net tile: a step of `⌊w·(1 − overlap)⌋`
- * (at least 1) from 0, with the last window flush with the end. A volume shorter than the window
- * gets one window at 0.
- *
- * @example
- * windowStarts(10, 4, 0.5); // [0, 2, 4, 6]
- * windowStarts(11, 4, 0.5); // [0, 2, 4, 6, 7]
- */
-export function windowStarts(size: number, window: number, overlap: number): number[] {
-  if (!(Number.isInteger(size) && size > 0)) throw new TrainConfigError(`windowStarts: size is ${size}, expected an integer > 0`);
-  if (!(Number.isInteger(window) && window > 0)) {
-    throw new TrainConfigError(`windowStarts: window is ${window}, expected an integer > 0`);
-  }
-  if (!(overlap >= 0 && overlap < 1)) throw new TrainConfigError(`windowStarts: overlap is ${overlap}, expected a number in [0, 1)`);
-  if (size <= window) return [0];
-  const step = Math.max(1, Math.floor(window * (1 - overlap)));
-  const count = Math.ceil((size - window) / step) + 1;
-  return Array.from({ length: count }, (_, i) => Math.min(i * step, size - window));
-}
-
-/**
- * The Gaussian importance map of nnU-Net and MONAI: `exp(−d²/2σ²)` per axis (d from the window
- * centre `(w − 1)/2`, σ = `sigmaScale · w`), multiplied over axes, maximum 1. Layout x fastest.
- *
- * @example
- * const w = gaussianImportanceMap([5, 7, 3]); // Float64Array(105), w[52] === 1 (the centre)
- */
-export function gaussianImportanceMap(windowSize: Size3, sigmaScale = 0.125): Float64Array {
-  checkSize3(windowSize, 'gaussianImportanceMap: windowSize');
-  if (!(Number.isFinite(sigmaScale) && sigmaScale > 0)) {
-    throw new TrainConfigError(`gaussianImportanceMap: sigmaScale is ${sigmaScale}, expected a number > 0`);
-  }
-  const axes = windowSize.map((w) => {
-    const sigma = sigmaScale * w;
-    const c = (w - 1) / 2;
-    return Float64Array.from({ length: w }, (_, i) => Math.exp(-((i - c) ** 2) / (2 * sigma * sigma)));
-  });
-  const [wx, wy, wz] = windowSize;
-  const out = new Float64Array(wx * wy * wz);
-  let min = Infinity;
-  for (let z = 0, i = 0; z < wz; z++) {
-    for (let y = 0; y < wy; y++) {
-      for (let x = 0; x < wx; x++, i++) {
-        const v = axes[0]![x]! * axes[1]![y]! * axes[2]![z]!;
-        out[i] = v;
-        if (v > 0 && v < min) min = v;
-      }
-    }
-  }
-  for (let i = 0; i < out.length; i++) if (!(out[i]! > 0)) out[i] = min; // never divide by zero
-  return out;
 }
 
 function checkSize3(s: Size3, what: string): void {

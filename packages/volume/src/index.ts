@@ -59,8 +59,8 @@ export {
   allocateClasses,
 } from './sampling/patch-sampler.js';
 export type { PatchDraw } from './sampling/patch-sampler.js';
-export { gridPatchStarts, extractPatch } from './sampling/grid.js';
-export { createPatchAggregator, gaussianWeights } from './sampling/aggregator.js';
+export { windowStarts, gridPatchStarts, extractPatch } from './sampling/grid.js';
+export { createPatchAggregator, gaussianImportanceMap } from './sampling/aggregator.js';
 export type { PatchAggregator } from './sampling/aggregator.js';
 export { zScore } from './z-score.js';
 export type { ZScoreOptions } from './z-score.js';

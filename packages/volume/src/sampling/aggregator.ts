@@ -11,34 +11,40 @@ export interface PatchAggregator {
 }
 
 /**
- * Gaussian importance map of a patch (nnU-Net): exp(−d²/2σ²) with σ = sigmaScale·p per axis, scaled
- * to max 1, zeros raised to the smallest positive value.
+ * The Gaussian importance map of nnU-Net and MONAI for blending overlapping windows: `exp(−d²/2σ²)` per
+ * axis (d from the window centre `(w − 1)/2`, σ = `sigmaScale · w`), multiplied over axes, maximum 1,
+ * zeros raised to the smallest positive value (never divide by zero). Layout x fastest.
  *
+ * @throws InvalidArgumentError for a window that is not 3 positive integers or `sigmaScale` ≤ 0.
  * @example
- * const w = gaussianWeights([32, 32, 16]);
+ * const w = gaussianImportanceMap([5, 7, 3]); // Float64Array(105), w[52] === 1 (the centre)
  */
-export function gaussianWeights(patchShape: readonly number[], sigmaScale = 1 / 8): Float32Array {
-  const [px, py, pz] = patchShape as Vec3;
-  const g = [px, py, pz].map((p) =>
-    Float64Array.from({ length: p }, (_, i) => {
-      const s = sigmaScale * p;
-      const d = i - (p - 1) / 2;
-      return Math.exp((-0.5 * d * d) / (s * s));
-    }),
-  );
-  const w = new Float32Array(px * py * pz);
-  let i = 0,
-    max = 0;
-  for (let z = 0; z < pz; z++)
-    for (let y = 0; y < py; y++)
-      for (let x = 0; x < px; x++, i++) max = Math.max(max, (w[i] = g[0]![x]! * g[1]![y]! * g[2]![z]!));
-  let minPos = Infinity;
-  for (let j = 0; j < w.length; j++) {
-    w[j] = w[j]! / max;
-    if (w[j]! > 0 && w[j]! < minPos) minPos = w[j]!;
+export function gaussianImportanceMap(windowSize: readonly number[], sigmaScale = 1 / 8): Float64Array {
+  if (!Array.isArray(windowSize) || windowSize.length !== 3 || !windowSize.every((n) => Number.isInteger(n) && n > 0)) {
+    throw new InvalidArgumentError(`gaussianImportanceMap: windowSize is [${String(windowSize)}], expected 3 positive integers [x, y, z]`);
   }
-  for (let j = 0; j < w.length; j++) if (w[j] === 0) w[j] = minPos;
-  return w;
+  if (!(Number.isFinite(sigmaScale) && sigmaScale > 0)) {
+    throw new InvalidArgumentError(`gaussianImportanceMap: sigmaScale is ${sigmaScale}, expected a number > 0`);
+  }
+  const axes = windowSize.map((w) => {
+    const sigma = sigmaScale * w;
+    const c = (w - 1) / 2;
+    return Float64Array.from({ length: w }, (_, i) => Math.exp(-((i - c) ** 2) / (2 * sigma * sigma)));
+  });
+  const [wx, wy, wz] = windowSize as Vec3;
+  const out = new Float64Array(wx * wy * wz);
+  let min = Infinity;
+  for (let z = 0, i = 0; z < wz; z++) {
+    for (let y = 0; y < wy; y++) {
+      for (let x = 0; x < wx; x++, i++) {
+        const v = axes[0]![x]! * axes[1]![y]! * axes[2]![z]!;
+        out[i] = v;
+        if (v > 0 && v < min) min = v;
+      }
+    }
+  }
+  for (let i = 0; i < out.length; i++) if (!(out[i]! > 0)) out[i] = min;
+  return out;
 }
 
 /**
@@ -63,7 +69,7 @@ export function createPatchAggregator(o: {
     throw new InvalidArgumentError(`createPatchAggregator: channels must be a positive integer, got ${C}`);
   const n = nx * ny * nz,
     pn = px * py * pz;
-  const w = gaussianWeights(o.patchShape, o.sigmaScale);
+  const w = gaussianImportanceMap(o.patchShape, o.sigmaScale);
   const sum = new Float64Array(n * C);
   const wsum = new Float64Array(n);
   return {

@@ -1,9 +1,9 @@
-import { runPythonReference } from '@voxnas/testing';
+import { expectClose, runPythonReference } from '@voxnas/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ShapeMismatchError, Rng } from '@voxnas/core';
+import { InvalidArgumentError, ShapeMismatchError, Rng } from '@voxnas/core';
 import { createVolume } from '../volume.js';
-import { createPatchAggregator, gaussianWeights } from './aggregator.js';
-import { extractPatch, gridPatchStarts } from './grid.js';
+import { createPatchAggregator, gaussianImportanceMap } from './aggregator.js';
+import { extractPatch, gridPatchStarts, windowStarts } from './grid.js';
 
 const NP_PATCH = `
 import sys, json, numpy as np
@@ -62,7 +62,7 @@ describe('grid sampler and Gaussian aggregator', () => {
     const r = agg.result();
     expect(r[2]! < 0.5).toBe(true); // centre of the first (0) beats the border of the second (1)
     expect(r[4]! > 0.5).toBe(true);
-    const w = gaussianWeights([5, 1, 1]);
+    const w = gaussianImportanceMap([5, 1, 1]);
     expect(w[2]).toBe(1);
     expect(w[0]! < w[1]!).toBe(true);
   });
@@ -100,4 +100,44 @@ describe('grid sampler and Gaussian aggregator', () => {
       `[ShapeMismatchError: PatchAggregator.add: patch has 27 values, expected 54 (2 × [3, 3, 3])]`,
     );
   });
+});
+
+describe('windowStarts', () => {
+  it.each([
+    [10, 4, 0.5, [0, 2, 4, 6]],
+    [11, 4, 0.5, [0, 2, 4, 6, 7]],
+    [11, 4, 0, [0, 4, 7]],
+    [3, 4, 0.5, [0]],
+    [5, 5, 0.9, [0]],
+    [6, 5, 0.99, [0, 1]],
+  ])('size=%d window=%d overlap=%d', (size, window, overlap, expected) => {
+    expect(windowStarts(size, window, overlap)).toEqual(expected);
+  });
+
+  it('rejects a bad size, window or overlap', () => {
+    expect(() => windowStarts(0, 4, 0.5)).toThrow(InvalidArgumentError);
+    expect(() => windowStarts(10, 4, 1)).toThrowErrorMatchingInlineSnapshot(`[InvalidArgumentError: windowStarts: overlap is 1, expected a number in [0, 1)]`);
+  });
+});
+
+describe('gaussianImportanceMap', () => {
+  it.each([[[5, 7, 3]], [[9, 3, 5]]] as Array<[[number, number, number]]>)(
+    'window=%j matches scipy.ndimage.gaussian_filter of a centred delta (nnU-Net)',
+    (w) => {
+      const ref = runPythonReference<number[]>(
+        `
+import json, sys, numpy as np
+from scipy.ndimage import gaussian_filter
+w = json.load(sys.stdin)            # [x, y, z]
+shape = (w[2], w[1], w[0])          # z, y, x so that C order is x fastest
+tmp = np.zeros(shape); tmp[tuple(s // 2 for s in shape)] = 1
+g = gaussian_filter(tmp, [s / 8 for s in shape], 0, mode='constant', cval=0)
+g = g / g.max()
+print(json.dumps(g.reshape(-1).tolist()))
+`,
+        w,
+      );
+      expectClose(gaussianImportanceMap(w), ref, { atol: 1e-12, rtol: 1e-9 });
+    },
+  );
 });

@@ -4,9 +4,31 @@ import { allocData, createVolume, type Volume } from '../volume.js';
 type Vec3 = [number, number, number];
 
 /**
- * Patch starts that tile a volume for inference: per axis, evenly spaced starts from 0 to n − p with a
- * step of at most p·(1 − overlap) (nnU-Net's rule); an axis shorter than the patch gets one start, 0.
- * Order: x fastest, then y, then z.
+ * Window start positions along one axis, as MONAI and nnU-Net tile: a step of `⌊w·(1 − overlap)⌋` (at least
+ * 1) from 0, with the last window flush with the end. An axis shorter than the window gets one window at
+ * 0. The one tiling rule of voxnas: {@link gridPatchStarts} and `slidingWindowInference` of
+ * `@voxnas/train` use it.
+ *
+ * @throws InvalidArgumentError when `size` or `window` is not a positive integer or `overlap` ∉ [0, 1).
+ * @example
+ * windowStarts(10, 4, 0.5); // [0, 2, 4, 6]
+ * windowStarts(11, 4, 0.5); // [0, 2, 4, 6, 7]
+ */
+export function windowStarts(size: number, window: number, overlap: number): number[] {
+  if (!(Number.isInteger(size) && size > 0)) throw new InvalidArgumentError(`windowStarts: size is ${size}, expected an integer > 0`);
+  if (!(Number.isInteger(window) && window > 0)) {
+    throw new InvalidArgumentError(`windowStarts: window is ${window}, expected an integer > 0`);
+  }
+  if (!(overlap >= 0 && overlap < 1)) throw new InvalidArgumentError(`windowStarts: overlap is ${overlap}, expected a number in [0, 1)`);
+  if (size <= window) return [0];
+  const step = Math.max(1, Math.floor(window * (1 - overlap)));
+  const count = Math.ceil((size - window) / step) + 1;
+  return Array.from({ length: count }, (_, i) => Math.min(i * step, size - window));
+}
+
+/**
+ * Patch starts that tile a volume for inference: {@link windowStarts} per axis. Order: x fastest, then
+ * y, then z.
  *
  * @example
  * gridPatchStarts({ shape: [48, 40, 32], patchShape: [32, 32, 16], overlap: 0.5 });
@@ -17,21 +39,7 @@ export function gridPatchStarts(o: {
   overlap?: number;
 }): Vec3[] {
   const overlap = o.overlap ?? 0.5;
-  if (!(overlap >= 0 && overlap < 1))
-    throw new InvalidArgumentError(`gridPatchStarts: overlap must be in [0, 1), got ${overlap}`);
-  const axes = [0, 1, 2].map((a) => {
-    const n = o.shape[a]!,
-      p = o.patchShape[a]!;
-    if (!(Number.isInteger(p) && p > 0))
-      throw new InvalidArgumentError(
-        `gridPatchStarts: patchShape must be positive integers, got [${o.patchShape.join(', ')}]`,
-      );
-    if (p >= n) return [0];
-    const step = Math.max(1, Math.floor(p * (1 - overlap)));
-    const num = Math.ceil((n - p) / step) + 1;
-    const actual = (n - p) / (num - 1);
-    return Array.from({ length: num }, (_, i) => Math.round(i * actual));
-  });
+  const axes = [0, 1, 2].map((a) => windowStarts(o.shape[a]!, o.patchShape[a]!, overlap));
   const out: Vec3[] = [];
   for (const z of axes[2]!) for (const y of axes[1]!) for (const x of axes[0]!) out.push([x, y, z]);
   return out;
