@@ -3,7 +3,7 @@ import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
   {
-    ignores: ['**/dist/**', '**/build/**', '**/.tmp/**', 'runs/**', '**/node_modules/**', 'docs/api/**', '**/.turbo/**', '**/fixtures/**'],
+    ignores: ['**/dist/**', '**/build/**', '**/.tmp/**', 'runs/**', '**/node_modules/**', 'docs/api/**', '**/.turbo/**', '**/fixtures/**', 'packages/ops/gradients/**'],
   },
   js.configs.recommended,
   ...tseslint.configs.recommended,
