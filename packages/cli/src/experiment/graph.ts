@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { validateConfig, type VoxnasConfig } from '../config.js';
 import { ExperimentSpecError } from './errors.js';
+import { minimumPatch } from './step-time.js';
 import { JOB_FILES, layout } from './layout.js';
 import { budgetConfig, mergeConfig, type ResolvedSpec } from './spec.js';
 import type { ArmSpec, Stage } from './spec-schema.js';
@@ -150,6 +151,11 @@ function jobConfig(
   const merged = mergeConfig(spec.config, spec.tasks[o.task.index]!.config, o.layer, budgetConfig(spec, o.kind), { seed: o.seed, data: { dataset: o.dataset } });
   const r = validateConfig(merged);
   if (!r.ok) throw new ExperimentSpecError(`${o.where}: ${r.problems.join('; ')}`, { issues: r.problems });
+  const min = minimumPatch(r.config);
+  if (min && r.config.data.patchSize.some((n, a) => n < min[a]!)) {
+    const problem = `${o.where}: field 'data.patchSize' is [${r.config.data.patchSize.join(', ')}], but the search space's networks need at least [${min.join(', ')}] (x, y, z: 2^(levels−1) × the candidate operators' smallest input); a patch may be larger than the images (it is padded)`;
+    throw new ExperimentSpecError(problem, { issues: [problem] });
+  }
   // The run's own (inner) split of the cases it sees: never more folds than cases.
   if (o.trainCases !== null) {
     const folds = Math.min(r.config.data.folds, Math.max(2, o.trainCases));
@@ -323,7 +329,7 @@ const evaluateStage: StageBuilder = (ctx) => {
           dir,
           deps: [job.id],
           steps: [
-            { argv: ['predict', '--run', job.dir, '--input', join(test, 'imagesTs'), '--output', join(dir, 'predictions')] },
+            { argv: ['predict', '--run', job.dir, '--input', join(test, 'imagesTs'), '--out', join(dir, 'predictions')] },
             { argv: ['evaluate', '--pred', join(dir, 'predictions'), '--ref', join(test, 'labelsTs'), '--out', dir, '--labels', labels] },
           ],
           config: null,

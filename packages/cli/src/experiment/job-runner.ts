@@ -143,8 +143,11 @@ export async function executeJob(jobFile: string, options: ExecuteJobOptions): P
     }
   }
 
-  await writeJobStatus(job.dir, status('running', null, null));
-  const heartbeat = setInterval(() => void writeJobStatus(job.dir, status('running', null, null)).catch(() => {}), 10_000);
+  // Status writes go one after another (a heartbeat's write must never land after the final one).
+  let writing: Promise<void> = Promise.resolve();
+  const save = (s: JobStatus) => (writing = writing.then(() => writeJobStatus(job.dir, s)).catch(() => {}));
+  await save(status('running', null, null));
+  const heartbeat = setInterval(() => void save(status('running', null, null)), 10_000);
   heartbeat.unref();
   const onTerm = (signal: NodeJS.Signals) => {
     Object.assign(attempt, { outcome: 'interrupted', endedAt: now() });
@@ -196,6 +199,7 @@ export async function executeJob(jobFile: string, options: ExecuteJobOptions): P
     process.off('SIGINT', onTerm);
   }
   Object.assign(attempt, { outcome: code === 0 ? 'done' : 'failed', exitCode: code, endedAt: now() });
+  await writing;
   await writeJobStatus(job.dir, status(code === 0 ? 'done' : 'failed', code, code === 0 ? null : (lastError ?? `exit code ${code}`)));
   logLine(`--- voxnas experiment job ${job.id}: ${code === 0 ? 'done' : `failed (exit ${code})`} after ${((Date.now() - started) / 1000).toFixed(1)} s`);
   closeSync(fd);

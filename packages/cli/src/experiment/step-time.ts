@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { Rng } from '@voxnas/core';
 import { createLosses } from '@voxnas/metrics';
-import { initBackend } from '@voxnas/ops';
+import { getOperator, initBackend } from '@voxnas/ops';
 import { Supernet, sampleRandomGenotype, type SamplerConfig } from '@voxnas/supernet';
 import type { VoxnasConfig } from '../config.js';
 import { UsageError } from '../errors.js';
@@ -22,21 +22,52 @@ export interface StepTime {
 /** Largest patch measured (voxels × batch); bigger ones are measured smaller and scaled by voxels. */
 export const MEASURE_VOXELS = 16_384;
 
-/** A patch no larger than `MEASURE_VOXELS`, keeping multiples of 2^levels (halving the longest axis). */
-export function measurePatch(patch: readonly [number, number, number], levels: number): [number, number, number] {
-  const m = 2 ** levels;
+/**
+ * The smallest patch [x, y, z] a config's supernet (and so any network of its space) accepts:
+ * 2^(levels−1) times the largest `minInputSize` of its candidate operators — the rule of
+ * `@voxnas/supernet`'s networks — or null when a candidate is not registered (a plugin not loaded).
+ *
+ * @example
+ * minimumPatch(config); // [24, 24, 24] for 4 levels of the default candidates
+ */
+export function minimumPatch(cfg: VoxnasConfig): [number, number, number] | null {
+  const space = spaceFromConfig(cfg, 1, 2);
+  const min = [1, 1, 1];
+  try {
+    for (const name of new Set(space.edges.flatMap((e) => e.candidates))) {
+      const s = getOperator(name).minInputSize; // z, y, x
+      for (let a = 0; a < 3; a++) min[a] = Math.max(min[a]!, s[a]!);
+    }
+  } catch {
+    return null;
+  }
+  const m = 2 ** (cfg.search.levels - 1);
+  return [m * min[2]!, m * min[1]!, m * min[0]!];
+}
+
+/**
+ * A patch of about `MEASURE_VOXELS` voxels or fewer, made by halving the longest axis: axes stay
+ * multiples of 2^(levels−1) (what the networks need) and at least `minimum` (or the configured size
+ * when that is smaller), so a large network may stay above the target.
+ *
+ * @example
+ * measurePatch([96, 96, 64], 4, [24, 24, 24]); // [24, 24, 24]
+ */
+export function measurePatch(patch: readonly [number, number, number], levels: number, minimum: readonly [number, number, number] = [1, 1, 1]): [number, number, number] {
+  const m = 2 ** (levels - 1);
+  const floor = (k: number) => Math.min(patch[k]!, Math.ceil(minimum[k]! / m) * m);
   const p: [number, number, number] = [...patch];
   while (p[0] * p[1] * p[2] > MEASURE_VOXELS) {
-    const i = p.indexOf(Math.max(...p));
-    const next = Math.max(m, Math.floor(p[i]! / 2 / m) * m);
-    if (next === p[i]) break;
-    p[i] = next;
+    const next = (k: number) => Math.max(floor(k), Math.floor(p[k]! / 2 / m) * m);
+    const i = [0, 1, 2].sort((a, b) => p[b]! - p[a]!).find((k) => next(k) < p[k]!);
+    if (i === undefined) break;
+    p[i] = next(i);
   }
   return p;
 }
 
+/** Seconds of one call (no warm-up: a dry run must stay cheap; the first step's set-up is included). */
 function time(fn: () => void): number {
-  fn(); // warm-up: kernel set-up and first allocations
   const t = performance.now();
   fn();
   return (performance.now() - t) / 1000;
@@ -44,7 +75,8 @@ function time(fn: () => void): number {
 
 /**
  * Measures one step of a network kind at a run config's patch and batch size with random tensors (no
- * data needed): `search` — a weight step and an α step of the supernet with the configured sampler;
+ * data needed; one forward and backward pass each, no warm-up): `search` — twice a pass of the
+ * supernet with the configured sampler (a weight step and an α step);
  * `unet` — a training step of the config's U-Net; `child` — a training step of a random genotype of the
  * config's space (standing for searched, random and transferred networks). Patches above
  * {@link MEASURE_VOXELS} voxels are measured smaller (batch 1) and scaled by voxels and batch, so a
@@ -58,7 +90,7 @@ function time(fn: () => void): number {
 export async function measureStepTime(o: { kind: StepKind; config: VoxnasConfig; channels: number; classes: number }): Promise<StepTime> {
   await initBackend({ logger: () => {} });
   const cfg = o.config;
-  const patch = measurePatch(cfg.data.patchSize, cfg.search.levels);
+  const patch = measurePatch(cfg.data.patchSize, cfg.search.levels, minimumPatch(cfg) ?? [1, 1, 1]);
   const scaled = patch[0] * patch[1] * patch[2] !== cfg.data.patchSize.reduce((a, b) => a * b, 1);
   const batch = scaled ? 1 : cfg.data.batchSize;
   const factor = ((cfg.data.patchSize.reduce((a, b) => a * b, 1) / (patch[0] * patch[1] * patch[2])) * cfg.data.batchSize) / batch;
@@ -79,8 +111,8 @@ export async function measureStepTime(o: { kind: StepKind; config: VoxnasConfig;
             value.dataSync();
             tf.dispose(grads);
           });
-        // a search step after warm-up: one weight step and one α step
-        seconds = time(() => pass(net.weightVariables())) + time(() => pass(net.archVariables()));
+        // a search step after warm-up is a weight step and an α step: two passes of the same cost
+        seconds = 2 * time(() => pass([...net.weightVariables(), ...net.archVariables()]));
       } finally {
         net.dispose();
       }
