@@ -90,6 +90,12 @@ const searchSection = z
     weightLr: positive().default(3e-3).describe('learning rate of the supernet weights'),
     archLr: positive().default(3e-3).describe('learning rate of α'),
     deriveEvery: count().default(25).describe('derive and log the genotype every n steps'),
+    score: z
+      .enum(['dice', 'soft-dice'])
+      .default('soft-dice')
+      .describe(
+        'how each derived genotype is scored on the validation cases (its child with the supernet weights) to keep the best one: `soft-dice` (Dice of the probabilities; ranks even children whose argmax is all background) or `dice` (of the labels)',
+      ),
     checkpointEvery: count().default(10).describe('resumable checkpoint every n steps'),
   })
   .prefault({})

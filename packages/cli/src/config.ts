@@ -12,7 +12,7 @@ export type ArchChoice = 'unet' | 'random' | 'searched' | string;
 export type { VoxnasConfig, VoxnasConfigInput } from './config-schema.js';
 
 /**
- * voxnas's own defaults, sized so that a run finishes on a 2-core CPU (REFERENCE.md lists what the
+ * voxnas's own defaults, sized so that a run finishes on a 2-core CPU (docs/method.md lists what the
  * paper leaves open): {@link CONFIG_SCHEMA} applied to an empty config.
  *
  * @example

@@ -12,6 +12,7 @@ import { planCommand } from './commands/plan.js';
 import { predictCommand } from './commands/predict.js';
 import { reportCommand } from './commands/report.js';
 import { searchCommand } from './commands/search.js';
+import { searchQualityCommand } from './commands/search-quality.js';
 import { trainCommand } from './commands/train.js';
 
 export type { Io } from './command.js';
@@ -20,6 +21,7 @@ export type { Io } from './command.js';
 export const COMMANDS: readonly Command[] = [
   planCommand,
   searchCommand,
+  searchQualityCommand,
   trainCommand,
   evaluateCommand,
   predictCommand,

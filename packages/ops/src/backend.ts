@@ -89,7 +89,7 @@ function message(error: unknown): string {
 }
 
 /**
- * Chooses and activates the best available tfjs backend (DESIGN.md "Backends") and logs one line.
+ * Chooses and activates the best available tfjs backend (docs/conventions.md "Backends") and logs one line.
  * tfjs-node(-gpu) are optional peers, loaded by dynamic import inside try/catch, so nothing needs
  * them to build or test. `VOXNAS_BACKEND` (or `options.backend`) overrides the choice.
  *

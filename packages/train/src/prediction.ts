@@ -14,7 +14,7 @@ export interface Grid {
  * Maps a label map onto another grid by nearest neighbour through the two affines: each target
  * voxel takes the label of the source voxel nearest to the same world point, or `background` when
  * that point falls outside the source grid. Undoes any reorientation, resampling, cropping or
- * padding done before the network, since each of those keeps the affine right (DESIGN.md).
+ * padding done before the network, since each of those keeps the affine right (docs/conventions.md "Geometry").
  *
  * @example
  * // labels predicted on a cropped, 1.5 mm, reoriented grid → the original image's grid

@@ -8,6 +8,7 @@ import { evaluateSearchQuality, type SearchQualityReport } from '@voxnas/search'
 import { Supernet, parseGenotype, stringifyGenotype } from '@voxnas/supernet';
 import { resolveCheckpoint, segmentationValidator } from '@voxnas/train/node';
 import { initBackend } from '@voxnas/ops';
+import { defineCommand } from '../command.js';
 import { ConfigError, UsageError } from '../errors.js';
 import { spaceFromConfig } from '../pipeline/network.js';
 import { prepareData } from '../pipeline/data.js';
@@ -30,7 +31,8 @@ export interface SearchQualityFlags {
 export interface SearchQualitySummary extends SearchQualityReport {
   readonly searchRun: string;
   readonly standaloneSteps: number;
-  readonly score: 'mean foreground Dice on the fold\'s validation cases';
+  /** What the proxy and stand-alone scores are (the search run's `search.score` on the fold's validation cases). */
+  readonly score: string;
 }
 
 function positiveInt(v: string | undefined, fallback: number, flag: string): number {
@@ -72,6 +74,7 @@ export async function runSearchQuality(flags: SearchQualityFlags, log: (line: st
     overlap: cfg.inference.overlap,
     batchSize: cfg.inference.windowsPerBatch,
     labels: foregroundLabels(data),
+    score: cfg.search.score,
   });
   // The stand-alone runs share one config file: the search run's resolved config.
   const configFile = join(out, 'config.json');
@@ -103,7 +106,7 @@ export async function runSearchQuality(flags: SearchQualityFlags, log: (line: st
       ...report,
       searchRun: searchDir,
       standaloneSteps: steps,
-      score: "mean foreground Dice on the fold's validation cases",
+      score: `mean foreground ${cfg.search.score} on the fold's validation cases (proxy); mean foreground Dice (stand-alone)`,
     };
     await atomicWriteJson(join(out, 'search-quality.json'), summary);
     return summary;
@@ -124,3 +127,25 @@ export function formatSearchQuality(s: SearchQualitySummary): string {
     `derived architecture: rank ${s.derivedStandaloneRank} of ${s.count} stand-alone, rank ${s.derivedProxyRank} by the supernet`,
   ].join('\n');
 }
+
+/** `voxnas search-quality`: see {@link runSearchQuality}. */
+export const searchQualityCommand = defineCommand({
+  name: 'search-quality',
+  summary: "measure the search phase: does the supernet rank architectures like training them does? (Kendall τ, Spearman ρ)",
+  usage: '--run <search-run> --out <dir> [--samples 8] [--steps n] [--json]',
+  flags: {
+    run: { type: 'string', value: '<search-run>', description: 'a finished voxnas search run directory' },
+    out: { type: 'string', value: '<dir>', description: 'where the study goes: stand-alone train runs, genotypes, search-quality.json (re-run to continue)' },
+    samples: { type: 'string', value: '<n>', description: 'random architectures drawn from the search space besides the derived one', default: '8' },
+    steps: { type: 'string', value: '<n>', description: 'training steps of each stand-alone run', default: "the search run's train.steps" },
+    json: { type: 'boolean', description: 'print the result as JSON' },
+  },
+  async run({ flags, io, log }) {
+    const r = await runSearchQuality(
+      { ...(flags.run ? { run: flags.run } : {}), ...(flags.out ? { out: flags.out } : {}), ...(flags.samples ? { samples: flags.samples } : {}), ...(flags.steps ? { steps: flags.steps } : {}) },
+      log,
+    );
+    io.out(flags.json ? JSON.stringify(r, null, 2) : formatSearchQuality(r));
+    return 0;
+  },
+});

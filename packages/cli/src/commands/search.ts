@@ -97,6 +97,7 @@ export async function runSearch(flags: RunFlags, log: (line: string) => void): P
       overlap: cfg.inference.overlap,
       batchSize: cfg.inference.windowsPerBatch,
       labels: foregroundLabels(data),
+      score: cfg.search.score,
     });
     const progress = createProgress({ label: 'search', total: cfg.search.steps, from: resumedFrom ?? 0, ...flags.progress });
     const warnings: string[] = [];

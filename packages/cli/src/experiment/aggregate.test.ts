@@ -9,6 +9,7 @@ import { aggregateExperiment } from './aggregate.js';
 import { writeJobStatus } from './job-files.js';
 import { planExperiment, writePlan } from './plan.js';
 import { writeExperimentReport } from './report-format.js';
+import { experimentStatus, formatStatus } from './status.js';
 
 // The study's statistics against scipy: a real plan (phantom tasks, 3 folds, 2 seeds, searched / U-Net /
 // 2 random genotypes) whose evaluations are given known per-case Dice values (the metrics.json files
@@ -66,6 +67,10 @@ describe('aggregateExperiment', () => {
         }
         if (job.kind !== 'aggregate') await writeJobStatus(job.dir, status);
       }
+
+      const status = await experimentStatus(plan.expDir);
+      expect(status.byStage).toEqual({ search: { done: 6 }, train: { done: 48 }, evaluate: { done: 48 }, aggregate: { pending: 1 } });
+      expect(formatStatus(status).split('\n').slice(0, 2)).toEqual([`experiment 'aggregation test' (${plan.expDir}): 103 jobs`, '  search     6 done']);
 
       const r = await aggregateExperiment(plan.expDir);
       const ref = runPythonReference<{

@@ -81,6 +81,39 @@ describe('planning an experiment', () => {
     });
   });
 
+  it("protocol once: one search on the named cases, reused by every task; evaluations that could have seen them are marked", async () => {
+    await withTempDir(async (dir) => {
+      const once = {
+        ...SPEC,
+        seeds: [0],
+        tasks: [
+          { name: 'a', dataset: 'phantom', phantom: { cases: 6, shape: [16, 16, 16], modalities: 1 } },
+          { name: 'b', dataset: 'phantom', phantom: { cases: 5, shape: [16, 16, 16], modalities: 1 } },
+        ],
+        search: { protocol: 'once', task: 'a', cases: { fold: 0 } },
+        arms: [
+          { kind: 'searched', name: 'searched' },
+          { kind: 'unet', name: 'unet', size: 'matched' },
+        ],
+      };
+      const plan = await planExperiment({ spec: await writeSpec(dir, once), out: join(dir, 'exp') });
+      const searches = plan.graph.jobs.filter((j) => j.kind === 'search');
+      expect(searches.map((j) => j.id)).toEqual(['jobs/a/search/seed-0']);
+      const a = plan.tasks[0]!;
+      expect(caseIdsOf(join(layout.searchCases(plan.expDir, 'a'), 'dataset.json')).sort()).toEqual([...a.folds[0]!.train].sort());
+      for (const task of ['a', 'b']) {
+        for (let f = 0; f < 3; f++) {
+          const train = plan.graph.byId.get(`jobs/${task}/fold-${f}/searched/seed-0/train`)!;
+          expect(train.deps).toEqual(['jobs/a/search/seed-0']);
+          expect(train.meta.searchedOn).toBe('a');
+          const ev = plan.graph.byId.get(`jobs/${task}/fold-${f}/searched/seed-0/eval`)!;
+          // fold 0's held-out cases were not searched on; folds 1 and 2 hold out cases of fold 0's training set
+          expect(ev.meta.sawSearchCases ?? false).toBe(task === 'a' && f > 0);
+        }
+      }
+    });
+  });
+
   it('hashes per job: an unchanged spec plans the same hashes, a changed budget changes exactly the trainings after it', async () => {
     await withTempDir(async (dir) => {
       const spec = await writeSpec(dir, SPEC);
