@@ -141,7 +141,7 @@ export function createFingerprint(
       const n = voxelCount(c.image.shape);
       allVoxels += n;
       addForeground(running, c.image, label, perCase);
-      const voxMm3 = spacingMm(c.image).reduce((a, b) => a * b, 1);
+      const voxMm3 = fp.spacingMm.reduce((a, b) => a * b, 1); // the spacing the fingerprint reports
       for (const [k, count] of Object.entries(fp.classVoxels)) {
         const v = Number(k);
         const t = classTotals.get(v) ?? { voxels: 0, cases: 0, smallest: null };
