@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { boundingBox, crop, cropToForeground } from './crop.js';
 import { InvalidArgumentError, ShapeMismatchError } from '@voxnas/core';
-import { arr, compareAtWorldPoints, randomVolume } from './internal/test-helpers.js';
+import { arr, compareAtWorldPoints, randomVolume } from '../test/helpers.js';
 import { createVolume } from './volume.js';
 
 const AFFINE = [0, -1.5, 0, 10, 0, 0, 2, -20, 1.25, 0, 0, 30, 0, 0, 0, 1];

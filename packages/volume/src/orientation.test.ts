@@ -1,7 +1,7 @@
 import { haveReferences, runPythonReference } from '@voxnas/testing';
 import { describe, expect, it } from 'vitest';
 import { InvalidArgumentError } from '@voxnas/core';
-import { arr, compareAtWorldPoints, randomVolume } from './internal/test-helpers.js';
+import { arr, compareAtWorldPoints, randomVolume } from '../test/helpers.js';
 import { orientationCode, reorient } from './orientation.js';
 import { readNifti } from '@voxnas/volume/node';
 

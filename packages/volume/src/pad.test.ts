@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidArgumentError } from '@voxnas/core';
-import { arr, compareAtWorldPoints, randomVolume } from './internal/test-helpers.js';
+import { arr, compareAtWorldPoints, randomVolume } from '../test/helpers.js';
 import { centredOffset, padOrCrop, padToMultiple } from './pad.js';
 
 const AFFINE = [0, -1.5, 0, 10, 0, 0, 2, -20, 1.25, 0, 0, 30, 0, 0, 0, 1];

@@ -1,7 +1,7 @@
 import { expectClose, runPythonReference } from '@voxnas/testing';
 import { describe, expect, it } from 'vitest';
 import { InvalidArgumentError } from '@voxnas/core';
-import { arr, randomVolume } from './internal/test-helpers.js';
+import { arr, randomVolume } from '../test/helpers.js';
 import { clipPercentiles, percentiles } from './percentiles.js';
 import { createVolume } from './volume.js';
 

@@ -1,7 +1,7 @@
 import { expectClose, haveReferences, maxAbsDiff, runPythonReference } from '@voxnas/testing';
 import { describe, expect, it } from 'vitest';
 import { InvalidArgumentError, applyAffine, multiplyAffine } from '@voxnas/core';
-import { arr, randomVolume } from './internal/test-helpers.js';
+import { arr, randomVolume } from '../test/helpers.js';
 import { resample, resampleGrid, resampleTo } from './resample.js';
 import { spacingMm } from './volume.js';
 import type { Volume } from './volume.js';

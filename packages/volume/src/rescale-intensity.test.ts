@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidArgumentError } from '@voxnas/core';
-import { arr } from './internal/test-helpers.js';
+import { arr } from '../test/helpers.js';
 import { rescaleIntensity, windowCt } from './rescale-intensity.js';
 import { createVolume } from './volume.js';
 

@@ -1,7 +1,7 @@
 import { expectClose, runPythonReference } from '@voxnas/testing';
 import { describe, expect, it } from 'vitest';
 import { InvalidArgumentError, ShapeMismatchError } from '@voxnas/core';
-import { arr, randomVolume } from './internal/test-helpers.js';
+import { arr, randomVolume } from '../test/helpers.js';
 import { createVolume } from './volume.js';
 import { zScore } from './z-score.js';
 

@@ -2,8 +2,8 @@ import { runPythonReference } from '@voxnas/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Rng } from '@voxnas/core';
 import { brightnessContrast, randomBrightnessContrast } from './brightness-contrast.js';
-import { transformContract } from './internal/contract.js';
-import { testSubject, toPy } from './internal/fixtures.js';
+import { transformContract } from '../../test/transform-contract.js';
+import { testSubject, toPy } from '../../test/transform-fixtures.js';
 import { compose } from './subject.js';
 
 const NP_BC = `

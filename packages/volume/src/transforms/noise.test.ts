@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Rng } from '@voxnas/core';
-import { transformContract } from './internal/contract.js';
-import { testSubject } from './internal/fixtures.js';
+import { transformContract } from '../../test/transform-contract.js';
+import { testSubject } from '../../test/transform-fixtures.js';
 import { noise, randomNoise } from './noise.js';
 import { compose } from './subject.js';
 

@@ -3,7 +3,7 @@ import { InvalidArgumentError, Rng } from '@voxnas/core';
 import { createVolume } from '../volume.js';
 import { randomFlip } from './flip.js';
 import { randomGamma } from './gamma.js';
-import { testSubject } from './internal/fixtures.js';
+import { testSubject } from '../../test/transform-fixtures.js';
 import { randomNoise } from './noise.js';
 import { invert, replay } from './replay.js';
 import { randomRot90 } from './rot90.js';

@@ -1,8 +1,8 @@
 import { expect, it } from 'vitest';
 import { Rng } from '@voxnas/core';
-import { replay } from '../replay.js';
-import { compose, createSubject, type Subject, type Transform } from '../subject.js';
-import { labelSet, testSubject } from './fixtures.js';
+import { replay } from '../src/transforms/replay.js';
+import { compose, createSubject, type Subject, type Transform } from '../src/transforms/subject.js';
+import { labelSet, testSubject } from './transform-fixtures.js';
 
 /**
  * Contract every random transform passes: determinism per seed, different seeds differ, replay from

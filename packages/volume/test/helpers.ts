@@ -1,7 +1,7 @@
 /** Helpers for this package's tests only (not exported from index.ts). */
 import { invertAffine, Rng } from '@voxnas/core';
-import { allocData, createVolume } from '../volume.js';
-import type { DType, Volume, VolumeKind } from '../volume.js';
+import { allocData, createVolume } from '../src/volume.js';
+import type { DType, Volume, VolumeKind } from '../src/volume.js';
 
 export function randomVolume(opts: {
   shape: [number, number, number];

@@ -1,6 +1,6 @@
 import { Rng } from '@voxnas/core';
-import { createVolume, type Volume } from '../../volume.js';
-import { createSubject, type Subject } from '../subject.js';
+import { createVolume, type Volume } from '../src/volume.js';
+import { createSubject, type Subject } from '../src/transforms/subject.js';
 
 /** Non-identity affine: anisotropic spacing, a small rotation about z, an offset. */
 export function testAffine(): Float64Array {
