@@ -10,7 +10,7 @@ import { genotypeCost } from './genotype-cost.js';
 import { parseGenotype, stringifyGenotype } from './genotype.js';
 import { renderGenotypeSvg } from './render-genotype.js';
 import { Supernet } from './supernet.js';
-import { crossEntropy, diceOf, sphereVolume } from './internal/test-fixtures.js';
+import { crossEntropy, diceOf, sphereVolume } from '../test/fixtures.js';
 import { sampleRandomGenotype } from './random-genotype.js';
 import { createSearchSpace } from './search-space.js';
 
