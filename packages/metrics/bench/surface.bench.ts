@@ -3,7 +3,7 @@
  * (distance_transform_edt on the surfaces) measured in the same run. `pnpm bench` in packages/metrics.
  */
 import { execFileSync } from 'node:child_process';
-import { ellipsoidMask } from '../src/internal/fixtures.js';
+import { ellipsoidMask } from '../test/fixtures.js';
 import { computeMaskMetrics, summariseSurfaceDistances } from '../src/mask-metrics.js';
 import { surfaceDistances } from '../src/surface.js';
 

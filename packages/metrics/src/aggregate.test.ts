@@ -4,7 +4,7 @@ import { runPythonReference } from '@voxnas/testing';
 import { describe, expect, it } from 'vitest';
 import { aggregateCases, aggregateToCsv, casesToCsv, summarize, toJson, type CaseResult } from './aggregate.js';
 import { evaluateSegmentation } from './evaluate-segmentation.js';
-import { perturbMask, randomLabelMap } from './internal/fixtures.js';
+import { perturbMask, randomLabelMap } from '../test/fixtures.js';
 
 const shape = [11, 7, 5] as const;
 

@@ -2,7 +2,7 @@ import { InvalidArgumentError, Rng, ShapeMismatchError } from '@voxnas/core';
 import { createVolume, GeometryError } from '@voxnas/volume';
 import { describe, expect, it } from 'vitest';
 import { BRATS_REGIONS, evaluateSegmentation } from './evaluate-segmentation.js';
-import { randomLabelMap } from './internal/fixtures.js';
+import { randomLabelMap } from '../test/fixtures.js';
 import { computeMaskMetrics } from './mask-metrics.js';
 
 const shape = [9, 8, 7] as const;

@@ -11,8 +11,8 @@ import { haveReferences, runPythonReference, skipWithoutReferences, withTempDir 
 import { describe, expect, it } from 'vitest';
 import { distanceTransformEdt, type Shape3, type Spacing3 } from './distance-transform.js';
 import { evaluateSegmentation } from './evaluate-segmentation.js';
-import { ellipsoidMask } from './internal/fixtures.js';
-import { SCIPY_MASK_METRICS } from './internal/scipy-reference.js';
+import { ellipsoidMask } from '../test/fixtures.js';
+import { SCIPY_MASK_METRICS } from '../test/scipy-reference.js';
 import { METRIC_NAMES } from './mask-metrics.js';
 
 const AAL = '/usr/share/mricron/templates/aal.nii.gz';

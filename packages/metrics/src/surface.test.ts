@@ -2,7 +2,7 @@ import { InvalidArgumentError, Rng, ShapeMismatchError } from '@voxnas/core';
 import { expectClose, haveReferences, runPythonReference } from '@voxnas/testing';
 import { describe, expect, it } from 'vitest';
 import type { Shape3, Spacing3 } from './distance-transform.js';
-import { perturbMask, randomBlobMask } from './internal/fixtures.js';
+import { perturbMask, randomBlobMask } from '../test/fixtures.js';
 import { extractSurface, surfaceDistances, type Connectivity } from './surface.js';
 
 const PY = String.raw`
