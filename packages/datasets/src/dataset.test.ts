@@ -7,7 +7,7 @@ import { readNifti, writeNifti } from '@voxnas/volume/node';
 import { createVolume } from '@voxnas/volume';
 import { openDataset } from './dataset.js';
 import { DatasetError } from './dataset-error.js';
-import { writeFoldersFixture, writeNnunetFixture } from './internal/fixtures.js';
+import { writeFoldersFixture, writeNnunetFixture } from '../test/fixtures.js';
 
 const SHAPE: [number, number, number] = [13, 11, 9];
 

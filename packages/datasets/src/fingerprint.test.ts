@@ -7,7 +7,7 @@ import { readNifti, writeNifti } from '@voxnas/volume/node';
 import { openDataset } from './dataset.js';
 import { DatasetError } from './dataset-error.js';
 import { fingerprintDataset } from './fingerprint.js';
-import { writeSyntheticDataset } from './internal/synthetic-datasets.js';
+import { writeSyntheticDataset } from '../test/synthetic-datasets.js';
 
 async function failure(p: Promise<unknown>, root: string): Promise<string> {
   const e = await p.then(

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openDataset } from './dataset.js';
 import { DatasetError } from './dataset-error.js';
-import { writeFoldersFixture, writeNnunetFixture } from './internal/fixtures.js';
+import { writeFoldersFixture, writeNnunetFixture } from '../test/fixtures.js';
 import { InvalidArgumentError } from '@voxnas/core';
 import { generatePhantomDataset } from './phantom.js';
 import { extractPatch, replay, createSubject } from '@voxnas/volume';

@@ -7,8 +7,8 @@ import { fingerprintDataset, type DatasetFingerprint } from './fingerprint.js';
 import { parsePlan } from './parse-plan.js';
 import { planDataset, targetSpacing, type DatasetPlan } from './plan.js';
 import { preprocessCase, type PreparedCase } from './preprocess.js';
-import { PLANNING_REFERENCE } from './internal/planning-reference.js';
-import { writeSyntheticDataset, type SyntheticCase } from './internal/synthetic-datasets.js';
+import { PLANNING_REFERENCE } from '../test/planning-reference.js';
+import { writeSyntheticDataset, type SyntheticCase } from '../test/synthetic-datasets.js';
 
 type Vec3 = [number, number, number];
 interface RefCase {
