@@ -17,7 +17,7 @@ import {
   UNET_LIKE_TORCH,
   unetLikeStep,
   type UnetLikeSpec,
-} from '../src/internal/unet-like-step.js';
+} from '../test/unet-like-step.js';
 
 const argv = process.argv.slice(2);
 const quick = argv.includes('--quick');

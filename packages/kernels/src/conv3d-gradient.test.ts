@@ -4,7 +4,7 @@ import { expectClose, expectNoLeaks, runPythonReference } from '@voxnas/testing'
 import { Rng } from '@voxnas/core';
 import { describe, it } from 'vitest';
 import { registerConv3dGradient } from './index.js';
-import { maxAbs, randomTensor, skipNative, withJsKernels } from './internal/test-support.js';
+import { maxAbs, randomTensor, skipNative, withJsKernels } from '../test/support.js';
 
 type T3 = [number, number, number];
 type Shape5 = [number, number, number, number, number];

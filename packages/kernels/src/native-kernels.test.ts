@@ -9,7 +9,7 @@ import {
   setNativeThreads,
   unregisterNativeKernels,
 } from './index.js';
-import { skipNative, skipNote } from './internal/test-support.js';
+import { skipNative, skipNote } from '../test/support.js';
 
 const NATIVE = [
   'Conv3D',

@@ -4,7 +4,7 @@ import { Rng } from '@voxnas/core';
 import { describe, expect, it } from 'vitest';
 import { nativeStatus, registerNativeKernels } from '../native-kernels.js';
 import { accel } from '../internal/state.js';
-import { both, randn } from './test-support.js';
+import { both, randn } from '../../test/fast-support.js';
 
 const ops = [
   { name: 'Add', f: tf.add },

@@ -7,7 +7,7 @@ import { nativeStatus, registerNativeKernels } from '../native-kernels.js';
 import { accel } from '../internal/state.js';
 import { GROUP_NORM, GROUP_NORM_GRAD, RELU_GRAD } from './fused.js';
 import { fastKernelStatus, registerFastKernels, unregisterFastKernels } from './register.js';
-import { randn, withOriginalKernels } from './test-support.js';
+import { randn, withOriginalKernels } from '../../test/fast-support.js';
 
 registerNativeKernels();
 // Every case runs on the JavaScript loops and, when the addon is built (always in CI), on its

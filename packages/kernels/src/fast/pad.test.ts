@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { expectNoLeaks } from '@voxnas/testing';
 import { Rng } from '@voxnas/core';
 import { describe, expect, it } from 'vitest';
-import { both, randn } from './test-support.js';
+import { both, randn } from '../../test/fast-support.js';
 
 describe('PadV2', () => {
   it.each([

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { expectClose, expectNoLeaks } from '@voxnas/testing';
 import { Rng } from '@voxnas/core';
 import { describe, expect, it } from 'vitest';
-import { both, randn } from './test-support.js';
+import { both, randn } from '../../test/fast-support.js';
 
 /** Every non-empty subset of the axes of `rank`. */
 function subsets(rank: number): number[][] {

@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { fastKernelStatus, registerFastKernels, unregisterFastKernels } from './register.js';
-import { randn, withOriginalKernels } from './test-support.js';
+import { randn, withOriginalKernels } from '../../test/fast-support.js';
 
 const NAMES = ['Add', 'Sub', 'Multiply', 'RealDiv', 'Sum', 'Mean', 'Slice', 'Concat', 'SplitV', 'Unpack', 'Pack', 'PadV2', 'Relu', 'Step'];
 const FUSED = ['VoxnasGroupNorm', 'VoxnasGroupNormGrad', 'VoxnasReluGrad'];

@@ -4,7 +4,7 @@ import { expectClose, expectNoLeaks } from '@voxnas/testing';
 import { Rng } from '@voxnas/core';
 import { describe, it } from 'vitest';
 import '../index.js';
-import { kernelValues, maxAbs, randomTensor, skipNative, skipNote, withJsKernels } from './test-support.js';
+import { kernelValues, maxAbs, randomTensor, skipNative, skipNote, withJsKernels } from '../../test/support.js';
 
 type T3 = number | [number, number, number];
 type Pad = 'same' | 'valid' | number;

@@ -1,7 +1,7 @@
 // Helpers for the fast-kernel tests (not exported from the package).
 import * as tf from '@tensorflow/tfjs-core';
 import type { Rng } from '@voxnas/core';
-import { registerFastKernels, unregisterFastKernels } from './register.js';
+import { registerFastKernels, unregisterFastKernels } from '../src/fast/register.js';
 
 /** Runs `fn` with tfjs-backend-cpu's own kernels, then re-registers the fast ones. */
 export function withOriginalKernels<T>(fn: () => T): T {

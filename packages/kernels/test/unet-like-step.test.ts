@@ -3,8 +3,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { expectClose, expectNoLeaks } from '@voxnas/testing';
 import { Rng } from '@voxnas/core';
 import { describe, expect, it } from 'vitest';
-import '../index.js';
-import { maxAbs, skipNative, skipNote, withJsKernels } from './test-support.js';
+import '../src/index.js';
+import { maxAbs, skipNative, skipNote, withJsKernels } from './support.js';
 import { makeUnetLikeBatch, makeUnetLikeWeights, unetLikeStep, type UnetLikeSpec } from './unet-like-step.js';
 
 const spec: UnetLikeSpec = { channelsIn: 2, width: 4, classes: 3 };

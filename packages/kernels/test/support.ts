@@ -1,7 +1,7 @@
 // Helpers for this package's tests (not exported).
 import * as tf from '@tensorflow/tfjs-core';
 import type { Rng } from '@voxnas/core';
-import { nativeStatus, registerNativeKernels, unregisterNativeKernels } from '../native-kernels.js';
+import { nativeStatus, registerNativeKernels, unregisterNativeKernels } from '../src/native-kernels.js';
 
 /**
  * Parity tests need the addon. Outside CI they are skipped — with the reason in the suite title —
