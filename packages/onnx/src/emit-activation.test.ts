@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { emitLeakyRelu, emitPRelu, emitRelu, emitSoftmax } from './emit-activation.js';
 import { createGraphBuilder } from './graph-builder.js';
-import { compareWithVoxnas, randomData, reportAgreements } from './internal/ort.test-util.js';
+import { compareWithVoxnas, randomData, reportAgreements } from '../test/ort.js';
 
 const X: [number, number, number, number, number] = [2, 3, 5, 6, 7];
 const alpha = Float32Array.from([0.25, 0.1, 0.5]);

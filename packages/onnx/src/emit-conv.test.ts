@@ -4,7 +4,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { emitConv3d, emitConv3dTranspose, emitDepthwiseConv3d, type ConvPadding } from './emit-conv.js';
 import { OnnxEmitError } from './errors.js';
 import { createGraphBuilder } from './graph-builder.js';
-import { compareWithVoxnas, randomData, randomFilter, reportAgreements } from './internal/ort.test-util.js';
+import { compareWithVoxnas, randomData, randomFilter, reportAgreements } from '../test/ort.js';
 
 const X: [number, number, number, number, number] = [2, 3, 5, 6, 7]; // NCDHW: odd, non-cubic
 type T3 = [number, number, number];

@@ -3,7 +3,7 @@ import { batchNorm3d, groupNorm3d, instanceNorm3d } from '@voxnas/ops';
 import { afterAll, describe, expect, it } from 'vitest';
 import { emitBatchNorm3d, emitGroupNorm3d, emitInstanceNorm3d } from './emit-norm.js';
 import { createGraphBuilder } from './graph-builder.js';
-import { compareWithVoxnas, randomData, reportAgreements } from './internal/ort.test-util.js';
+import { compareWithVoxnas, randomData, reportAgreements } from '../test/ort.js';
 
 const X: [number, number, number, number, number] = [2, 4, 5, 6, 7];
 const C = X[1];

@@ -3,7 +3,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { emitAdd, emitConcat, emitMul, emitPad, emitSlice, emitTranspose } from './emit-tensor.js';
 import { emitConv3d } from './emit-conv.js';
 import { createGraphBuilder } from './graph-builder.js';
-import { compareWithVoxnas, randomFilter, reportAgreements } from './internal/ort.test-util.js';
+import { compareWithVoxnas, randomFilter, reportAgreements } from '../test/ort.js';
 import { NCDHW_TO_NDHWC } from './layout.js';
 
 const X: [number, number, number, number, number] = [2, 3, 5, 6, 7];

@@ -2,7 +2,7 @@ import { upsample3d } from '@voxnas/ops';
 import { afterAll, describe, expect, it } from 'vitest';
 import { emitUpsample3d, type EmitUpsample3dOptions } from './emit-upsample.js';
 import { createGraphBuilder } from './graph-builder.js';
-import { compareWithVoxnas, reportAgreements } from './internal/ort.test-util.js';
+import { compareWithVoxnas, reportAgreements } from '../test/ort.js';
 
 const X: [number, number, number, number, number] = [2, 3, 5, 6, 7];
 

@@ -19,7 +19,7 @@ import * as tfc from '@tensorflow/tfjs-core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { OnnxExportError } from './errors.js';
 import { exportOnnx } from './export-onnx.js';
-import { compareExport, reportAgreements } from './internal/ort.test-util.js';
+import { compareExport, reportAgreements } from '../test/ort.js';
 import { readOnnxMetadata } from './read-metadata.js';
 
 afterAll(() => reportAgreements('export-onnx.test.ts'));

@@ -8,7 +8,7 @@ import {
 import { describe, expect, it } from 'vitest';
 import { OnnxGraphError } from './errors.js';
 import { attr, createGraphBuilder, type GraphBuilder } from './graph-builder.js';
-import { runOnnx } from './internal/ort.test-util.js';
+import { runOnnx } from '../test/ort.js';
 
 /** The declared dims of a tensor value: numbers as bigint, symbols as strings, unknown as undefined. */
 function dimsOf(v: ValueInfoProto | undefined): unknown[] {

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { expectNoLeaks } from '@voxnas/testing';
 import { describe, expect, it } from 'vitest';
-import { randomData } from './internal/ort.test-util.js';
+import { randomData } from '../test/ort.js';
 import {
   conv3dFilterToOnnx,
   conv3dTransposeFilterToOnnx,

@@ -20,7 +20,7 @@ import { emitPool3d } from './emit-pool.js';
 import { emitAdd, emitConcat } from './emit-tensor.js';
 import { emitUpsample3d } from './emit-upsample.js';
 import { createGraphBuilder, type GraphBuilder } from './graph-builder.js';
-import { agreements, randomData, randomFilter, reportAgreements, runOnnx } from './internal/ort.test-util.js';
+import { agreements, randomData, randomFilter, reportAgreements, runOnnx } from '../test/ort.js';
 import { ncdhwToNdhwc, ndhwcToNcdhw, type TensorData } from './layout.js';
 
 afterAll(() => reportAgreements('model.test.ts'));

@@ -7,8 +7,8 @@ import { Rng } from '@voxnas/core';
 import { expectNoLeaks, maxAbsDiff } from '@voxnas/testing';
 import ort from 'onnxruntime-node';
 import { expect } from 'vitest';
-import { createGraphBuilder, type GraphBuilder } from '../graph-builder.js';
-import { NCDHW_TO_NDHWC, NDHWC_TO_NCDHW, type TensorData } from '../layout.js';
+import { createGraphBuilder, type GraphBuilder } from '../src/graph-builder.js';
+import { NCDHW_TO_NDHWC, NDHWC_TO_NCDHW, type TensorData } from '../src/layout.js';
 
 /** Runs `bytes` in ONNX Runtime and returns every output as float32 host tensors. */
 export async function runOnnx(
