@@ -217,6 +217,7 @@ export class SearchTrainer {
     let archLoss: number | null = null;
     if (step >= this.options.warmupSteps) {
       const batch = await this.options.archData.next();
+      await this.readAlphas();
       try {
         this.supernet.train(true);
         const r = await gradientStep({
@@ -231,8 +232,17 @@ export class SearchTrainer {
         batch.label.dispose();
       }
     }
+    await this.readAlphas(); // the α step just replaced them
     const r = await this.trainer.step();
     return { step, tau, weightLoss: r.loss, archLoss, lr: r.lr };
+  }
+
+  /**
+   * Reads α asynchronously so the samplers' synchronous reads find them cached: on the WebGPU backend a
+   * synchronous read of GPU data is not possible in Node (docs/gpu.md); on the CPU backend this is free.
+   */
+  private async readAlphas(): Promise<void> {
+    await Promise.all(this.supernet.archVariables().map((a) => a.data()));
   }
 
   /**
@@ -242,6 +252,7 @@ export class SearchTrainer {
    */
   async snapshot(validate?: (network: Network) => Promise<number>, totalSteps?: number): Promise<ArchSnapshot> {
     const step = Math.max(0, this.trainer.stepsDone - 1);
+    await this.readAlphas();
     const stats = alphaStats(this.supernet.space, this.supernet.alphaValues());
     const probabilities: Record<string, number[]> = {};
     const entropy: Record<string, number> = {};
