@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { expectNoLeaks } from '@voxnas/testing';
 import { describe, expect, it } from 'vitest';
-import { fixedTensor } from '../internal/torch-reference.test-util.js';
+import { fixedTensor } from '../../test/torch-reference.js';
 import { checkGradients } from '../testing/gradient-check.js';
 import { LeakyReLU, PReLU, ReLU } from './activation.js';
 

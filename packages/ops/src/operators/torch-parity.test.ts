@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { expectClose, expectNoLeaks, runPythonReference } from '@voxnas/testing';
 import { Rng } from '@voxnas/core';
 import { describe, expect, it } from 'vitest';
-import { fixedTensor } from '../internal/torch-reference.test-util.js';
+import { fixedTensor } from '../../test/torch-reference.js';
 import { buildOperator } from '../registry.js';
 
 /**

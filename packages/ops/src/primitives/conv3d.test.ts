@@ -3,7 +3,7 @@ import { expectClose, expectNoLeaks } from '@voxnas/testing';
 import { describe, expect, it } from 'vitest';
 import { initBackend, nativeDilatedConv } from '../backend.js';
 import { OperatorInputError } from '../errors.js';
-import { fixedTensor, gradsOf, torchReference } from '../internal/torch-reference.test-util.js';
+import { fixedTensor, gradsOf, torchReference } from '../../test/torch-reference.js';
 import { checkGradients } from '../testing/gradient-check.js';
 import { conv3d, type Conv3dOptions } from './conv3d.js';
 

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { expectClose, expectNoLeaks } from '@voxnas/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fixedTensor, gradsOf, torchReference } from '../internal/torch-reference.test-util.js';
+import { fixedTensor, gradsOf, torchReference } from '../../test/torch-reference.js';
 import { checkGradients } from '../testing/gradient-check.js';
 import { batchNorm3d, groupNorm3d, instanceNorm3d } from './normalization.js';
 
