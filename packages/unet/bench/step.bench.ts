@@ -17,7 +17,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '@voxnas/ops';
 import { medianMs, runPythonReference } from '@voxnas/testing';
 import { Rng } from '@voxnas/core';
-import { TORCH_UNET_DEF } from '../src/internal/torch-unet.js';
+import { TORCH_UNET_DEF } from '../test/torch-unet.js';
 import { UNet } from '../src/index.js';
 
 const argv = process.argv.slice(2);

@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { expectClose, expectNoLeaks, runPythonReference, withTempDir } from '@voxnas/testing';
 import { InvalidArgumentError, Rng, ShapeMismatchError } from '@voxnas/core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { TORCH_UNET_DEF } from './internal/torch-unet.js';
+import { TORCH_UNET_DEF } from '../test/torch-unet.js';
 import { UNET_PRESETS, UNet, type UNetOptions } from './unet.js';
 
 function randomInput(shape: [number, number, number, number, number], seed: number): tf.Tensor5D {
