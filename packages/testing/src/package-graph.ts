@@ -48,11 +48,17 @@ interface Workspace {
   readonly dir: string;
   readonly name: string;
   readonly exports: readonly string[];
+  /** Absolute paths of the source files package.json and tsup.config.ts name as entries (exports, bin, main). */
+  readonly entries: ReadonlySet<string>;
+  /** A private package (`@voxnas/testing`, browser-testing) is test infrastructure: all of its src/ serves tests. */
+  readonly private: boolean;
   readonly runtime: ReadonlySet<string>;
   readonly dev: ReadonlySet<string>;
 }
 
 const SOURCE = /\.(ts|mts|cts|tsx|mjs|js)$/;
+/** Test files by name: vitest tests, type tests and benches. Everything under `test/` or `bench/` is test code too. */
+const TEST_FILE = /\.(test|test-d|bench)\.[cm]?[jt]sx?$/;
 const IMPORT = /(?:^|[^\w$.])(?:import|export)\s*(?:type\s+)?(?:[\w$*{}\s,]+from\s*)?['"]([^'"]+)['"]|(?:import|require)\(\s*['"]([^'"]+)['"]\s*\)/g;
 
 function files(dir: string): string[] {
@@ -85,28 +91,54 @@ function readWorkspace(dir: string): Workspace | undefined {
   const pkg = JSON.parse(readFileSync(file, 'utf8')) as {
     name: string;
     exports?: Record<string, unknown> | string;
+    bin?: Record<string, string> | string;
+    main?: string;
+    private?: boolean;
     dependencies?: Record<string, string>;
     optionalDependencies?: Record<string, string>;
     peerDependencies?: Record<string, string>;
     devDependencies?: Record<string, string>;
   };
   const keys = (o?: Record<string, string>) => Object.keys(o ?? {});
+  const entries = new Set<string>();
+  const addEntry = (v: unknown): void => {
+    if (typeof v === 'string') {
+      if (SOURCE.test(v)) entries.add(resolve(dir, v));
+    } else if (typeof v === 'object' && v !== null) for (const x of Object.values(v)) addEntry(x);
+  };
+  addEntry(pkg.exports);
+  addEntry(pkg.bin);
+  addEntry(pkg.main);
+  const tsup = join(dir, 'tsup.config.ts');
+  if (existsSync(tsup)) for (const m of readFileSync(tsup, 'utf8').matchAll(/['"](src\/[^'"]+\.[cm]?[jt]sx?)['"]/g)) entries.add(resolve(dir, m[1]!));
   const runtime = new Set([...keys(pkg.dependencies), ...keys(pkg.optionalDependencies), ...keys(pkg.peerDependencies)]);
   return {
     dir,
     name: pkg.name,
     exports: typeof pkg.exports === 'object' && pkg.exports !== null ? Object.keys(pkg.exports) : ['.'],
+    entries,
+    private: pkg.private === true,
     runtime,
     dev: new Set([...runtime, ...keys(pkg.devDependencies)]),
   };
 }
 
+/** The source file a relative specifier names (`./x.js` → `x.ts`, `./dir` → `dir/index.ts`), if it exists. */
+function resolveRelative(from: string, spec: string): string | undefined {
+  const base = resolve(dirname(from), spec);
+  const stem = base.replace(/\.[cm]?jsx?$/, '');
+  const candidates = [base, `${stem}.ts`, `${stem}.tsx`, `${stem}.mts`, `${stem}.cts`, `${base}.ts`, join(base, 'index.ts')];
+  return candidates.find((c) => existsSync(c) && statSync(c).isFile());
+}
+
 /**
  * Checks the workspace packages under `<root>/packages` against {@link ALLOWED_EDGES}: every
  * `@voxnas/*` import of runtime source must be an allowed edge and declared in the package's
- * dependencies; test, bench and fixture files may also use devDependencies; an import of another package
- * must name an entry it exports (no deep imports such as `@voxnas/ops/src/x`); a relative import must stay
- * inside its package; and the allowed edges themselves must have no cycle. Returns every violation.
+ * dependencies; test and bench files (`*.test.ts`, `*.bench.ts`, anything under `test/` or `bench/`)
+ * may also use devDependencies; an import of another package must name an entry it exports (no deep
+ * imports such as `@voxnas/ops/src/x` or `../../ops/src/x`); a relative import must stay inside its
+ * package; a module under `src/` must not be imported by tests alone (a test helper belongs in the
+ * package's `test/`); and the allowed edges themselves must have no cycle. Returns every violation.
  *
  * @example
  * expect(checkPackageGraph('/path/to/repo')).toEqual([]);
@@ -117,26 +149,44 @@ export function checkPackageGraph(root: string, allowed: Readonly<Record<string,
     .map((d) => readWorkspace(join(packagesDir, d)))
     .filter((w): w is Workspace => w !== undefined);
   const byName = new Map(workspaces.map((w) => [w.name, w]));
+  const owner = (file: string) => workspaces.find((w) => file.startsWith(w.dir + sep));
   const violations: GraphViolation[] = [];
   const cycle = findCycle(allowed);
   if (cycle) violations.push({ file: 'ALLOWED_EDGES', specifier: cycle.join(' → '), problem: 'the allowed edges have a cycle' });
+  /** For each source module under some package's src/, the files (anywhere in the packages) that import it. */
+  const importers = new Map<string, Set<string>>();
+  const isTestFile = (w: Workspace, file: string) => TEST_FILE.test(file) || !file.startsWith(join(w.dir, 'src') + sep);
   for (const w of workspaces) {
     const edges = allowed[w.name];
-    for (const file of [...files(join(w.dir, 'src')), ...files(join(w.dir, 'test')), ...files(join(w.dir, 'bench'))]) {
+    const scanned = [...files(join(w.dir, 'src')), ...files(join(w.dir, 'test')), ...files(join(w.dir, 'bench'))];
+    for (const file of [...scanned, ...files(join(w.dir, 'scripts'))]) {
       const rel = relative(root, file);
-      const isTest =
-        /\.(test|test-d|fixture|test-util)\.[cm]?[jt]s$/.test(file) ||
-        !file.startsWith(join(w.dir, 'src') + sep) ||
-        /(test-support|test-helpers|test-fixtures|[/\\]fixtures)\.[cm]?[jt]s$/.test(file);
+      const isTest = isTestFile(w, file);
+      const checked = scanned.includes(file);
       for (const spec of importSpecifiers(readFileSync(file, 'utf8'))) {
         if (spec.startsWith('.')) {
-          const target = resolve(dirname(file), spec);
-          if (!target.startsWith(w.dir + sep)) violations.push({ file: rel, specifier: spec, problem: `relative import leaves ${w.name}` });
+          const target = resolveRelative(file, spec) ?? resolve(dirname(file), spec);
+          const into = owner(target);
+          if (into !== undefined && target.startsWith(join(into.dir, 'src') + sep)) {
+            if (!importers.has(target)) importers.set(target, new Set());
+            importers.get(target)!.add(file);
+          }
+          if (!checked || target.startsWith(w.dir + sep)) continue;
+          violations.push({
+            file: rel,
+            specifier: spec,
+            problem:
+              into === undefined
+                ? `relative import leaves ${w.name}`
+                : `deep import of ${relative(root, target)}: import an entry ${into.name} exports (${into.exports.filter((e) => e !== './package.json').join(', ')}) instead`,
+          });
           continue;
         }
+        if (!checked) continue;
         const m = /^(@voxnas\/[^/]+|voxnas)(\/.*)?$/.exec(spec);
         if (!m) continue;
-        const [, target, sub] = m as unknown as [string, string, string | undefined];
+        const target = m[1]!;
+        const sub = m[2];
         const dep = byName.get(target);
         if (dep === undefined) {
           violations.push({ file: rel, specifier: spec, problem: `no workspace package ${target}` });
@@ -155,7 +205,47 @@ export function checkPackageGraph(root: string, allowed: Readonly<Record<string,
       }
     }
   }
+  violations.push(...testOnlyModules(root, workspaces, importers, owner, isTestFile));
   return violations;
+}
+
+/**
+ * Modules under a package's src/ (not tests themselves, not entries) that only tests import, directly
+ * or through other such modules: test helpers living among shipped source (private packages are test
+ * infrastructure and exempt). The greatest set closed under
+ * "every importer is a test file or in the set", so helpers that import each other are found together.
+ */
+function testOnlyModules(
+  root: string,
+  workspaces: readonly Workspace[],
+  importers: ReadonlyMap<string, ReadonlySet<string>>,
+  owner: (file: string) => Workspace | undefined,
+  isTestFile: (w: Workspace, file: string) => boolean,
+): GraphViolation[] {
+  const isTest = (file: string) => {
+    const w = owner(file);
+    return w !== undefined && isTestFile(w, file);
+  };
+  const entries = new Set(workspaces.flatMap((w) => [...w.entries]));
+  const suspects = new Set([...importers.keys()].filter((f) => !isTest(f) && !entries.has(f) && !owner(f)!.private));
+  for (let changed = true; changed; ) {
+    changed = false;
+    for (const f of suspects) {
+      if ([...importers.get(f)!].some((by) => !isTest(by) && !suspects.has(by))) {
+        suspects.delete(f);
+        changed = true;
+      }
+    }
+  }
+  return [...suspects].sort().map((f) => {
+    const w = owner(f)!;
+    const by = [...importers.get(f)!].map((i) => relative(root, i)).sort();
+    return {
+      file: relative(root, f),
+      specifier: by.join(', '),
+      problem: `test helper in src/: only tests import it; move it to ${relative(root, join(w.dir, 'test'))}/`,
+    };
+  });
 }
 
 function findCycle(edges: Readonly<Record<string, readonly string[]>>): string[] | undefined {
