@@ -16,7 +16,7 @@ import { createSearchSpace, type Genotype } from '@voxnas/supernet';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveConfig } from '../config.js';
 import { PluginError } from '../errors.js';
-import { handBuiltRun, TINY_UNET_SPEC } from '../internal/hand-built-run.js';
+import { handBuiltRun, TINY_UNET_SPEC } from '../../test/hand-built-run.js';
 import { loadPlugins } from '../pipeline/plugins.js';
 import type { NetworkSpec } from '../pipeline/network.js';
 import { loadExportedModel, runExport, type ModelCard } from './export.js';
@@ -92,7 +92,8 @@ describe('voxnas export --format onnx', () => {
     expect(card.labelColors!['0']).toEqual([0, 0, 0]);
     expect(meta['voxnas.orientation']).toBe(card.preprocessing.orientation);
     expect(JSON.parse(meta['voxnas.spacing_mm']!)).toEqual(card.preprocessing.spacingMm);
-    expect(meta['voxnas.normalization']).toBe('z-score per channel per case (population std, whole volume)');
+    expect(meta['voxnas.normalization']).toBe(card.preprocessing.normalization);
+    expect(card.preprocessing.normalization).toBe('per channel as plan.json says (CT: dataset foreground clip + z-score; else per-case z-score)');
     expect(meta['voxnas.input_channels']).toBe('2');
     expect(meta['voxnas.layout']).toBe('NCDHW');
     expect(card.plugins).toEqual([]);

@@ -11,7 +11,7 @@ import { spacingMm } from '@voxnas/volume';
 import { ConfigError } from '../errors.js';
 import { main } from '../main.js';
 import { buildNetwork, countParameters, type NetworkSpec } from '../pipeline/network.js';
-import { handBuiltRun, TINY_UNET_SPEC } from '../internal/hand-built-run.js';
+import { handBuiltRun, TINY_UNET_SPEC } from '../../test/hand-built-run.js';
 import { loadExportedModel, runExport, type ModelCard } from './export.js';
 
 // A train run built by hand from the pieces `voxnas train` uses (prepareData, buildNetwork,

@@ -5,7 +5,7 @@ import { readNifti, writeNifti } from '@voxnas/volume/node';
 import { createVolume, padOrCrop, resample, spacingMm, type Volume } from '@voxnas/volume';
 import { ConfigError } from '../errors.js';
 import { main } from '../main.js';
-import { handBuiltRun } from '../internal/hand-built-run.js';
+import { handBuiltRun } from '../../test/hand-built-run.js';
 import { groupInputCases, runPredict } from './predict.js';
 
 // Prediction with the run's plan: an input on another spacing with a zero border is cropped to its

@@ -6,7 +6,7 @@ import { createVolume, crop, resample, type Volume } from '@voxnas/volume';
 import { ConfigError } from '../errors.js';
 import { main } from '../main.js';
 import { runExport } from './export.js';
-import { handBuiltRun } from '../internal/hand-built-run.js';
+import { handBuiltRun } from '../../test/hand-built-run.js';
 import { runPredict } from './predict.js';
 
 // A train run built by hand from the same pieces `voxnas train` uses (prepareData, buildNetwork,

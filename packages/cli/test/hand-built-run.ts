@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { initBackend, type Network } from '@voxnas/ops';
 import { Rng } from '@voxnas/core';
-import { resolveConfig, type VoxnasConfig } from '../config.js';
-import { prepareData } from '../pipeline/data.js';
-import { buildNetwork, type NetworkSpec } from '../pipeline/network.js';
+import { resolveConfig, type VoxnasConfig } from '../src/config.js';
+import { prepareData } from '../src/pipeline/data.js';
+import { buildNetwork, type NetworkSpec } from '../src/pipeline/network.js';
 
 /** A small U-Net matching the phantom dataset (2 channels, 4 classes), for tests. */
 export const TINY_UNET_SPEC = {
