@@ -41,4 +41,6 @@ export { ChildNetwork, buildChild } from './child.js';
 export type { BuildChildOptions } from './child.js';
 export { genotypeCost } from './genotype-cost.js';
 export type { GenotypeCost } from './genotype-cost.js';
+export { estimateChildStepMemory, estimateSearchStepMemory, heaviestChild } from './memory-estimate.js';
+export type { ChildMemoryOptions, SearchMemoryEstimate, SearchMemoryOptions } from './memory-estimate.js';
 export type { EdgeDecision } from './cell.js';

@@ -76,7 +76,7 @@ function checkInt(name: string, v: number, lo: number, hi: number): void {
   }
 }
 
-function resolve(options: UNetOptions): UNetConfig {
+export function resolve(options: Omit<UNetOptions, 'rng'>): UNetConfig {
   const c: UNetConfig = { ...DEFAULTS };
   for (const key of Object.keys(DEFAULTS) as Array<keyof UNetConfig>) {
     const v = options[key];

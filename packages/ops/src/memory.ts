@@ -1,0 +1,147 @@
+import { InvalidArgumentError } from '@voxnas/core';
+
+/**
+ * Bytes the tfjs tape holds per byte of forward activations (the `activationBytes` of the operators'
+ * cost models) at the peak of one training step — forward + backward, gradients of every trained
+ * variable. tfjs keeps every forward output the backward pass saved and every gradient it computes
+ * (one per input of each recorded kernel, inside the `backward` tidy) until the step ends, plus the
+ * temporaries of the composite kernels (InstanceNorm's moments, the split depthwise convolution, the
+ * trilinear upsampling's phases), so the peak is a near-constant multiple of the forward activations.
+ *
+ * Calibrated on the pure-JS `cpu` backend (tfjs 4.22) with `tf.profile` peak bytes: 6.4–8.2 for the
+ * supernet (full mixture, Gumbel k = 1, 2) and its children, 6.5–6.9 for the U-Net, over patches
+ * 16³–16×32×32, batch 1–2 (docs/memory.md). The native kernels (fused InstanceNorm) need less, so the
+ * estimate is an upper bound there.
+ *
+ * @example
+ * const tape = TAPE_BYTES_PER_ACTIVATION_BYTE * cost.activationBytes;
+ */
+export const TAPE_BYTES_PER_ACTIVATION_BYTE = 5.5;
+
+/**
+ * The optimiser whose state a training step keeps: `'adam'` (Adam / AdamW: two float32 moments per
+ * parameter), `'sgd'` (none; momentum SGD: pass `'momentum'`), `'momentum'` (one per parameter) or
+ * `'none'` (gradients only, e.g. a measured `tf.variableGrads`).
+ */
+export type OptimizerStateKind = 'adam' | 'momentum' | 'sgd' | 'none';
+
+const OPTIMIZER_SLOTS: Readonly<Record<OptimizerStateKind, number>> = { adam: 2, momentum: 1, sgd: 0, none: 0 };
+
+/**
+ * Peak memory of one training step, by part, in bytes (float32 tensors):
+ * - `weightBytes`: the trained parameters (4 B each) — held before and after the step;
+ * - `optimizerBytes`: the optimiser's slots (Adam: 8 B per parameter), held between steps;
+ * - `inputBytes`: the batch (image and labels) the step reads;
+ * - `activationBytes`: the forward activations of the cost models (what the backward pass needs);
+ * - `tapeBytes`: `TAPE_BYTES_PER_ACTIVATION_BYTE × activationBytes`, the step's own high-water mark
+ *   (kept activations, gradients of every intermediate, kernel temporaries);
+ * - `gradientBytes`: the parameter gradients (4 B per parameter);
+ * - `totalBytes`: the sum of all but `activationBytes` — the estimated `tf.profile` peak of the step.
+ */
+export interface StepMemoryEstimate {
+  readonly params: number;
+  readonly weightBytes: number;
+  readonly optimizerBytes: number;
+  readonly inputBytes: number;
+  readonly activationBytes: number;
+  readonly tapeBytes: number;
+  readonly gradientBytes: number;
+  readonly totalBytes: number;
+}
+
+/** Input of {@link estimateStepMemory}. */
+export interface StepMemoryInput {
+  /** Trained parameters (the optimiser's variables). */
+  readonly params: number;
+  /** Forward activation bytes of one step (sum of the blocks' `activationBytes`, batch included). */
+  readonly activationBytes: number;
+  /** Bytes of the step's inputs (image batch and labels). */
+  readonly inputBytes: number;
+  /** Default `'adam'`. */
+  readonly optimizer?: OptimizerStateKind;
+  /** Parameters held but not trained in this step (e.g. the supernet's α during a weight step). Default 0. */
+  readonly frozenParams?: number;
+}
+
+function checkCount(where: string, name: string, v: unknown): number {
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) {
+    throw new InvalidArgumentError(`${where}: ${name} must be a finite number ≥ 0, got ${String(v)}`);
+  }
+  return v;
+}
+
+/**
+ * Estimates the peak tensor bytes of one training step (forward + backward + the optimiser's state)
+ * from a network's parameter count and forward activation bytes, without allocating anything. The
+ * model: weights + optimiser slots + inputs + gradients + `TAPE_BYTES_PER_ACTIVATION_BYTE` × the
+ * activations (see {@link TAPE_BYTES_PER_ACTIVATION_BYTE} for the calibration).
+ *
+ * @throws InvalidArgumentError when a count is negative or not finite, or the optimiser is unknown.
+ * @example
+ * const cost = operatorCost('conv-3x3x3', { channelsOut: 16, inputShape: [2, 32, 32, 32, 16] });
+ * const m = estimateStepMemory({ params: cost.params, activationBytes: cost.activationBytes, inputBytes: 4 * 2 * 32 ** 3 * 16 });
+ * m.totalBytes; // bytes at the step's peak
+ */
+export function estimateStepMemory(input: StepMemoryInput): StepMemoryEstimate {
+  const where = 'estimateStepMemory';
+  const params = checkCount(where, 'params', input?.params);
+  const activationBytes = checkCount(where, 'activationBytes', input.activationBytes);
+  const inputBytes = checkCount(where, 'inputBytes', input.inputBytes);
+  const frozen = checkCount(where, 'frozenParams', input.frozenParams ?? 0);
+  const optimizer = input.optimizer ?? 'adam';
+  const slots = OPTIMIZER_SLOTS[optimizer];
+  if (slots === undefined) {
+    throw new InvalidArgumentError(`${where}: optimizer must be one of ${Object.keys(OPTIMIZER_SLOTS).join(', ')}, got ${JSON.stringify(optimizer)}`);
+  }
+  const weightBytes = 4 * (params + frozen);
+  const optimizerBytes = 4 * slots * params;
+  const gradientBytes = 4 * params;
+  const tapeBytes = TAPE_BYTES_PER_ACTIVATION_BYTE * activationBytes;
+  return {
+    params,
+    weightBytes,
+    optimizerBytes,
+    inputBytes,
+    activationBytes,
+    tapeBytes,
+    gradientBytes,
+    totalBytes: weightBytes + optimizerBytes + inputBytes + gradientBytes + tapeBytes,
+  };
+}
+
+const UNITS: Readonly<Record<string, number>> = { '': 1, B: 1, K: 2 ** 10, M: 2 ** 20, G: 2 ** 30, T: 2 ** 40 };
+
+/**
+ * Parses a memory size: a number with an optional binary unit K, M, G or T (optionally followed by
+ * `i`/`iB`/`B`, case-insensitive): `8G` = 8 GiB, `512M`, `1.5GiB`, `1048576`.
+ *
+ * @throws InvalidArgumentError naming `what` for anything else (negative, empty, unknown unit).
+ * @example
+ * parseByteSize('8G'); // 8589934592
+ * parseByteSize('512M', '--memory-budget'); // 536870912
+ */
+export function parseByteSize(text: string, what = 'memory size'): number {
+  const m = typeof text === 'string' ? /^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(?:i?b)?\s*$/i.exec(text) : null;
+  const value = m ? Number(m[1]) * UNITS[m[2]!.toUpperCase()]! : NaN;
+  if (!Number.isFinite(value) || value <= 0) {
+    throw new InvalidArgumentError(`${what}: ${JSON.stringify(text)} is not a memory size, expected a positive number with an optional unit K, M, G or T, e.g. 8G or 512M`);
+  }
+  return Math.round(value);
+}
+
+/**
+ * Formats bytes with a binary unit and one decimal: `1.5 GiB`, `512.0 MiB`, `12 B`.
+ *
+ * @example
+ * formatBytes(3 * 2 ** 29); // '1.5 GiB'
+ */
+export function formatBytes(bytes: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let v = bytes;
+  let u = 0;
+  while (Math.abs(v) >= 1024 && u < units.length - 1) {
+    v /= 1024;
+    u++;
+  }
+  return u === 0 ? `${Math.round(v)} B` : `${v.toFixed(1)} ${units[u]}`;
+}

@@ -1,0 +1,208 @@
+import { estimateStepMemory, operatorCost, type OptimizerStateKind, type Shape5, type StepMemoryEstimate } from '@voxnas/ops';
+import { InvalidArgumentError } from '@voxnas/core';
+import { checkNetworkInput, minimumInputSize, planCost, planNetwork, type NetworkPlan } from './cell-network.js';
+import { GENOTYPE_SCHEMA, validateGenotype, type Genotype } from './genotype.js';
+import { childOperators, genotypeEdges } from './internal/genotype-edges.js';
+import type { SamplerConfig } from './sampler.js';
+import { ZERO_OPERATOR, type MacroConfig, type SearchSpace } from './search-space.js';
+
+/** Options of {@link estimateSearchStepMemory}. */
+export interface SearchMemoryOptions {
+  /** NDHWC input of one step `[batch, z, y, x, inputChannels]` (the patch and batch size). */
+  readonly inputShape: Shape5;
+  /** The search's path sampler. Default `{ kind: 'gumbel', k: 1 }`. */
+  readonly sampler?: SamplerConfig;
+  /** Optimiser of the weights (α's Adam state is counted too). Default `'adam'` (AdamW of the search). */
+  readonly optimizer?: OptimizerStateKind;
+}
+
+/** A search step's estimate: the parts of {@link StepMemoryEstimate} and the paths it assumed. */
+export interface SearchMemoryEstimate extends StepMemoryEstimate {
+  /** `'full'`, `'gumbel k=2'`, `'uniform'`. */
+  readonly sampler: string;
+  /**
+   * The candidate indices the estimate runs on every edge label: all of them for `full`; for a
+   * sampling sampler the `k` most memory-hungry ones (1 for `uniform`) — the worst draw, so the
+   * estimate bounds every step of the search.
+   */
+  readonly active: Readonly<Record<string, readonly number[]>>;
+}
+
+/** Options of {@link estimateChildStepMemory}. */
+export interface ChildMemoryOptions {
+  /** NDHWC input of one step `[batch, z, y, x, inputChannels]`. */
+  readonly inputShape: Shape5;
+  /** Default `'adam'`. */
+  readonly optimizer?: OptimizerStateKind;
+}
+
+const elements = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
+
+function shapeAt(inputShape: Shape5, level: number, channels: number): Shape5 {
+  const [n, z, y, x] = inputShape;
+  return [n, z / 2 ** level, y / 2 ** level, x / 2 ** level, channels];
+}
+
+/**
+ * Forward activation bytes of a planned network: the blocks' cost models and node sums
+ * (`planCost`), plus what the cells add around them — the concatenation of the nodes before the
+ * projection, in supernet mode one weighted copy `w_i · op_i(x)` per active path — and the loss's
+ * logits-sized tensors (log-softmax, product with the one-hot labels, sum).
+ */
+function networkActivationBytes(plan: NetworkPlan, macro: MacroConfig, inputShape: Shape5, mixed: boolean): number {
+  let bytes = planCost(plan, macro, inputShape).total.activationBytes;
+  for (const { instance, blocks } of plan.cells) {
+    const out = elements(shapeAt(inputShape, instance.level, instance.channels));
+    if (macro.nodes > 1) bytes += 4 * out * macro.nodes;
+    if (mixed) bytes += 4 * out * blocks.filter((b) => b.edge !== undefined).length;
+  }
+  bytes += 3 * 4 * elements(shapeAt(inputShape, 0, macro.classes));
+  return bytes;
+}
+
+function inputBytes(macro: MacroConfig, inputShape: Shape5): number {
+  // the image and the labels (one-hot float32 or int32 indices: at most `classes` floats per voxel)
+  return 4 * elements(shapeAt(inputShape, 0, macro.inputChannels + macro.classes));
+}
+
+function checkShape(where: string, inputShape: unknown): Shape5 {
+  if (!Array.isArray(inputShape) || inputShape.length !== 5 || inputShape.some((v) => !Number.isInteger(v) || v < 1)) {
+    throw new InvalidArgumentError(`${where}: options.inputShape must be an NDHWC shape [n, z, y, x, c] of positive integers, got ${JSON.stringify(inputShape)}`);
+  }
+  return inputShape as unknown as Shape5;
+}
+
+/** Activation bytes of each candidate of each edge label, summed over every cell using the label. */
+function candidateBytes(space: SearchSpace, inputShape: Shape5): Map<string, number[]> {
+  const plan = planNetwork(space.macro, space.edges, (e) => e.candidates.map((_, i) => i));
+  const out = new Map<string, number[]>();
+  for (const { instance, blocks } of plan.cells) {
+    for (const b of blocks) {
+      if (b.edge === undefined) continue;
+      const { channelsIn, ...rest } = b.config;
+      const cost = operatorCost(b.operator, { ...rest, inputShape: shapeAt(inputShape, b.inputLevel, channelsIn) });
+      const row = out.get(b.edge.label) ?? b.edge.candidates.map(() => 0);
+      row[b.candidate!]! += cost.activationBytes + 4 * elements(shapeAt(inputShape, instance.level, instance.channels));
+      out.set(b.edge.label, row);
+    }
+  }
+  return out;
+}
+
+/** The `k` largest entries' indices, ascending (ties: the lower index). */
+function topK(values: readonly number[], k: number): number[] {
+  return values
+    .map((v, i) => [v, i] as const)
+    .sort((a, b) => b[0] - a[0] || a[1] - b[1])
+    .slice(0, k)
+    .map(([, i]) => i)
+    .sort((a, b) => a - b);
+}
+
+/**
+ * Estimates the peak tensor bytes of one search step of a supernet of `space` — forward and backward
+ * through the sampled paths, gradients of the weights and α, the optimisers' state — from the
+ * operators' cost models, without building or allocating anything (see `estimateStepMemory` of
+ * `@voxnas/ops` for the model and its calibration). `full` runs every candidate (DARTS); `gumbel`
+ * with `k` paths and `uniform` (one path) are estimated at their worst draw: on every edge label the
+ * `k` candidates with the most activation bytes.
+ *
+ * @throws InvalidArgumentError for a malformed `inputShape` or sampler; ShapeMismatchError when the
+ *   input breaks the size rule (multiple of 2^(levels−1), the operators' minimum size).
+ * @example
+ * const space = createSearchSpace({ levels: 4, baseChannels: 16 });
+ * const m = estimateSearchStepMemory(space, { inputShape: [2, 64, 96, 96, 1], sampler: { kind: 'gumbel', k: 1 } });
+ * console.log(formatBytes(m.totalBytes)); // the step's estimated peak
+ */
+export function estimateSearchStepMemory(space: SearchSpace, options: SearchMemoryOptions): SearchMemoryEstimate {
+  const where = 'estimateSearchStepMemory';
+  const inputShape = checkShape(where, options?.inputShape);
+  const sampler = options.sampler ?? { kind: 'gumbel', k: 1 };
+  const macro = space.macro;
+  checkNetworkInput(where, inputShape, macro, minimumInputSize(macro, new Set(space.edges.flatMap((e) => e.candidates))));
+  let k: number | 'all';
+  let name: string;
+  if (sampler.kind === 'full') {
+    k = 'all';
+    name = 'full';
+  } else if (sampler.kind === 'uniform') {
+    k = 1;
+    name = 'uniform';
+  } else if (sampler.kind === 'gumbel') {
+    k = sampler.k ?? 1;
+    name = `gumbel k=${k}`;
+    const most = Math.min(...space.edges.map((e) => e.candidates.length));
+    if (!Number.isInteger(k) || k < 1 || k > most) {
+      throw new InvalidArgumentError(`${where}: gumbel k must be an integer in [1, ${most}] (the fewest candidates of an edge), got ${String(sampler.k)}`);
+    }
+  } else {
+    throw new InvalidArgumentError(`${where}: sampler kind is ${JSON.stringify((sampler as { kind: unknown }).kind)}, expected 'full', 'gumbel' or 'uniform'`);
+  }
+  const perCandidate = k === 'all' ? undefined : candidateBytes(space, inputShape);
+  const active: Record<string, number[]> = {};
+  for (const e of space.edges) {
+    if (active[e.label] !== undefined) continue;
+    active[e.label] = k === 'all' ? e.candidates.map((_, i) => i) : topK(perCandidate!.get(e.label) ?? e.candidates.map(() => 0), k);
+  }
+  const allPlan = planNetwork(macro, space.edges, (e) => e.candidates.map((_, i) => i));
+  const params = planCost(allPlan, macro, inputShape).total.params;
+  const alphas = Object.keys(active).reduce((s, label) => s + space.edges.find((e) => e.label === label)!.candidates.length, 0);
+  const plan = k === 'all' ? allPlan : planNetwork(macro, space.edges, (e) => active[e.label]!);
+  const estimate = estimateStepMemory({
+    params: params + alphas,
+    activationBytes: networkActivationBytes(plan, macro, inputShape, true),
+    inputBytes: inputBytes(macro, inputShape),
+    optimizer: options.optimizer ?? 'adam',
+  });
+  return { ...estimate, sampler: name, active };
+}
+
+/**
+ * Estimates the peak tensor bytes of one training step of the child network of `genotype` (forward,
+ * backward, weight gradients, optimiser state) from the cost models, without building it (see
+ * `estimateStepMemory` of `@voxnas/ops`).
+ *
+ * @throws GenotypeError for an invalid genotype; InvalidArgumentError for a malformed `inputShape`;
+ *   ShapeMismatchError when the input breaks the size rule.
+ * @example
+ * const m = estimateChildStepMemory(genotype, { inputShape: [2, 64, 96, 96, 1] });
+ * m.totalBytes; // the step's estimated peak
+ */
+export function estimateChildStepMemory(genotype: Genotype, options: ChildMemoryOptions): StepMemoryEstimate {
+  const where = 'estimateChildStepMemory';
+  const g = validateGenotype(genotype, { source: where });
+  const inputShape = checkShape(where, options?.inputShape);
+  const edges = genotypeEdges(g);
+  checkNetworkInput(where, inputShape, g.macro, minimumInputSize(g.macro, new Set(edges.map((e) => e.candidates[0]!).filter((o) => o !== ZERO_OPERATOR))));
+  const plan = planNetwork(g.macro, edges, childOperators);
+  return estimateStepMemory({
+    params: planCost(plan, g.macro, inputShape).total.params,
+    activationBytes: networkActivationBytes(plan, g.macro, inputShape, false),
+    inputBytes: inputBytes(g.macro, inputShape),
+    optimizer: options.optimizer ?? 'adam',
+  });
+}
+
+/**
+ * The child of `space` with the most activation bytes on `inputShape` a search can derive: on every
+ * edge label its most memory-hungry candidate other than `zero`. Its {@link estimateChildStepMemory}
+ * bounds the retraining step of any derived child — what a pre-flight checks before a search.
+ *
+ * @example
+ * const bound = estimateChildStepMemory(heaviestChild(space, [2, 64, 96, 96, 1]), { inputShape: [2, 64, 96, 96, 1] });
+ */
+export function heaviestChild(space: SearchSpace, inputShape: Shape5): Genotype {
+  const shape = checkShape('heaviestChild', inputShape);
+  const bytes = candidateBytes(space, shape);
+  const choices: Record<string, string> = {};
+  for (const e of space.edges) {
+    if (choices[e.label] !== undefined) continue;
+    const row = bytes.get(e.label)!;
+    let best = -1;
+    e.candidates.forEach((op, i) => {
+      if (op !== ZERO_OPERATOR && (best < 0 || row[i]! > row[best]!)) best = i;
+    });
+    choices[e.label] = e.candidates[best]!;
+  }
+  return validateGenotype({ schema: GENOTYPE_SCHEMA, macro: space.macro, choices }, { source: 'heaviestChild' });
+}

@@ -1,0 +1,87 @@
+import { estimateStepMemory, type OptimizerStateKind, type Shape5, type StepMemoryEstimate } from '@voxnas/ops';
+import { InvalidArgumentError, ShapeMismatchError } from '@voxnas/core';
+import { resolve, type UNetOptions } from './unet.js';
+
+/** Options of {@link estimateUNetStepMemory}. */
+export interface UNetMemoryOptions {
+  /** NDHWC input of one step `[batch, z, y, x, inputChannels]`. */
+  readonly inputShape: Shape5;
+  /** Default `'adam'`. */
+  readonly optimizer?: OptimizerStateKind;
+}
+
+/**
+ * Estimates the peak tensor bytes of one training step of the U-Net `config` would build (forward,
+ * backward, weight gradients, optimiser state) without building it: parameters and forward
+ * activations counted layer by layer (convolution outputs, the normalisation's normalised and affine
+ * outputs, ReLU, pooling, upsampling, the skip concatenations, the heads and the loss), then the
+ * model of `estimateStepMemory` of `@voxnas/ops`. `params` equals the built network's
+ * `parameterCount()`.
+ *
+ * @throws InvalidArgumentError for an invalid config (as `new UNet`) or a malformed `inputShape`;
+ *   ShapeMismatchError when the input's channels or spatial sizes break the U-Net's rule.
+ * @example
+ * const m = estimateUNetStepMemory({ levels: 4, baseChannels: 16 }, { inputShape: [2, 64, 64, 64, 1] });
+ * m.totalBytes; // the step's estimated peak
+ */
+export function estimateUNetStepMemory(config: Omit<UNetOptions, 'rng'>, options: UNetMemoryOptions): StepMemoryEstimate {
+  const where = 'estimateUNetStepMemory';
+  if (config === null || typeof config !== 'object') throw new InvalidArgumentError(`${where}: config must be a U-Net options object, got ${String(config)}`);
+  const c = resolve(config);
+  const shape = options?.inputShape;
+  if (!Array.isArray(shape) || shape.length !== 5 || shape.some((v) => !Number.isInteger(v) || v < 1)) {
+    throw new InvalidArgumentError(`${where}: options.inputShape must be an NDHWC shape [n, z, y, x, c] of positive integers, got ${JSON.stringify(shape)}`);
+  }
+  const m = 2 ** (c.levels - 1);
+  if (shape[4] !== c.inputChannels || shape.slice(1, 4).some((s) => s % m !== 0)) {
+    throw new ShapeMismatchError(
+      `${where}: input [${shape.join(', ')}] must have ${c.inputChannels} channel(s) and spatial sizes that are multiples of ${m} = 2^(levels−1)`,
+    );
+  }
+  const [n, z, y, x] = shape;
+  const vox = (l: number) => (n * z * y * x) / 8 ** l;
+  const ch = (l: number) => c.baseChannels * 2 ** l;
+  const normParams = c.norm === 'none' ? 0 : 2;
+  // full-size tensors per conv unit: conv output, normalised, γ·, + β, ReLU — the composite norm's
+  // moments double as the factor's temporaries; without a norm (conv + bias, ReLU) the tape keeps
+  // far fewer temporaries: 1.5 measured-equivalent tensors
+  const perUnit = c.norm === 'none' ? 1.5 : 4;
+  let params = 0;
+  let elems = 0;
+  const block = (l: number, cin: number) => {
+    for (let i = 0; i < c.convsPerLevel; i++) {
+      const ci = i === 0 ? cin : ch(l);
+      params += 27 * ci * ch(l) + (c.norm === 'none' ? ch(l) : normParams * ch(l));
+      elems += perUnit * vox(l) * ch(l);
+    }
+  };
+  for (let l = 0; l < c.levels; l++) {
+    block(l, l === 0 ? c.inputChannels : ch(l - 1));
+    if (l < c.levels - 1) elems += vox(l + 1) * ch(l);
+  }
+  for (let l = c.levels - 2; l >= 0; l--) {
+    if (c.upsampling === 'transposed') {
+      params += 8 * ch(l + 1) * ch(l);
+      elems += vox(l) * ch(l);
+    } else {
+      params += ch(l + 1) * ch(l);
+      // the three axis passes of the trilinear ×2 upsampling (2, 4, 8 × the coarse size; each pass
+      // also builds its shifted neighbours and stacked phases: 4× measured), then the 1×1×1 conv
+      elems += 4 * (14 / 8) * vox(l) * ch(l + 1) + vox(l) * ch(l);
+    }
+    elems += 2 * vox(l) * ch(l);
+    block(l, 2 * ch(l));
+    if (c.deepSupervision && l > 0) {
+      params += ch(l) * c.classes + c.classes;
+      elems += 2 * vox(l) * c.classes;
+    }
+  }
+  params += ch(0) * c.classes + c.classes;
+  elems += 2 * vox(0) * c.classes + 3 * vox(0) * c.classes;
+  return estimateStepMemory({
+    params,
+    activationBytes: 4 * elems,
+    inputBytes: 4 * vox(0) * (c.inputChannels + c.classes),
+    optimizer: options.optimizer ?? 'adam',
+  });
+}
