@@ -4,11 +4,15 @@ import * as tf from '@tensorflow/tfjs-core';
 import { ChildNetwork, createSearchSpace, genotypeCost, sampleRandomGenotype } from '@voxnas/supernet';
 import { withTempDir } from '@voxnas/testing';
 import { Rng } from '@voxnas/core';
-import { describe, expect, it } from 'vitest';
+import { initBackend } from '@voxnas/ops';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { transferGenotype } from './commands/train.js';
 import { runCli } from './internal/run-cli.js';
 
 describe('transferGenotype', () => {
+  beforeAll(async () => {
+    await initBackend({ backend: 'cpu', logger: () => {} });
+  });
   const space = createSearchSpace({ levels: 2, baseChannels: 4, nodes: 2, inputChannels: 2, classes: 4 });
   const searched = sampleRandomGenotype(space, new Rng(5));
 
