@@ -1,5 +1,5 @@
 import type * as tf from '@tensorflow/tfjs-core';
-import type { WebGpuBackendLike } from './pad.js';
+import { backendOf } from './pad.js';
 
 /**
  * Inputs per AddN shader. tfjs-backend-webgpu does not request `maxStorageBuffersPerShaderStage`
@@ -16,9 +16,10 @@ export const ADD_N_CHUNK = 7;
  * run as a tree of AddN calls of at most that many.
  */
 export function chunkedAddN(original: tf.KernelFunc): tf.KernelFunc {
+  // AddN takes its inputs as an array, which tfjs's NamedTensorInfoMap type does not describe.
   const sum = (args: Parameters<tf.KernelFunc>[0], inputs: tf.TensorInfo[]): tf.TensorInfo => {
     if (inputs.length <= ADD_N_CHUNK) return original({ ...args, inputs: inputs as unknown as tf.NamedTensorInfoMap }) as tf.TensorInfo;
-    const backend = args.backend as unknown as WebGpuBackendLike;
+    const backend = backendOf(args);
     const partial: tf.TensorInfo[] = [];
     for (let i = 0; i < inputs.length; i += ADD_N_CHUNK) {
       const chunk = inputs.slice(i, i + ADD_N_CHUNK);

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import type { WebGpuBackendLike } from './pad.js';
+import { backendOf } from './pad.js';
 
 /**
  * tfjs-backend-webgpu kernels built on its `BinaryOpProgram`, which takes a "shared memory" path
@@ -48,7 +48,7 @@ export function rankSafeBinary(original: tf.KernelFunc): tf.KernelFunc {
     const last = big.shape[big.shape.length - 1]!;
     const size = tf.util.sizeFromShape(big.shape);
     if (size === 0 || last === 0) return original(args);
-    const backend = args.backend as unknown as WebGpuBackendLike;
+    const backend = backendOf(args);
     const reshape = tf.getKernel(tf.Reshape, 'webgpu')!.kernelFunc;
     const flat = reshape({ inputs: { x: big }, backend: args.backend, attrs: { shape: [size / last, last] } }) as tf.TensorInfo;
     const result = original({ ...args, inputs: { ...args.inputs, [bigKey]: flat } }) as tf.TensorInfo;

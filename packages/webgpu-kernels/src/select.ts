@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import type { WebGpuBackendLike } from './pad.js';
+import { backendOf } from './pad.js';
 
 /**
  * Wraps tfjs-backend-webgpu's `Select` (`tf.where`), which throws "Where for rank 5 is not yet
@@ -13,7 +13,7 @@ export function rankSafeSelect(original: tf.KernelFunc): tf.KernelFunc {
     const same = (a: tf.TensorInfo) => a.shape.length === t.shape.length && a.shape.every((d, i) => d === t.shape[i]);
     if (t.shape.length < 5 || !same(condition) || !same(e)) return original(args);
     const size = tf.util.sizeFromShape(t.shape);
-    const backend = args.backend as unknown as WebGpuBackendLike;
+    const backend = backendOf(args);
     const reshape = tf.getKernel(tf.Reshape, 'webgpu')!.kernelFunc;
     const flat = [condition, t, e].map((x) => reshape({ inputs: { x }, backend: args.backend, attrs: { shape: [size] } }) as tf.TensorInfo);
     const result = original({ ...args, inputs: { condition: flat[0]!, t: flat[1]!, e: flat[2]! } }) as tf.TensorInfo;

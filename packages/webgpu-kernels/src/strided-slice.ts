@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import type { WebGpuBackendLike } from './pad.js';
+import { backendOf } from './pad.js';
 
 interface StridedSliceAttrs {
   begin: number[];
@@ -65,6 +65,7 @@ export function planStridedSlice(
 export function rankSafeStridedSlice(original: tf.KernelFunc): tf.KernelFunc {
   return (args) => {
     const x = (args.inputs as { x: tf.TensorInfo }).x;
+    // tfjs types attrs as a NamedAttrMap (index signature); StridedSlice's attrs are these fields.
     const a = args.attrs as unknown as StridedSliceAttrs;
     if (x.shape.length < 5 || a.ellipsisMask !== 0 || a.newAxisMask !== 0) return original(args);
     const info = tf.slice_util.sliceInfo(x.shape, a.begin, a.end, a.strides, a.beginMask, a.endMask, a.ellipsisMask, a.newAxisMask, a.shrinkAxisMask);
@@ -72,7 +73,7 @@ export function rankSafeStridedSlice(original: tf.KernelFunc): tf.KernelFunc {
     const valid = info.strides.every((s, i) => s > 0 && info.begin[i]! >= 0 && info.end[i]! <= x.shape[i]! && info.begin[i]! < info.end[i]!);
     const plan = valid ? planStridedSlice(x.shape, info.begin, info.end, info.strides) : null;
     if (plan === null) return original(args);
-    const backend = args.backend as unknown as WebGpuBackendLike;
+    const backend = backendOf(args);
     const reshape = tf.getKernel(tf.Reshape, 'webgpu')!.kernelFunc;
     const flat = reshape({ inputs: { x }, backend: args.backend, attrs: { shape: plan.shape } }) as tf.TensorInfo;
     const sliced = original({
