@@ -176,8 +176,8 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
     // tfjs-backend-cpu prints a "Hi, looks like you are running TensorFlow.js in Node.js… install our
     // node backend" banner on its first tensor write under Node. The line logged below already says
     // which kernels run (and `voxnas doctor` how to get the native ones), so the banner is turned off.
-    const cpuBackend = tf.backend() as unknown as { firstUse?: boolean };
-    if (typeof cpuBackend.firstUse === 'boolean') cpuBackend.firstUse = false;
+    const cpuBackend: object = tf.backend();
+    if ('firstUse' in cpuBackend && typeof cpuBackend.firstUse === 'boolean') cpuBackend.firstUse = false;
     choice = {
       backend: 'cpu',
       provider: '@tensorflow/tfjs-backend-cpu',

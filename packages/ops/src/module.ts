@@ -83,6 +83,8 @@ export abstract class Module<I = tf.Tensor, O = tf.Tensor> {
 
   /** Runs `forward` inside a `tf.tidy` so intermediate tensors are released. */
   apply(input: I): O {
+    // O is whatever forward returns (a tensor or a container of tensors); Module does not constrain it
+    // to tf.TensorContainer, which tf.tidy's signature requires.
     return tf.tidy(() => this.forward(input) as unknown as tf.TensorContainer) as unknown as O;
   }
 
@@ -114,6 +116,8 @@ export abstract class Module<I = tf.Tensor, O = tf.Tensor> {
   /** Registers a child module under `name` and returns it. */
   protected addModule<M extends Module<never, unknown>>(name: string, module: M): M {
     this.checkName(name);
+    // Stored as Module<unknown, unknown> (children() returns it and Sequential applies children to
+    // tensors); a module's input type is contravariant, so Module<I, …> is not assignable to it.
     this.childModules.set(name, module as unknown as Module<unknown, unknown>);
     return module;
   }

@@ -138,7 +138,7 @@ export function defineOperator(definition: OperatorDefinition): OperatorSpec {
     strides: Object.freeze([...strides]),
     sameChannels,
     upsample,
-    minInputSize: Object.freeze([...minInputSize]) as unknown as readonly [number, number, number],
+    minInputSize: Object.freeze<readonly [number, number, number]>([minInputSize[0], minInputSize[1], minInputSize[2]]),
     build: definition.build,
     cost: definition.cost,
     ...(definition.onnx !== undefined ? { onnx: definition.onnx } : {}),

@@ -48,7 +48,7 @@ function fusedGroupNorm(who: string, x: tf.Tensor5D, groups: number, options: No
   const [y] = tf.engine().runKernel(FUSED_GROUP_NORM, { x, gamma, beta }, {
     groups,
     eps: options.eps ?? 1e-5,
-  } as unknown as tf.NamedAttrMap) as tf.Tensor[];
+  }) as tf.Tensor[];
   return y as tf.Tensor5D;
 }
 
