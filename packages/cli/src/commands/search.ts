@@ -4,15 +4,19 @@ import * as tf from '@tensorflow/tfjs-core';
 import { SearchTrainer, type ArchSnapshot, type SearchResult } from '@voxnas/search';
 import {
   Supernet,
+  estimateChildStepMemory,
+  estimateSearchStepMemory,
   genotypeCost,
+  heaviestChild,
   renderGenotypeSvg,
   stringifyGenotype,
   type SamplerConfig,
 } from '@voxnas/supernet';
 import { Rng } from '@voxnas/core';
 import { defineCommand } from '../command.js';
+import { UsageError } from '../errors.js';
 import { segmentationValidator } from '@voxnas/train/node';
-import { initBackend } from '@voxnas/ops';
+import { initBackend, parseByteSize } from '@voxnas/ops';
 import { createLosses } from '@voxnas/metrics';
 import type { VoxnasConfig } from '../config.js';
 import { atomicWrite } from '@voxnas/core/node';
@@ -144,10 +148,15 @@ export async function runSearch(flags: RunFlags, log: (line: string) => void): P
   }
 }
 
-/** One row of the dry-run table. */
+/** One row of the dry-run table: a sampler's estimated and (when it fits) measured peak. */
 export interface DryRunRow {
   readonly sampler: string;
-  readonly peakMiB: number;
+  /** Estimated peak tensor memory of one search step (`estimateSearchStepMemory`), MiB. */
+  readonly estimateMiB: number;
+  /** Whether the estimate fits the limit (free memory, and the budget when given). */
+  readonly fits: boolean;
+  /** Measured `tf.profile` peak of one step, MiB; null when not measured (does not fit, or `--estimate-only`). */
+  readonly peakMiB: number | null;
 }
 
 /** What `voxnas search --dry-run` reports. */
@@ -155,55 +164,106 @@ export interface DryRunReport {
   readonly patchSize: readonly number[];
   readonly batchSize: number;
   readonly rows: readonly DryRunRow[];
+  /**
+   * The retraining step of the heaviest child the search can derive (`heaviestChild`): its estimated
+   * peak, MiB, and whether it fits.
+   */
+  readonly child: { readonly estimateMiB: number; readonly fits: boolean };
   readonly freeMiB: number;
+  /** `--memory-budget` in MiB, or null. */
+  readonly budgetMiB: number | null;
+  /** The limit the estimates are compared with: min(0.8 × free memory, budget), MiB. */
+  readonly limitMiB: number;
+  /** Whether the configured sampler's search step and the child's training step fit the limit. */
   readonly fits: boolean;
 }
 
+/** Flags of {@link dryRunSearch} besides the run flags. */
+export interface DryRunFlags {
+  /** `--memory-budget`: a size such as `8G` or `512M`. */
+  readonly 'memory-budget'?: string;
+  /** `--estimate-only`: never run a step, even when it fits. */
+  readonly 'estimate-only'?: boolean;
+}
+
+const mib = (bytes: number) => Math.round((bytes / 2 ** 20) * 10) / 10;
+
 /**
- * Measures the peak tensor memory of one search step (α step + weight step) at the configured patch
- * and batch size, for the configured sampler and for the full mixture (every candidate, DARTS), and
- * says whether it fits in the free memory. Random data: nothing is read or written.
+ * The search pre-flight: estimates, without allocating anything, the peak tensor memory of one search
+ * step at the configured patch and batch size for the configured sampler and the full mixture (every
+ * candidate, DARTS), and of one training step of the heaviest child the search can derive; compares
+ * them with 0.8 × the free memory and the `--memory-budget`. Then, only for the samplers whose estimate
+ * fits (and not with `--estimate-only`), confirms it with one measured step (α and weight gradients,
+ * `tf.profile`) on random data. Nothing is read or written; a configuration that does not fit never
+ * runs a step (nor starts a backend).
+ *
+ * @throws InvalidArgumentError naming `--memory-budget` for a malformed size.
  */
-export async function dryRunSearch(flags: RunFlags, log: (line: string) => void): Promise<DryRunReport> {
+export async function dryRunSearch(flags: RunFlags & DryRunFlags, log: (line: string) => void): Promise<DryRunReport> {
+  const budgetBytes = flags['memory-budget'] !== undefined ? parseByteSize(flags['memory-budget'], '--memory-budget') : null;
   const { cfg } = await resolveRunConfig({ ...flags, out: flags.out ?? '.voxnas-dry-run' }, 'search');
-  await initBackend({ logger: log });
   const channels = 1;
   const classes = 2;
   const [px, py, pz] = cfg.data.patchSize;
   const n = cfg.data.batchSize;
+  const shape = [n, pz, py, px, channels] as const;
   const space = spaceFromConfig(cfg, channels, classes);
-  const losses = createLosses(tf);
   const configured = samplerOf(cfg);
-  const samplers: Array<[string, SamplerConfig]> = [
-    [configured.kind === 'gumbel' ? `gumbel k=${configured.k ?? 1}` : configured.kind, configured],
-  ];
+  const samplers: Array<[string, SamplerConfig]> = [[configured.kind === 'gumbel' ? `gumbel k=${configured.k ?? 1}` : configured.kind, configured]];
   if (configured.kind !== 'full') samplers.push(['full (DARTS)', { kind: 'full' }]);
-  const rows: DryRunRow[] = [];
-  for (const [name, sampler] of samplers) {
-    const supernet = new Supernet(space, { rng: new Rng(cfg.seed), sampler, tau: cfg.search.tauStart });
-    const x = tf.randomNormal([n, pz, py, px, channels], 0, 1, 'float32', 1) as tf.Tensor5D;
-    const y = tf.randomUniform([n, pz, py, px], 0, classes, 'int32', 2);
-    const all = [...supernet.weightVariables(), ...supernet.archVariables()];
-    const info = await tf.profile(() => {
-      const { value, grads } = tf.variableGrads(() => losses.diceCe(supernet.apply(x), y), all);
-      value.dispose();
-      tf.dispose(grads);
-    });
-    rows.push({ sampler: name, peakMiB: Math.round((info.peakBytes / 2 ** 20) * 10) / 10 });
-    x.dispose();
-    y.dispose();
-    supernet.dispose();
+  const freeBytes = freemem();
+  const limitBytes = Math.min(0.8 * freeBytes, budgetBytes ?? Infinity);
+  const estimates = samplers.map(([, sampler]) => estimateSearchStepMemory(space, { inputShape: shape, sampler }).totalBytes);
+  const childBytes = estimateChildStepMemory(heaviestChild(space, shape), { inputShape: shape }).totalBytes;
+  const fitting = estimates.map((b) => b <= limitBytes);
+  const peaks: Array<number | null> = estimates.map(() => null);
+  if (fitting.some(Boolean) && !flags['estimate-only']) {
+    await initBackend({ logger: log });
+    const losses = createLosses(tf);
+    for (const [i, [, sampler]] of samplers.entries()) {
+      if (!fitting[i]) continue;
+      const supernet = new Supernet(space, { rng: new Rng(cfg.seed), sampler, tau: cfg.search.tauStart });
+      const x = tf.randomNormal([n, pz, py, px, channels], 0, 1, 'float32', 1) as tf.Tensor5D;
+      const y = tf.randomUniform([n, pz, py, px], 0, classes, 'int32', 2);
+      const all = [...supernet.weightVariables(), ...supernet.archVariables()];
+      const info = await tf.profile(() => {
+        const { value, grads } = tf.variableGrads(() => losses.diceCe(supernet.apply(x), y), all);
+        value.dispose();
+        tf.dispose(grads);
+      });
+      peaks[i] = mib(info.peakBytes);
+      x.dispose();
+      y.dispose();
+      supernet.dispose();
+    }
   }
-  const freeMiB = Math.round(freemem() / 2 ** 20);
-  return { patchSize: cfg.data.patchSize, batchSize: n, rows, freeMiB, fits: rows[0]!.peakMiB < 0.8 * freeMiB };
+  const rows = samplers.map(([name], i) => ({ sampler: name, estimateMiB: mib(estimates[i]!), fits: fitting[i]!, peakMiB: peaks[i]! }));
+  const child = { estimateMiB: mib(childBytes), fits: childBytes <= limitBytes };
+  return {
+    patchSize: cfg.data.patchSize,
+    batchSize: n,
+    rows,
+    child,
+    freeMiB: Math.round(freeBytes / 2 ** 20),
+    budgetMiB: budgetBytes === null ? null : mib(budgetBytes),
+    limitMiB: mib(limitBytes),
+    fits: rows[0]!.fits && child.fits,
+  };
 }
 
 /** Text table of a {@link DryRunReport}. */
 export function formatDryRun(r: DryRunReport): string {
+  const cell = (v: number | null) => (v === null ? '—' : v.toFixed(1)).padStart(12);
+  const limit = `min(0.8 × free ${r.freeMiB} MiB${r.budgetMiB !== null ? `, budget ${r.budgetMiB.toFixed(1)} MiB` : ''}) = ${r.limitMiB.toFixed(1)} MiB`;
   const lines = [
-    `patch ${r.patchSize.join('×')} × batch ${r.batchSize}: peak tensor memory of one search step`,
-    ...r.rows.map((row) => `  ${row.sampler.padEnd(14)} ${row.peakMiB.toFixed(1).padStart(9)} MiB`),
-    `free memory ${r.freeMiB} MiB: the configured sampler ${r.fits ? 'fits' : 'does NOT fit (lower the patch or batch size)'}`,
+    `patch ${r.patchSize.join('×')} × batch ${r.batchSize}: peak tensor memory of one step (estimated; measured only when it fits)`,
+    `  ${'step'.padEnd(22)} ${'estimate MiB'.padStart(12)} ${'measured MiB'.padStart(12)}  fits`,
+    ...r.rows.map((row) => `  ${`search, ${row.sampler}`.padEnd(22)} ${cell(row.estimateMiB)} ${cell(row.peakMiB)}  ${row.fits ? 'yes' : 'no'}`),
+    `  ${'child training'.padEnd(22)} ${cell(r.child.estimateMiB)} ${cell(null)}  ${r.child.fits ? 'yes' : 'no'}`,
+    `limit ${limit}`,
+    r.fits
+      ? `the configured sampler's search step (${r.rows[0]!.estimateMiB.toFixed(1)} MiB) and the child's training step (${r.child.estimateMiB.toFixed(1)} MiB) fit`
+      : `does not fit: ${!r.rows[0]!.fits ? `the search step with ${r.rows[0]!.sampler} needs about ${r.rows[0]!.estimateMiB.toFixed(1)} MiB` : `the child's training step needs about ${r.child.estimateMiB.toFixed(1)} MiB`}, the limit is ${r.limitMiB.toFixed(1)} MiB (lower the patch or batch size; nothing was run)`,
   ];
   return lines.join('\n');
 }
@@ -212,16 +272,27 @@ export function formatDryRun(r: DryRunReport): string {
 export const searchCommand = defineCommand({
   name: 'search',
   summary: 'search an architecture on a dataset (resumable); writes genotype.json',
-  usage: '(--out <run-dir> [--config <file>] [--set key.path=value]… [--seed n] | --resume <run-dir>) [--dry-run] [--json]',
+  usage: '(--out <run-dir> [--config <file>] [--set key.path=value]… [--seed n] | --resume <run-dir>) [--dry-run [--memory-budget <size>] [--estimate-only]] [--json]',
   flags: {
     ...RUN_FLAGS,
     'dry-run': {
       type: 'boolean',
-      description: 'measure the peak memory of one search step (configured sampler vs. the full mixture) against the free memory; nothing is written',
+      description:
+        'estimate the peak memory of one search step (configured sampler vs. the full mixture) and of the child\'s training step against the free memory, then measure one step of each that fits; exit 1 without running anything when it does not fit; nothing is written',
     },
+    'memory-budget': {
+      type: 'string',
+      value: '<size>',
+      description: 'with --dry-run: the memory the step must fit in, e.g. 8G or 512M (also capped at 0.8 × the free memory)',
+      default: '0.8 × the free memory',
+    },
+    'estimate-only': { type: 'boolean', description: 'with --dry-run: print the estimates only, never run a step' },
     json: { type: 'boolean', description: 'print the result as JSON' },
   },
   async run({ flags, io, log, progress, verbose }) {
+    if (!flags['dry-run'] && (flags['memory-budget'] !== undefined || flags['estimate-only'])) {
+      throw new UsageError(`voxnas search: --memory-budget and --estimate-only go with --dry-run`);
+    }
     if (flags['dry-run']) {
       const r = await dryRunSearch(flags, log);
       io.out(flags.json ? JSON.stringify(r, null, 2) : formatDryRun(r));
