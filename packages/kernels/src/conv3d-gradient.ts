@@ -45,13 +45,14 @@ export const conv3dGradConfig: tf.GradConfig = {
   kernelName: tf.Conv3D,
   inputsToSave: ['x', 'filter'],
   gradFunc: (dy, saved, attrs) => {
-    const { strides, pad } = attrs as unknown as { strides: Tuple3 | number; pad: Pad };
-    const dilations = triple((attrs as unknown as { dilations?: Tuple3 | number }).dilations);
+    const strides = attrs.strides as Tuple3 | number;
+    const pad = attrs.pad as Pad;
+    const dilations = triple(attrs.dilations as Tuple3 | number | undefined);
     const [x, filter] = saved as [tf.Tensor5D, tf.Tensor5D];
     const dy5 = dy as tf.Tensor5D;
     const dilated = dilations.some((d) => d !== 1);
     if (!dilated || nativeConvBackpropActive()) {
-      const extra = dilated ? { dilations } : {};
+      const extra: tf.NamedAttrMap = dilated ? { dilations } : {};
       return {
         x: () =>
           tf.engine().runKernel(tf.Conv3DBackpropInputV2, { dy: dy5, filter }, {
@@ -59,14 +60,14 @@ export const conv3dGradConfig: tf.GradConfig = {
             pad,
             inputShape: x.shape,
             ...extra,
-          } as unknown as tf.NamedAttrMap) as tf.Tensor,
+          }) as tf.Tensor,
         filter: () =>
           tf.engine().runKernel(tf.Conv3DBackpropFilterV2, { x, dy: dy5 }, {
             strides,
             pad,
             filterShape: filter.shape,
             ...extra,
-          } as unknown as tf.NamedAttrMap) as tf.Tensor,
+          }) as tf.Tensor,
       };
     }
     return {
@@ -77,7 +78,7 @@ export const conv3dGradConfig: tf.GradConfig = {
               strides,
               pad,
               inputShape: x.shape,
-            } as unknown as tf.NamedAttrMap) as tf.Tensor,
+            }) as tf.Tensor,
         ),
       filter: () =>
         tf.tidy(() => {
@@ -86,7 +87,7 @@ export const conv3dGradConfig: tf.GradConfig = {
             strides,
             pad,
             filterShape: wide.shape,
-          } as unknown as tf.NamedAttrMap) as tf.Tensor5D;
+          }) as tf.Tensor5D;
           return tf.stridedSlice(dw, [0, 0, 0, 0, 0], dw.shape, [...dilations, 1, 1]);
         }),
     };

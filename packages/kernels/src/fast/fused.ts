@@ -221,7 +221,10 @@ function reluGrad({ inputs, backend }: { inputs: tf.NamedTensorInfoMap; backend:
   return backend.makeTensorInfo(x.shape, 'float32', out);
 }
 
-/** The cpu kernel configs of the fused kernels. */
+/**
+ * The cpu kernel configs of the fused kernels. tfjs's KernelFunc types the backend as `{}`; these
+ * functions take the MathBackendCPU they are registered for, which its typings cannot express.
+ */
 export const FUSED_KERNELS: readonly tf.KernelConfig[] = [
   { kernelName: GROUP_NORM, backendName: 'cpu', kernelFunc: groupNorm as unknown as tf.KernelFunc },
   { kernelName: GROUP_NORM_GRAD, backendName: 'cpu', kernelFunc: groupNormGrad as unknown as tf.KernelFunc },
@@ -234,12 +237,12 @@ export const GROUP_NORM_GRAD_CONFIG: tf.GradConfig = {
   inputsToSave: ['x', 'gamma'],
   outputsToSave: [false, true, true],
   gradFunc: (dys, saved, attrs) => {
-    const [x, gamma, mean, invStd] = saved as tf.Tensor[];
+    const [x, gamma, mean, invStd] = saved as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor];
     const dy = Array.isArray(dys) ? (dys[0] as tf.Tensor) : dys;
+    const groups = attrs?.groups;
+    if (groups === undefined) throw new InvalidArgumentError(`${GROUP_NORM} gradient: the forward call has no 'groups' attribute`);
     // Computed once, in the backward pass's scope; each input's gradient is one of the outputs.
-    const [dx, dGamma, dBeta] = tf.engine().runKernel(GROUP_NORM_GRAD, { dy, x, mean, invStd, gamma } as unknown as tf.NamedTensorMap, {
-      groups: attrs?.groups,
-    } as unknown as tf.NamedAttrMap) as tf.Tensor[];
+    const [dx, dGamma, dBeta] = tf.engine().runKernel(GROUP_NORM_GRAD, { dy, x, mean, invStd, gamma }, { groups }) as tf.Tensor[];
     return { x: () => dx as tf.Tensor, gamma: () => dGamma as tf.Tensor, beta: () => dBeta as tf.Tensor };
   },
 };
@@ -252,9 +255,9 @@ export const RELU_GRAD_CONFIG: tf.GradConfig = {
   kernelName: tf.Relu,
   inputsToSave: ['x'],
   gradFunc: (dy, saved) => {
-    const [x] = saved as tf.Tensor[];
+    const [x] = saved as [tf.Tensor];
     if (tf.getKernel(RELU_GRAD, tf.getBackend()) !== undefined) {
-      return { x: () => tf.engine().runKernel(RELU_GRAD, { dy, x } as unknown as tf.NamedTensorMap) as tf.Tensor };
+      return { x: () => tf.engine().runKernel(RELU_GRAD, { dy: dy as tf.Tensor, x }) as tf.Tensor };
     }
     return { x: () => tf.mul(dy as tf.Tensor, tf.cast(tf.step(x as tf.Tensor), 'float32')) };
   },
