@@ -178,7 +178,7 @@ function describe(v: unknown): string {
   if (typeof v === 'bigint') return `${v}n`;
   if (Array.isArray(v)) return `[${v.map(describe).join(', ')}]`;
   if (v === null || typeof v !== 'object') return String(v);
-  if (ArrayBuffer.isView(v)) return `${v.constructor.name}(${(v as unknown as ArrayLike<unknown>).length})`;
+  if (ArrayBuffer.isView(v)) return `${v.constructor.name}(${'length' in v ? String(v.length) : v.byteLength})`;
   if (Object.getPrototypeOf(v) === Object.prototype) {
     return `{ ${Object.entries(v)
       .map(([k, x]) => `${k}: ${describe(x)}`)

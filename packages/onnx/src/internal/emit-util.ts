@@ -120,7 +120,7 @@ export function show(v: unknown): string {
     return String(v);
   if (typeof v === 'string') return JSON.stringify(v);
   if (Array.isArray(v)) return `[${v.map(show).join(', ')}]`;
-  if (ArrayBuffer.isView(v)) return `${v.constructor.name}(${(v as unknown as ArrayLike<unknown>).length})`;
+  if (ArrayBuffer.isView(v)) return `${v.constructor.name}(${'length' in v ? String(v.length) : v.byteLength})`;
   if (typeof v === 'object')
     return `{ ${Object.entries(v)
       .map(([k, x]) => `${k}: ${show(x)}`)
