@@ -3,6 +3,7 @@ import { GenotypeError } from './errors.js';
 import {
   CELL_TYPES,
   cellEdges,
+  macroFrom,
   MACRO_LIMITS,
   type CellType,
   type MacroConfig,
@@ -98,15 +99,13 @@ export function validateGenotype(value: unknown, options: ValidateGenotypeOption
   }
   const macroIn = value.macro;
   if (!isPlainObject(macroIn)) throw new GenotypeError(where, { field: 'macro', expected: 'an object', got: describe(macroIn) });
-  const macro: Record<string, number> = {};
-  for (const key of Object.keys(MACRO_LIMITS) as Array<keyof MacroConfig>) {
-    const [lo, hi] = MACRO_LIMITS[key];
+  const m = macroFrom((key, lo, hi) => {
     const v = macroIn[key];
     if (typeof v !== 'number' || !Number.isInteger(v) || v < lo || v > hi) {
       throw new GenotypeError(where, { field: `macro.${key}`, expected: `an integer in [${lo}, ${hi}]`, got: describe(v) });
     }
-    macro[key] = v;
-  }
+    return v;
+  });
   for (const key of Object.keys(macroIn)) {
     if (!(key in MACRO_LIMITS)) {
       throw new GenotypeError(where, {
@@ -116,7 +115,6 @@ export function validateGenotype(value: unknown, options: ValidateGenotypeOption
       });
     }
   }
-  const m = Object.freeze(macro) as unknown as MacroConfig;
   const space = options.space;
   if (space) {
     for (const key of ['nodes', 'cellInputs'] as const) {

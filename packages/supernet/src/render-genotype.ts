@@ -44,7 +44,8 @@ const f = (x: number) => (Math.round(x * 10) / 10).toString();
  */
 export function renderGenotypeSvg(genotype: Genotype, options: RenderGenotypeOptions = {}): string {
   const g = validateGenotype(genotype, { source: 'renderGenotypeSvg' });
-  const edges = cellEdges(g.macro, Object.fromEntries(CELL_TYPES.map((c) => [c, []])) as unknown as Record<CellType, string[]>);
+  const noCandidates: Record<CellType, readonly string[]> = { 'encoder-normal': [], reduction: [], 'decoder-normal': [], expansion: [] };
+  const edges = cellEdges(g.macro, noCandidates);
   const ops = [...new Set(Object.values(g.choices).filter((o) => o !== ZERO_OPERATOR))].sort();
   const color = new Map(ops.map((o, i) => [o, PALETTE[i % PALETTE.length]!]));
 

@@ -184,16 +184,29 @@ export const MACRO_LIMITS: Record<keyof MacroConfig, [number, number]> = {
 
 /** Checks every macro field is an integer in range; returns a frozen copy with only the macro fields. */
 export function validateMacro(m: MacroConfig, where: string): MacroConfig {
-  const out: Record<string, number> = {};
-  for (const key of Object.keys(MACRO_LIMITS) as Array<keyof MacroConfig>) {
-    const [lo, hi] = MACRO_LIMITS[key];
-    const v = m[key];
+  return macroFrom((key, lo, hi) => {
+    const v: unknown = m[key];
     if (typeof v !== 'number' || !Number.isInteger(v) || v < lo || v > hi) {
       throw new SearchSpaceError(`${where}: ${key} is ${String(v)}, expected an integer in [${lo}, ${hi}]`);
     }
-    out[key] = v;
-  }
-  return Object.freeze(out) as unknown as MacroConfig;
+    return v;
+  });
+}
+
+/**
+ * A frozen MacroConfig with each field from `field(key, lo, hi)` (its limits from {@link MACRO_LIMITS}),
+ * read in MACRO_LIMITS order; `field` checks the value and throws its own error.
+ */
+export function macroFrom(field: (key: keyof MacroConfig, lo: number, hi: number) => number): MacroConfig {
+  const f = (key: keyof MacroConfig) => field(key, ...MACRO_LIMITS[key]);
+  return Object.freeze({
+    levels: f('levels'),
+    baseChannels: f('baseChannels'),
+    nodes: f('nodes'),
+    cellInputs: f('cellInputs'),
+    inputChannels: f('inputChannels'),
+    classes: f('classes'),
+  });
 }
 
 function validateCandidates(list: readonly string[], where: string): string[] {
