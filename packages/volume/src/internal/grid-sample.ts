@@ -345,7 +345,7 @@ export function shiftCopy(
   const x0 = Math.max(0, -t[0]);
   const x1 = Math.min(ox, nx - t[0]);
   if (x1 <= x0) return out;
-  const src = v.data as unknown as { subarray(a: number, b: number): AnyArray };
+  const src: AnyArray = v.data;
   for (let c = 0; c < v.channels; c++) {
     for (let z = 0; z < oz; z++) {
       const iz = z + t[2];
@@ -354,10 +354,7 @@ export function shiftCopy(
         const iy = y + t[1];
         if (iy < 0 || iy >= ny) continue;
         const ib = c * nIn + (iz * ny + iy) * nx + x0 + t[0];
-        (out as Float64Array).set(
-          src.subarray(ib, ib + (x1 - x0)) as unknown as Float64Array,
-          c * nOut + (z * oy + y) * ox + x0,
-        );
+        out.set(src.subarray(ib, ib + (x1 - x0)), c * nOut + (z * oy + y) * ox + x0);
       }
     }
   }
