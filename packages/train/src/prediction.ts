@@ -1,4 +1,4 @@
-import { GeometryError, allocData, createVolume, resampleTo, validateAffine, voxelCount, type Affine, type Volume } from '@voxnas/volume';
+import { GeometryError, allocData, createVolume, resampleTo, validateAffine, voxelCount, type Affine, type DType, type Volume } from '@voxnas/volume';
 import { TrainConfigError } from './errors.js';
 import { invertAffine, multiplyAffine } from '@voxnas/core';
 import { argmaxLabels } from './internal/argmax-labels.js';
@@ -20,7 +20,7 @@ export interface Grid {
  * // labels predicted on a cropped, 1.5 mm, reoriented grid → the original image's grid
  * const onInput = mapLabelsToGrid(labels, originalImage);
  */
-export function mapLabelsToGrid<V extends Volume>(labels: V, grid: Grid, options: { background?: number } = {}): V {
+export function mapLabelsToGrid<D extends DType>(labels: Volume<D>, grid: Grid, options: { background?: number } = {}): Volume<D> {
   if (labels.channels !== 1) {
     throw new TrainConfigError(`mapLabelsToGrid: labels have ${labels.channels} channels, expected 1`);
   }
@@ -44,7 +44,7 @@ export function mapLabelsToGrid<V extends Volume>(labels: V, grid: Grid, options
       }
     }
   }
-  return createVolume({ data: out, shape: grid.shape, affine: grid.affine, kind: 'label' }) as unknown as V;
+  return createVolume({ data: out, shape: grid.shape, affine: grid.affine, kind: 'label' });
 }
 
 /**

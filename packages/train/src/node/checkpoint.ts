@@ -94,7 +94,7 @@ export async function saveCheckpoint(dir: string, options: SaveCheckpointOptions
       checkKey(key, dir);
       await writeOptimizer(tmp, key, await opt.getState());
     }
-    const json: JsonValue = { format: FORMAT, ...(state as unknown as Record<string, JsonValue>), optimizers: Object.keys(options.optimizers) };
+    const json: JsonValue = { format: FORMAT, step: state.step, rng: state.rng, data: state.data, extra: state.extra, optimizers: Object.keys(options.optimizers) };
     await atomicWrite(join(tmp, 'state.json'), `${JSON.stringify(json)}\n`);
     await syncDir(tmp);
     await rename(tmp, final);

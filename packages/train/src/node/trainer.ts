@@ -80,8 +80,8 @@ export interface FitOptions {
   readonly validateEvery?: number;
   /** Returns a score, higher is better (e.g. mean Dice); a new best also saves the `best` pointer. */
   readonly validate?: (trainer: Trainer) => Promise<number>;
-  /** Receives one record per step and per validation. */
-  readonly log?: RunLog;
+  /** Receives one record per step and per validation: a {@link RunLog}, or anything with its `append`. */
+  readonly log?: Pick<RunLog, 'append'>;
 }
 
 /**

@@ -1,6 +1,6 @@
 import { rm } from 'node:fs/promises';
 import { readNifti, writeNifti } from '@voxnas/volume/node';
-import type { Volume } from '@voxnas/volume';
+import type { DType, Volume } from '@voxnas/volume';
 // Imported by package name, so the published node entry shares the main entry's classes.
 import { checkSameGrid, mapLabelsToGrid, mapProbabilitiesToGrid, type Grid } from '@voxnas/train';
 
@@ -31,10 +31,10 @@ const onGrid = (v: Grid, g: Grid) => v.shape.every((n, i) => n === g.shape[i]) &
  * @example
  * await writePrediction(labels, { reference: originalImage, path: 'run/pred/case1.nii.gz' });
  */
-export async function writePrediction<V extends Volume>(
-  labels: V,
+export async function writePrediction<D extends DType>(
+  labels: Volume<D>,
   options: { reference: Grid; path: string; toleranceMm?: number },
-): Promise<V> {
+): Promise<Volume<D>> {
   const mapped = onGrid(labels, options.reference) ? labels : mapLabelsToGrid(labels, options.reference);
   await writeChecked(mapped, options, 'writePrediction');
   return mapped;
