@@ -2,7 +2,7 @@ import { loadWeights } from '@voxnas/ops/node';
 import { existsSync } from 'node:fs';
 import { copyFile, mkdir, readFile, readdir, rename, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { WeightsFormatError, type Network } from '@voxnas/ops';
+import { Module, WeightsFormatError, type Network } from '@voxnas/ops';
 import { genotypeCost } from '@voxnas/supernet';
 import { Rng } from '@voxnas/core';
 import { readNifti } from '@voxnas/volume/node';
@@ -14,7 +14,7 @@ import { atomicWrite } from '@voxnas/core/node';
 import { buildNetwork, countParameters, type NetworkSpec } from '../pipeline/network.js';
 import { NORMALIZATION } from '../pipeline/data.js';
 import { loadPlugins, loadRecordedPlugins, recordPlugins, type PluginRecord } from '../pipeline/plugins.js';
-import { exportOnnx } from '@voxnas/onnx';
+import { exportOnnx, OnnxExportError } from '@voxnas/onnx';
 import { packageVersions } from './doctor.js';
 
 /** `model-card.json` of an exported model: what it is, what it expects, how well it did. */
@@ -305,7 +305,8 @@ export async function runExport(flags: ExportFlags): Promise<ExportResult> {
       // UNet and ChildNetwork are modules with emitOnnx; `Network` is the interface they share.
       // Transposed convolutions as zero insertion + Conv (equal values): ONNX Runtime Web's WebGPU
       // kernels have no 3-D ConvTranspose, and every other runtime runs Conv.
-      onnx = exportOnnx(network as unknown as Parameters<typeof exportOnnx>[0], {
+      if (!(network instanceof Module)) throw new OnnxExportError(`voxnas export --format onnx: the ${spec.kind} network is not a voxnas Module`);
+      onnx = exportOnnx(network, {
         producerVersion: packageVersions().voxnas ?? '',
         metadata: onnxMetadata(card, spec),
         convTranspose: 'conv',

@@ -232,7 +232,7 @@ export async function runTrain(flags: TrainFlags, log: (line: string) => void): 
       ...(cfg.train.validateEvery < steps
         ? { validate: segmentationValidator({ cases: valCases, labels, ...window }) }
         : {}),
-      log: logAndTick as unknown as typeof run.log,
+      log: logAndTick,
     });
     progress.end();
     if (await hasCheckpoint(run.checkpointDir, 'best')) await trainer.loadCheckpoint(run.checkpointDir, { name: 'best' });
