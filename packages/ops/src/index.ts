@@ -60,7 +60,7 @@ export {
 } from './registry.js';
 export type { OperatorConfig } from './registry.js';
 export { TAPE_BYTES_PER_ACTIVATION_BYTE, estimateStepMemory, formatBytes, parseByteSize } from './memory.js';
-export type { OptimizerStateKind, StepMemoryEstimate, StepMemoryInput } from './memory.js';
+export type { OptimizerStateKind, StepKernels, StepMemoryEstimate, StepMemoryInput } from './memory.js';
 export {
   BUILTIN_OPERATORS,
   zero,

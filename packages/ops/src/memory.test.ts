@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { InvalidArgumentError, Rng } from '@voxnas/core';
 import { expectNoLeaks } from '@voxnas/testing';
-import { estimateStepMemory, formatBytes, parseByteSize } from './memory.js';
+import { TAPE_BYTES_PER_ACTIVATION_BYTE, estimateStepMemory, formatBytes, parseByteSize } from './memory.js';
 import { Conv3d } from './modules/conv3d.js';
 
 describe('estimateStepMemory', () => {
@@ -35,7 +35,14 @@ describe('estimateStepMemory', () => {
     expect(e.totalBytes).toBe(e.weightBytes + e.optimizerBytes + e.inputBytes + e.gradientBytes + e.tapeBytes);
   });
 
+  it.each(['js', 'native'] as const)('kernels=%s scales the activations by its calibrated factor', (kernels) => {
+    const e = estimateStepMemory({ params: 0, activationBytes: 1000, inputBytes: 0, kernels });
+    expect(e.tapeBytes).toBeCloseTo(1000 * TAPE_BYTES_PER_ACTIVATION_BYTE[kernels], 6);
+    expect(e.kernels).toBe(kernels);
+  });
+
   it('negative counts and unknown optimisers are InvalidArgumentError', () => {
+    expect(() => estimateStepMemory({ params: 1, activationBytes: 0, inputBytes: 0, kernels: 'gpu' as 'js' })).toThrow(InvalidArgumentError);
     expect(() => estimateStepMemory({ params: -1, activationBytes: 0, inputBytes: 0 })).toThrow(InvalidArgumentError);
     expect(() => estimateStepMemory({ params: 1, activationBytes: 0, inputBytes: 0, optimizer: 'lbfgs' as 'adam' })).toThrowErrorMatchingInlineSnapshot(`[InvalidArgumentError: estimateStepMemory: optimizer must be one of adam, momentum, sgd, none, got "lbfgs"]`);
   });

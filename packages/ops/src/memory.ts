@@ -1,22 +1,29 @@
 import { InvalidArgumentError } from '@voxnas/core';
 
 /**
+ * Which kernels run the step: `'js'` (the pure-JS tfjs `cpu` backend and composite kernels) or
+ * `'native'` (`initBackend` with the `@voxnas/kernels` native kernels: fused InstanceNorm, dense
+ * depthwise convolutions, fewer temporaries). `currentBackend()?.native` tells which is active.
+ */
+export type StepKernels = 'js' | 'native';
+
+/**
  * Bytes the tfjs tape holds per byte of forward activations (the `activationBytes` of the operators'
  * cost models) at the peak of one training step — forward + backward, gradients of every trained
- * variable. tfjs keeps every forward output the backward pass saved and every gradient it computes
- * (one per input of each recorded kernel, inside the `backward` tidy) until the step ends, plus the
- * temporaries of the composite kernels (InstanceNorm's moments, the split depthwise convolution, the
- * trilinear upsampling's phases), so the peak is a near-constant multiple of the forward activations.
+ * variable — by kernels. tfjs keeps every forward output the backward pass saved and every gradient it
+ * computes (one per input of each recorded kernel, inside the `backward` tidy) until the step ends,
+ * plus the temporaries of the composite kernels (InstanceNorm's moments, the split depthwise
+ * convolution, the trilinear upsampling's phases), so the peak is a near-constant multiple of the
+ * forward activations.
  *
- * Calibrated on the pure-JS `cpu` backend (tfjs 4.22) with `tf.profile` peak bytes: 6.4–8.2 for the
- * supernet (full mixture, Gumbel k = 1, 2) and its children, 6.5–6.9 for the U-Net, over patches
- * 16³–16×32×32, batch 1–2 (docs/memory.md). The native kernels (fused InstanceNorm) need less, so the
- * estimate is an upper bound there.
+ * Calibrated with `tf.profile` peak bytes (tfjs 4.22) on the supernet (full mixture, Gumbel k = 1, 2 at
+ * their worst draw), its heaviest children and the U-Net, patches 16³–16×32×32, batch 1–2: `js` 5.5
+ * (estimate / measured 0.96–1.13), `native` 3.6 (0.91–1.07). See docs/memory.md.
  *
  * @example
- * const tape = TAPE_BYTES_PER_ACTIVATION_BYTE * cost.activationBytes;
+ * const tape = TAPE_BYTES_PER_ACTIVATION_BYTE.native * cost.activationBytes;
  */
-export const TAPE_BYTES_PER_ACTIVATION_BYTE = 5.5;
+export const TAPE_BYTES_PER_ACTIVATION_BYTE: Readonly<Record<StepKernels, number>> = Object.freeze({ js: 5.5, native: 3.6 });
 
 /**
  * The optimiser whose state a training step keeps: `'adam'` (Adam / AdamW: two float32 moments per
@@ -33,12 +40,13 @@ const OPTIMIZER_SLOTS: Readonly<Record<OptimizerStateKind, number>> = { adam: 2,
  * - `optimizerBytes`: the optimiser's slots (Adam: 8 B per parameter), held between steps;
  * - `inputBytes`: the batch (image and labels) the step reads;
  * - `activationBytes`: the forward activations of the cost models (what the backward pass needs);
- * - `tapeBytes`: `TAPE_BYTES_PER_ACTIVATION_BYTE × activationBytes`, the step's own high-water mark
+ * - `tapeBytes`: `TAPE_BYTES_PER_ACTIVATION_BYTE[kernels] × activationBytes`, the step's own high-water mark
  *   (kept activations, gradients of every intermediate, kernel temporaries);
  * - `gradientBytes`: the parameter gradients (4 B per parameter);
  * - `totalBytes`: the sum of all but `activationBytes` — the estimated `tf.profile` peak of the step.
  */
 export interface StepMemoryEstimate {
+  readonly kernels: StepKernels;
   readonly params: number;
   readonly weightBytes: number;
   readonly optimizerBytes: number;
@@ -59,6 +67,8 @@ export interface StepMemoryInput {
   readonly inputBytes: number;
   /** Default `'adam'`. */
   readonly optimizer?: OptimizerStateKind;
+  /** Default `'js'` (the larger estimate). */
+  readonly kernels?: StepKernels;
   /** Parameters held but not trained in this step (e.g. the supernet's α during a weight step). Default 0. */
   readonly frozenParams?: number;
 }
@@ -73,8 +83,8 @@ function checkCount(where: string, name: string, v: unknown): number {
 /**
  * Estimates the peak tensor bytes of one training step (forward + backward + the optimiser's state)
  * from a network's parameter count and forward activation bytes, without allocating anything. The
- * model: weights + optimiser slots + inputs + gradients + `TAPE_BYTES_PER_ACTIVATION_BYTE` × the
- * activations (see {@link TAPE_BYTES_PER_ACTIVATION_BYTE} for the calibration).
+ * model: weights + optimiser slots + inputs + gradients + `TAPE_BYTES_PER_ACTIVATION_BYTE[kernels]` ×
+ * the activations (see {@link TAPE_BYTES_PER_ACTIVATION_BYTE} for the calibration).
  *
  * @throws InvalidArgumentError when a count is negative or not finite, or the optimiser is unknown.
  * @example
@@ -93,11 +103,17 @@ export function estimateStepMemory(input: StepMemoryInput): StepMemoryEstimate {
   if (slots === undefined) {
     throw new InvalidArgumentError(`${where}: optimizer must be one of ${Object.keys(OPTIMIZER_SLOTS).join(', ')}, got ${JSON.stringify(optimizer)}`);
   }
+  const kernels = input.kernels ?? 'js';
+  const factor = TAPE_BYTES_PER_ACTIVATION_BYTE[kernels];
+  if (factor === undefined) {
+    throw new InvalidArgumentError(`${where}: kernels must be 'js' or 'native', got ${JSON.stringify(kernels)}`);
+  }
   const weightBytes = 4 * (params + frozen);
   const optimizerBytes = 4 * slots * params;
   const gradientBytes = 4 * params;
-  const tapeBytes = TAPE_BYTES_PER_ACTIVATION_BYTE * activationBytes;
+  const tapeBytes = factor * activationBytes;
   return {
+    kernels,
     params,
     weightBytes,
     optimizerBytes,

@@ -20,7 +20,18 @@ import { initBackend, type Network } from '@voxnas/ops';
 import { medianMs, runPythonReference, pythonHas } from '@voxnas/testing';
 import { UNET_PRESETS, UNet } from '@voxnas/unet';
 import { Rng } from '@voxnas/core';
-import { buildChild, createSearchSpace, DEFAULT_CANDIDATES, Supernet, type SamplerConfig } from '../src/index.js';
+import { currentBackend, formatBytes } from '@voxnas/ops';
+import {
+  buildChild,
+  createSearchSpace,
+  DEFAULT_CANDIDATES,
+  estimateChildStepMemory,
+  estimateSearchStepMemory,
+  heaviestChild,
+  Supernet,
+  type Sampler,
+  type SamplerConfig,
+} from '../src/index.js';
 
 const P = Number(process.env.BENCH_PATCH ?? 16);
 const LEVELS = Number(process.env.BENCH_LEVELS ?? 3);
@@ -165,6 +176,58 @@ scalability: batch 2 × ${TP}³, levels ${LEVELS}, width ${C}, 6 candidates; med
   for (const r of timeRows) console.log(`| ${r.name} | ${r.ms.toFixed(0)} | ${(r.ms / c.ms).toFixed(2)} | ${mb(r.peak)} | ${(r.peak / c.peak).toFixed(2)} |`);
   for (const r of timeRows.slice(0, 2)) {
     console.log(`${r.name} / child: time ${(r.ms / c.ms).toFixed(2)}× (goal ≤ 1.3), peak memory ${(r.peak / c.peak).toFixed(2)}× (goal ≤ 1.5)`);
+  }
+}
+
+// --- the memory estimator against the measurement ---------------------------------------------------
+// estimateSearchStepMemory (Gumbel k=1 at its worst draw, run exactly by a fixed-path sampler) and
+// estimateChildStepMemory (the heaviest child) against the tf.profile peak of one step (optimiser state
+// excluded on both sides), at two small patches (env BENCH_ESTIMATE_PATCHES, z×y×x;… ).
+{
+  const patches = (process.env.BENCH_ESTIMATE_PATCHES ?? '16x16x16;16x32x32').split(';').map((p) => p.split('x').map(Number) as [number, number, number]);
+  const space = spaceOf(6);
+  const fixedPaths = (active: Readonly<Record<string, readonly number[]>>): Sampler => {
+    const labels = [...new Set(space.edges.map((e) => e.label))];
+    let i = 0;
+    return (logits) => {
+      const a = active[labels[i++ % labels.length]!]!;
+      const w = new Float32Array(logits.size);
+      for (const j of a) w[j] = 1 / a.length;
+      return { weights: tf.add(tf.mul(logits, 0), tf.tensor1d(w)) as tf.Tensor1D, active: a };
+    };
+  };
+  const peakOf = async (net: Network, vars: tf.Variable[], shape: [number, number, number, number, number]) => {
+    const x = tf.randomNormal(shape, 0, 1, 'float32', 1) as tf.Tensor5D;
+    const y = tf.tidy(() => tf.oneHot(tf.randomUniform(shape.slice(0, 4), 0, 2, 'int32', 2), 2));
+    const info = await tf.profile(() => {
+      const { value, grads } = tf.variableGrads(() => tf.neg(tf.mean(tf.sum(tf.mul(y, tf.logSoftmax(net.apply(x))), -1))) as tf.Scalar, vars);
+      tf.dispose([value, ...Object.values(grads)]);
+    });
+    const peak = info.peakBytes;
+    tf.dispose([x, y]);
+    return peak;
+  };
+  console.log(`\nmemory estimate vs measured peak tensor bytes (levels ${LEVELS}, width ${C}, 6 candidates, batch 1, kernels ${currentBackend()?.native ? 'native' : 'js'})`);
+  console.log('| step | patch z×y×x | estimate | measured | estimate / measured |');
+  console.log('|---|---|---|---|---|');
+  for (const [z, y, x] of patches) {
+    const shape: [number, number, number, number, number] = [1, z, y, x, 1];
+    const kernels = currentBackend()?.native ? 'native' : 'js';
+    const search = estimateSearchStepMemory(space, { inputShape: shape, sampler: { kind: 'gumbel', k: 1 }, optimizer: 'none', kernels });
+    const net = new Supernet(space, { rng: new Rng(7), sampler: fixedPaths(search.active) });
+    const searchPeak = await peakOf(net, [...net.weightVariables(), ...net.archVariables()], shape);
+    net.dispose();
+    const genotype = heaviestChild(space, shape);
+    const childEstimate = estimateChildStepMemory(genotype, { inputShape: shape, optimizer: 'none', kernels });
+    const child = buildChild(space, genotype, { rng: new Rng(7) });
+    const childPeak = await peakOf(child, child.trainableVariables(), shape);
+    child.dispose();
+    for (const [name, e, m] of [
+      ['search step, gumbel k=1 (worst draw)', search.totalBytes, searchPeak],
+      ['heaviest child training step', childEstimate.totalBytes, childPeak],
+    ] as const) {
+      console.log(`| ${name} | ${z}×${y}×${x} | ${formatBytes(e)} | ${formatBytes(m)} | ${(e / m).toFixed(2)} |`);
+    }
   }
 }
 

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InvalidArgumentError, Rng, ShapeMismatchError } from '@voxnas/core';
-import type { Shape5 } from '@voxnas/ops';
+import { initBackend, type Shape5 } from '@voxnas/ops';
 import { expectNoLeaks } from '@voxnas/testing';
 import { buildChild } from './child.js';
 import { estimateChildStepMemory, estimateSearchStepMemory, heaviestChild } from './memory-estimate.js';
@@ -76,6 +76,38 @@ describe('estimateSearchStepMemory / estimateChildStepMemory: within 25% of the 
     });
     expect(estimate.totalBytes / measured).toBeGreaterThan(0.75);
     expect(estimate.totalBytes / measured).toBeLessThan(1.25);
+  });
+});
+
+const quiet = { logger: () => {} };
+// whether the native kernels are available here (always in CI); the js tests above and below run on cpu
+const probe = await initBackend(quiet);
+await initBackend({ ...quiet, backend: 'cpu' });
+const skipNative = !probe.native && !process.env.CI;
+
+describe.skipIf(skipNative)(`kernels: 'native' — within 25% of the measured peak with @voxnas/kernels${skipNative ? ` [skipped: ${probe.notes.join('; ')}]` : ''}`, () => {
+  beforeAll(() => initBackend(quiet));
+  afterAll(() => initBackend({ ...quiet, backend: 'cpu' }));
+
+  it('supernet gumbel k=1 (worst draw) and the heaviest child, 16³ × 1', async () => {
+    const space = small();
+    const shape: Shape5 = [1, 16, 16, 16, 1];
+    const search = estimateSearchStepMemory(space, { inputShape: shape, optimizer: 'none', kernels: 'native' });
+    const genotype = heaviestChild(space, shape);
+    const child = estimateChildStepMemory(genotype, { inputShape: shape, optimizer: 'none', kernels: 'native' });
+    const [searchPeak, childPeak] = await expectNoLeaks(async () => {
+      const net = new Supernet(space, { rng: new Rng(7), sampler: fixedPaths(space, search.active) });
+      const a = await measuredPeak(net, [...net.weightVariables(), ...net.archVariables()], shape, 2);
+      net.dispose();
+      const c = buildChild(space, genotype, { rng: new Rng(7) });
+      const b = await measuredPeak(c, c.trainableVariables(), shape, 2);
+      c.dispose();
+      return [a, b];
+    });
+    for (const [e, m] of [[search.totalBytes, searchPeak], [child.totalBytes, childPeak]] as const) {
+      expect(e / m).toBeGreaterThan(0.75);
+      expect(e / m).toBeLessThan(1.25);
+    }
   });
 });
 

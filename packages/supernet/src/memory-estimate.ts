@@ -1,4 +1,4 @@
-import { estimateStepMemory, operatorCost, type OptimizerStateKind, type Shape5, type StepMemoryEstimate } from '@voxnas/ops';
+import { estimateStepMemory, operatorCost, type OptimizerStateKind, type Shape5, type StepKernels, type StepMemoryEstimate } from '@voxnas/ops';
 import { InvalidArgumentError } from '@voxnas/core';
 import { checkNetworkInput, minimumInputSize, planCost, planNetwork, type NetworkPlan } from './cell-network.js';
 import { GENOTYPE_SCHEMA, validateGenotype, type Genotype } from './genotype.js';
@@ -14,6 +14,8 @@ export interface SearchMemoryOptions {
   readonly sampler?: SamplerConfig;
   /** Optimiser of the weights (α's Adam state is counted too). Default `'adam'` (AdamW of the search). */
   readonly optimizer?: OptimizerStateKind;
+  /** Kernels that run the step (`currentBackend()?.native`). Default `'js'` (the larger estimate). */
+  readonly kernels?: StepKernels;
 }
 
 /** A search step's estimate: the parts of {@link StepMemoryEstimate} and the paths it assumed. */
@@ -34,6 +36,8 @@ export interface ChildMemoryOptions {
   readonly inputShape: Shape5;
   /** Default `'adam'`. */
   readonly optimizer?: OptimizerStateKind;
+  /** Kernels that run the step. Default `'js'` (the larger estimate). */
+  readonly kernels?: StepKernels;
 }
 
 const elements = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
@@ -153,6 +157,7 @@ export function estimateSearchStepMemory(space: SearchSpace, options: SearchMemo
     activationBytes: networkActivationBytes(plan, macro, inputShape, true),
     inputBytes: inputBytes(macro, inputShape),
     optimizer: options.optimizer ?? 'adam',
+    kernels: options.kernels ?? 'js',
   });
   return { ...estimate, sampler: name, active };
 }
@@ -180,6 +185,7 @@ export function estimateChildStepMemory(genotype: Genotype, options: ChildMemory
     activationBytes: networkActivationBytes(plan, g.macro, inputShape, false),
     inputBytes: inputBytes(g.macro, inputShape),
     optimizer: options.optimizer ?? 'adam',
+    kernels: options.kernels ?? 'js',
   });
 }
 

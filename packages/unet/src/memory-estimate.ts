@@ -1,4 +1,4 @@
-import { estimateStepMemory, type OptimizerStateKind, type Shape5, type StepMemoryEstimate } from '@voxnas/ops';
+import { estimateStepMemory, type OptimizerStateKind, type Shape5, type StepKernels, type StepMemoryEstimate } from '@voxnas/ops';
 import { InvalidArgumentError, ShapeMismatchError } from '@voxnas/core';
 import { resolve, type UNetOptions } from './unet.js';
 
@@ -8,6 +8,8 @@ export interface UNetMemoryOptions {
   readonly inputShape: Shape5;
   /** Default `'adam'`. */
   readonly optimizer?: OptimizerStateKind;
+  /** Kernels that run the step (`currentBackend()?.native`). Default `'js'` (the larger estimate). */
+  readonly kernels?: StepKernels;
 }
 
 /**
@@ -16,7 +18,8 @@ export interface UNetMemoryOptions {
  * activations counted layer by layer (convolution outputs, the normalisation's normalised and affine
  * outputs, ReLU, pooling, upsampling, the skip concatenations, the heads and the loss), then the
  * model of `estimateStepMemory` of `@voxnas/ops`. `params` equals the built network's
- * `parameterCount()`.
+ * `parameterCount()`. With `kernels: 'native'` only the fused norms (instance, group) with transposed
+ * upsampling are estimated smaller; other configurations keep the js estimate.
  *
  * @throws InvalidArgumentError for an invalid config (as `new UNet`) or a malformed `inputShape`;
  *   ShapeMismatchError when the input's channels or spatial sizes break the U-Net's rule.
@@ -42,10 +45,14 @@ export function estimateUNetStepMemory(config: Omit<UNetOptions, 'rng'>, options
   const vox = (l: number) => (n * z * y * x) / 8 ** l;
   const ch = (l: number) => c.baseChannels * 2 ** l;
   const normParams = c.norm === 'none' ? 0 : 2;
-  // full-size tensors per conv unit: conv output, normalised, γ·, + β, ReLU — the composite norm's
-  // moments double as the factor's temporaries; without a norm (conv + bias, ReLU) the tape keeps
-  // far fewer temporaries: 1.5 measured-equivalent tensors
-  const perUnit = c.norm === 'none' ? 1.5 : 4;
+  // The native kernels fuse instance and group norm (one output instead of a dozen elementwise
+  // kernels each way); batch norm, no norm and the trilinear upsampling run the same kernels either way,
+  // so those configurations use the js calibration.
+  const fused = options.kernels === 'native' && (c.norm === 'instance' || c.norm === 'group') && c.upsampling === 'transposed';
+  // full-size tensors per conv unit (measured equivalents): conv output, normalised, γ·, + β, ReLU with
+  // the composite norm; conv and ReLU (and half the norm) with the fused one; without a norm (conv +
+  // bias, ReLU) the tape keeps few temporaries: 1.5
+  const perUnit = c.norm === 'none' ? 1.5 : fused ? 2 : 4;
   let params = 0;
   let elems = 0;
   const block = (l: number, cin: number) => {
@@ -83,5 +90,6 @@ export function estimateUNetStepMemory(config: Omit<UNetOptions, 'rng'>, options
     activationBytes: 4 * elems,
     inputBytes: 4 * vox(0) * (c.inputChannels + c.classes),
     optimizer: options.optimizer ?? 'adam',
+    kernels: fused ? 'native' : 'js',
   });
 }

@@ -163,6 +163,8 @@ export interface DryRunRow {
 export interface DryRunReport {
   readonly patchSize: readonly number[];
   readonly batchSize: number;
+  /** The kernels the estimates are calibrated for: `native` with @voxnas/kernels, else `js`. */
+  readonly kernels: 'js' | 'native';
   readonly rows: readonly DryRunRow[];
   /**
    * The retraining step of the heaviest child the search can derive (`heaviestChild`): its estimated
@@ -195,7 +197,7 @@ const mib = (bytes: number) => Math.round((bytes / 2 ** 20) * 10) / 10;
  * them with 0.8 × the free memory and the `--memory-budget`. Then, only for the samplers whose estimate
  * fits (and not with `--estimate-only`), confirms it with one measured step (α and weight gradients,
  * `tf.profile`) on random data. Nothing is read or written; a configuration that does not fit never
- * runs a step (nor starts a backend).
+ * runs a step (the backend is selected first — no tensor — so the estimate uses its kernels' calibration).
  *
  * @throws InvalidArgumentError naming `--memory-budget` for a malformed size.
  */
@@ -211,14 +213,16 @@ export async function dryRunSearch(flags: RunFlags & DryRunFlags, log: (line: st
   const configured = samplerOf(cfg);
   const samplers: Array<[string, SamplerConfig]> = [[configured.kind === 'gumbel' ? `gumbel k=${configured.k ?? 1}` : configured.kind, configured]];
   if (configured.kind !== 'full') samplers.push(['full (DARTS)', { kind: 'full' }]);
+  // selecting the backend allocates no tensor; it tells which kernels the estimate is calibrated for
+  const backend = await initBackend({ logger: log });
+  const kernels = backend.native ? 'native' : 'js';
   const freeBytes = freemem();
   const limitBytes = Math.min(0.8 * freeBytes, budgetBytes ?? Infinity);
-  const estimates = samplers.map(([, sampler]) => estimateSearchStepMemory(space, { inputShape: shape, sampler }).totalBytes);
-  const childBytes = estimateChildStepMemory(heaviestChild(space, shape), { inputShape: shape }).totalBytes;
+  const estimates = samplers.map(([, sampler]) => estimateSearchStepMemory(space, { inputShape: shape, sampler, kernels }).totalBytes);
+  const childBytes = estimateChildStepMemory(heaviestChild(space, shape), { inputShape: shape, kernels }).totalBytes;
   const fitting = estimates.map((b) => b <= limitBytes);
   const peaks: Array<number | null> = estimates.map(() => null);
   if (fitting.some(Boolean) && !flags['estimate-only']) {
-    await initBackend({ logger: log });
     const losses = createLosses(tf);
     for (const [i, [, sampler]] of samplers.entries()) {
       if (!fitting[i]) continue;
@@ -242,6 +246,7 @@ export async function dryRunSearch(flags: RunFlags & DryRunFlags, log: (line: st
   return {
     patchSize: cfg.data.patchSize,
     batchSize: n,
+    kernels,
     rows,
     child,
     freeMiB: Math.round(freeBytes / 2 ** 20),
@@ -256,7 +261,7 @@ export function formatDryRun(r: DryRunReport): string {
   const cell = (v: number | null) => (v === null ? '—' : v.toFixed(1)).padStart(12);
   const limit = `min(0.8 × free ${r.freeMiB} MiB${r.budgetMiB !== null ? `, budget ${r.budgetMiB.toFixed(1)} MiB` : ''}) = ${r.limitMiB.toFixed(1)} MiB`;
   const lines = [
-    `patch ${r.patchSize.join('×')} × batch ${r.batchSize}: peak tensor memory of one step (estimated; measured only when it fits)`,
+    `patch ${r.patchSize.join('×')} × batch ${r.batchSize}: peak tensor memory of one step (estimated for the ${r.kernels} kernels; measured only when it fits)`,
     `  ${'step'.padEnd(22)} ${'estimate MiB'.padStart(12)} ${'measured MiB'.padStart(12)}  fits`,
     ...r.rows.map((row) => `  ${`search, ${row.sampler}`.padEnd(22)} ${cell(row.estimateMiB)} ${cell(row.peakMiB)}  ${row.fits ? 'yes' : 'no'}`),
     `  ${'child training'.padEnd(22)} ${cell(r.child.estimateMiB)} ${cell(null)}  ${r.child.fits ? 'yes' : 'no'}`,
