@@ -59,5 +59,6 @@ export function parsePlan(json: unknown, source: string): DatasetPlan {
   if (problems.length) {
     throw new PlanError(`${source}: not a valid voxnas plan (${problems.length} problem(s))\n${problems.map((p) => `  - ${p}`).join('\n')}`);
   }
+  // A hand-written validator: the fields planning relies on were checked above (any problem throws PlanError).
   return json as unknown as DatasetPlan;
 }
