@@ -177,6 +177,8 @@ export class SearchTrainer {
       ...(options.clipGradNorm !== undefined ? { clipGradNorm: options.clipGradNorm } : {}),
       extraOptimizers: { arch: this.archOptimizer },
       extraState: {
+        // ArchSnapshot and Genotype are interfaces (no index signature), so TypeScript cannot see that
+        // this state is JSON; parseSearchExtraState validates it when it comes back.
         save: async () =>
           ({
             history: this.history,
@@ -329,7 +331,7 @@ export class SearchTrainer {
         weightLoss: r.weightLoss,
         archLoss: r.archLoss,
         lr: r.lr,
-        active: this.supernet.lastActive as unknown as JsonValue,
+        active: Object.fromEntries(Object.entries(this.supernet.lastActive).map(([label, paths]) => [label, [...paths]])),
       });
       const done = this.trainer.stepsDone;
       const last = done === options.steps;
@@ -338,6 +340,7 @@ export class SearchTrainer {
         const snap = await this.snapshot(options.validate, options.steps);
         snapped = true;
         options.onSnapshot?.(snap);
+        // ArchSnapshot is an interface of JSON fields; interfaces have no index signature.
         await log?.append({ type: 'arch', ...(snap as unknown as Record<string, JsonValue>) });
       }
       if (options.checkpointDir && (done % every === 0 || last || snapped)) {
