@@ -5,6 +5,7 @@ import { conv3dGradConfig } from './conv3d-gradient.js';
 import { loadAddon, type NativeDiagnosis } from './internal/addon.js';
 import { makeKernelFunc, NATIVE_BODIES } from './internal/kernels.js';
 import { accel, originals, ours } from './internal/state.js';
+import { replaceCpuKernel, restoreCpuKernels } from './internal/cpu-kernel-swap.js';
 
 /** What the native kernels are doing right now (one shared, live object). */
 export interface NativeStatus {
@@ -75,22 +76,12 @@ export function registerNativeKernels(): NativeStatus {
   const addon = load.addon;
   const names: string[] = [];
   for (const [name, body] of NATIVE_BODIES) {
-    const current = tf.getKernel(name, 'cpu');
-    if (current && current === ours.get(name)) {
-      names.push(name);
-      continue;
-    }
-    if (!current) continue; // this tfjs has no such CPU kernel: nothing to replace
-    originals.set(name, current);
-    const config: tf.KernelConfig = {
+    const replaced = replaceCpuKernel(ours, originals, name, (current) => ({
       kernelName: name,
       backendName: 'cpu',
       kernelFunc: makeKernelFunc(addon, body, current.kernelFunc),
-    };
-    tf.unregisterKernel(name, 'cpu');
-    tf.registerKernel(config);
-    ours.set(name, config);
-    names.push(name);
+    }));
+    if (replaced) names.push(name);
   }
   accel.addon = addon;
   return setStatus({ loaded: true, kernels: names, threads: addon.getNumThreads() });
@@ -106,14 +97,7 @@ export function registerNativeKernels(): NativeStatus {
  * registerNativeKernels();
  */
 export function unregisterNativeKernels(): void {
-  for (const [name, config] of ours) {
-    if (tf.getKernel(name, 'cpu') === config) {
-      tf.unregisterKernel(name, 'cpu');
-      const original = originals.get(name);
-      if (original) tf.registerKernel(original);
-    }
-  }
-  ours.clear();
+  restoreCpuKernels(ours, originals);
   accel.addon = null;
   if (originalGrad && tf.getGradient(tf.Conv3D) === conv3dGradConfig) tf.registerGradient(originalGrad);
   const addon = loadAddon().addon;

@@ -8,6 +8,7 @@ import { PAD_BODIES } from './pad.js';
 import { REDUCE_BODIES } from './reduce.js';
 import { FUSED_KERNELS, GROUP_NORM_GRAD_CONFIG, RELU_GRAD_CONFIG } from './fused.js';
 import { UNARY_BODIES } from './unary.js';
+import { replaceCpuKernel, restoreCpuKernels } from '../internal/cpu-kernel-swap.js';
 
 /** What the typed-array kernels are doing right now (one shared, live object). */
 export interface FastKernelStatus {
@@ -83,18 +84,7 @@ function wrap(body: FastBody, original: tf.KernelFunc): tf.KernelFunc {
 export function registerFastKernels(): FastKernelStatus {
   const names: string[] = [];
   for (const [name, body] of BODIES) {
-    const current = tf.getKernel(name, 'cpu');
-    if (current && current === ours.get(name)) {
-      names.push(name);
-      continue;
-    }
-    if (!current) continue;
-    originals.set(name, current);
-    const config: tf.KernelConfig = { ...current, kernelFunc: wrap(body, current.kernelFunc) };
-    tf.unregisterKernel(name, 'cpu');
-    tf.registerKernel(config);
-    ours.set(name, config);
-    names.push(name);
+    if (replaceCpuKernel(ours, originals, name, (current) => ({ ...current, kernelFunc: wrap(body, current.kernelFunc) }))) names.push(name);
   }
   // Fused kernels under names of their own, and their gradients.
   for (const config of FUSED_KERNELS) {
@@ -122,14 +112,7 @@ export function registerFastKernels(): FastKernelStatus {
  * registerFastKernels();
  */
 export function unregisterFastKernels(): void {
-  for (const [name, config] of ours) {
-    if (tf.getKernel(name, 'cpu') === config) {
-      tf.unregisterKernel(name, 'cpu');
-      const original = originals.get(name);
-      if (original) tf.registerKernel(original);
-    }
-  }
-  ours.clear();
+  restoreCpuKernels(ours, originals);
   // Our ReLU gradient falls back to tfjs's formula without VoxnasReluGrad; restore tfjs's own
   // config when there was one.
   if (originalReluGrad !== undefined && tf.getGradient(tf.Relu) === RELU_GRAD_CONFIG) tf.registerGradient(originalReluGrad);
