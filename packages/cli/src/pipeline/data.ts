@@ -4,7 +4,6 @@ import { mkdir, readFile, rename, rm } from 'node:fs/promises';
 import { freemem } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { atomicWrite, atomicWriteJson } from '@voxnas/core/node';
-import { Rng } from '@voxnas/core';
 import { readNiftiBytes, writeNifti } from '@voxnas/volume/node';
 import {
   createFingerprint,
@@ -26,7 +25,8 @@ import {
   type SamplerSpec,
   type TransformSpec,
 } from '@voxnas/datasets';
-import { genotypeCost, sampleRandomGenotype } from '@voxnas/supernet';
+import { estimateChildStepMemory, estimateSearchStepMemory, heaviestChild, type SamplerConfig } from '@voxnas/supernet';
+import { currentBackend } from '@voxnas/ops';
 import { orientationCode, reorient, zScore, type Volume } from '@voxnas/volume';
 import type { VoxnasConfig } from '../config.js';
 import { ConfigError } from '../errors.js';
@@ -82,28 +82,29 @@ export async function resolveDatasetRoot(cfg: VoxnasConfig, cacheDir: string): P
 }
 
 /**
- * The memory model planning uses: one training step ≈ 2 × the forward activation bytes (kept for the
- * backward pass, plus their gradients) of the costliest of 8 random children of the configured search
- * space (`genotypeCost` of @voxnas/supernet, linear in the patch voxels) × batch, plus 16 bytes per
- * parameter (weights, gradients, two Adam moments); budget min(2 GiB, ¼ of the free memory). A
- * placeholder until a measured memory estimator replaces it.
+ * The memory model planning uses: the larger of the estimated peaks of one search step (the configured
+ * sampler at its worst draw, `estimateSearchStepMemory` of @voxnas/supernet) and of one training step of
+ * the heaviest child the search can derive (`estimateChildStepMemory` of `heaviestChild`) — weights,
+ * AdamW state, gradients and the tape of the operators' activations, nothing allocated — for the kernels
+ * of the active backend (`js` when none is selected yet: the larger estimate); budget min(2 GiB, ¼ of
+ * the free memory). Patches are rounded up to the network's size rule before estimating.
  */
 export function networkMemoryModel(cfg: VoxnasConfig, channels: number, classes: number): MemoryModel {
   const space = spaceFromConfig(cfg, channels, classes);
-  const m = 2 ** (cfg.search.levels - 1) * 4;
-  const rng = new Rng(cfg.seed).fork('memory-model');
-  let perVoxel = 0;
-  let params = 0;
-  for (let i = 0; i < 8; i++) {
-    const cost = genotypeCost(sampleRandomGenotype(space, rng.fork(`child-${i}`)), { inputShape: [1, m, m, m, channels] });
-    perVoxel = Math.max(perVoxel, cost.activationBytes / m ** 3);
-    params = Math.max(params, cost.params);
-  }
+  const m = 2 ** (cfg.search.levels - 1);
+  const sampler: SamplerConfig = cfg.search.sampler === 'gumbel' ? { kind: 'gumbel', k: cfg.search.k } : { kind: cfg.search.sampler };
+  const kernels = currentBackend()?.native ? 'native' : 'js';
+  const fit = (p: number) => Math.max(2 * m, Math.ceil(p / m) * m);
   const budgetBytes = Math.min(2 * 2 ** 30, Math.floor(freemem() / 4));
   return {
-    estimateBytes: (p, b) => 2 * perVoxel * b * p[0] * p[1] * p[2] + 16 * params,
+    estimateBytes: (p, b) => {
+      const shape = [b, fit(p[2]), fit(p[1]), fit(p[0]), channels] as const;
+      const search = estimateSearchStepMemory(space, { inputShape: shape, sampler, kernels }).totalBytes;
+      const child = estimateChildStepMemory(heaviestChild(space, shape), { inputShape: shape, kernels }).totalBytes;
+      return Math.max(search, child);
+    },
     budgetBytes,
-    rule: `placeholder: 2 × forward activations (${Math.round(perVoxel)} B per input voxel, costliest of 8 random children of the search space, genotypeCost) × batch + 16 B × ${params} parameters; budget min(2 GiB, ¼ free memory)`,
+    rule: `the larger of one search step (${sampler.kind === 'gumbel' ? `gumbel k=${sampler.k ?? 1}` : sampler.kind}, worst draw) and one training step of the heaviest child, estimated from the operators' cost models for the ${kernels} kernels (docs/memory.md); budget min(2 GiB, ¼ free memory)`,
   };
 }
 
