@@ -11,6 +11,7 @@ import { runLocal } from '../experiment/local-executor.js';
 import { planExperiment, writePlan } from '../experiment/plan.js';
 import { writeExperimentReport } from '../experiment/report-format.js';
 import { runSlurm } from '../experiment/slurm-executor.js';
+import { memoryFitCheck } from '../experiment/memory-fit.js';
 import { experimentStatus, formatStatus } from '../experiment/status.js';
 import { parseStepTimes } from '../experiment/step-time.js';
 
@@ -91,6 +92,7 @@ export const experimentCommand = defineCommand({
           const tty = !progress.quiet && stream.isTTY ? { write: (t: string) => void stream.write(t) } : null;
           result = await runLocal({
             plan,
+            fits: memoryFitCheck(plan),
             ...(jobs !== undefined ? { jobs } : {}),
             log,
             tty,
@@ -104,7 +106,7 @@ export const experimentCommand = defineCommand({
           };
           const pollS = seconds('poll');
           const timeoutS = seconds('timeout');
-          const r = await runSlurm({ plan, log, wait: !flags['no-wait'], ...(pollS ? { pollS } : {}), ...(timeoutS ? { timeoutS } : {}) });
+          const r = await runSlurm({ plan, log, fits: memoryFitCheck(plan), wait: !flags['no-wait'], ...(pollS ? { pollS } : {}), ...(timeoutS ? { timeoutS } : {}) });
           if (!r) {
             io.out(`submitted to Slurm; follow it with: voxnas experiment status ${plan.expDir}`);
             return 0;
