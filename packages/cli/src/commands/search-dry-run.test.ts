@@ -64,6 +64,22 @@ describe('voxnas search --dry-run: the pre-flight estimates before it runs', () 
     expect(r.rows[0].estimateMiB).toBeGreaterThan(0);
   });
 
+  it('measures only the rows that fit: the configured gumbel step, not the full mixture over the budget', async () => {
+    const space = createSearchSpace({ levels: 2, baseChannels: 4, nodes: 2 });
+    const shape = [1, 16, 16, 16, 1] as const;
+    const gumbel = estimateSearchStepMemory(space, { inputShape: shape, sampler: { kind: 'gumbel', k: 1 } }).totalBytes; // js: the larger
+    const full = estimateSearchStepMemory(space, { inputShape: shape, sampler: { kind: 'full' }, kernels: 'native' }).totalBytes; // native: the smaller
+    const budget = Math.round((1.2 * gumbel) / 1024);
+    expect(budget * 1024).toBeLessThan(full);
+    const c = capture();
+    const tiny = ['--set', 'search.levels=2', '--set', 'search.baseChannels=4', '--set', 'search.nodes=2', '--set', 'search.sampler=gumbel', '--set', 'data.patchSize=[16,16,16]', '--set', 'data.batchSize=1'];
+    expect(await main(['search', '--dry-run', '--json', '--memory-budget', `${budget}K`, ...tiny], c.io)).toBe(0);
+    const r = JSON.parse(c.out.join('\n'));
+    expect(r.rows.map((x: { sampler: string; fits: boolean }) => [x.sampler, x.fits])).toEqual([['gumbel k=1', true], ['full (DARTS)', false]]);
+    expect(r.rows[0].peakMiB).toBeGreaterThan(0);
+    expect(r.rows[1].peakMiB).toBeNull();
+  });
+
   it.each(['8X', 'lots', '-1G'])('--memory-budget %s is an error naming the flag (exit 1)', async (value) => {
     const c = capture();
     const code = await main(['search', '--dry-run', '--memory-budget', value, ...PAPER], c.io);

@@ -194,8 +194,9 @@ const mib = (bytes: number) => Math.round((bytes / 2 ** 20) * 10) / 10;
  * The search pre-flight: estimates, without allocating anything, the peak tensor memory of one search
  * step at the configured patch and batch size for the configured sampler and the full mixture (every
  * candidate, DARTS), and of one training step of the heaviest child the search can derive; compares
- * them with 0.8 × the free memory and the `--memory-budget`. Then, only for the samplers whose estimate
- * fits (and not with `--estimate-only`), confirms it with one measured step (α and weight gradients,
+ * them with 0.8 × the free memory and the `--memory-budget`. Then, only when the configured sampler's
+ * step and the child's step fit (and not with `--estimate-only`), confirms each sampler whose estimate
+ * fits with one measured step (α and weight gradients,
  * `tf.profile`) on random data. Nothing is read or written; a configuration that does not fit never
  * runs a step (the backend is selected first — no tensor — so the estimate uses its kernels' calibration).
  *
@@ -221,8 +222,10 @@ export async function dryRunSearch(flags: RunFlags & DryRunFlags, log: (line: st
   const estimates = samplers.map(([, sampler]) => estimateSearchStepMemory(space, { inputShape: shape, sampler, kernels }).totalBytes);
   const childBytes = estimateChildStepMemory(heaviestChild(space, shape), { inputShape: shape, kernels }).totalBytes;
   const fitting = estimates.map((b) => b <= limitBytes);
+  const childFits = childBytes <= limitBytes;
   const peaks: Array<number | null> = estimates.map(() => null);
-  if (fitting.some(Boolean) && !flags['estimate-only']) {
+  // nothing runs unless the configured sampler's step and the child's step both fit
+  if (fitting[0] && childFits && !flags['estimate-only']) {
     const losses = createLosses(tf);
     for (const [i, [, sampler]] of samplers.entries()) {
       if (!fitting[i]) continue;
@@ -242,7 +245,7 @@ export async function dryRunSearch(flags: RunFlags & DryRunFlags, log: (line: st
     }
   }
   const rows = samplers.map(([name], i) => ({ sampler: name, estimateMiB: mib(estimates[i]!), fits: fitting[i]!, peakMiB: peaks[i]! }));
-  const child = { estimateMiB: mib(childBytes), fits: childBytes <= limitBytes };
+  const child = { estimateMiB: mib(childBytes), fits: childFits };
   return {
     patchSize: cfg.data.patchSize,
     batchSize: n,
