@@ -33,12 +33,19 @@ const PACKAGES = readdirSync(join(root, 'packages')).filter((d) => {
 });
 
 /**
+ * The environment of a user's shell: without the NODE_PATH that `pnpm test` sets for its scripts (it
+ * lists this workspace's `node_modules/.pnpm/node_modules`, through which Node would resolve the
+ * workspace's own @voxnas/kernels-linux-x64 from inside the fresh project).
+ */
+const userEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'NODE_PATH'));
+
+/**
  * Runs a command without blocking the worker's event loop (a long spawnSync starves vitest's RPC:
  * "Timeout calling onTaskUpdate"); resolves with stdout + stderr, rejects with both on failure.
  */
 function run(cmd: string, args: string[], cwd: string, timeout = 300_000): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(cmd, args, { cwd, encoding: 'utf8', timeout, maxBuffer: 1 << 26 }, (error, stdout, stderr) => {
+    execFile(cmd, args, { cwd, env: userEnv, encoding: 'utf8', timeout, maxBuffer: 1 << 26 }, (error, stdout, stderr) => {
       const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
       resolve({ code, stdout, stderr });
     });
