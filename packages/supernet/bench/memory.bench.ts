@@ -12,6 +12,10 @@
  * Peer: the same U-Net (d, same width) written with torch.nn.functional, timed for one forward +
  * backward in PyTorch 1.13 CPU in the same run (imports excluded) — the time ratio is printed.
  *
+ * Then the memory estimator (docs/memory.md) against the measurement: estimated vs measured peak tensor
+ * bytes of a search step (Gumbel k=1 at its worst draw) and a heaviest-child training step at two small
+ * patches (BENCH_ESTIMATE_PATCHES, default 16x16x16;16x32x32).
+ *
  * Run: pnpm bench (env: BENCH_PATCH=16, BENCH_LEVELS=3, BENCH_CHANNELS=8, BENCH_STEPS=3).
  */
 import * as tf from '@tensorflow/tfjs-core';
