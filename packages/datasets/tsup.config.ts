@@ -1,3 +1,4 @@
 import { voxnasTsup } from '../../tsup.base';
 
-export default voxnasTsup();
+// Two entries: the package (Node: datasets on disk, loaders) and `preparation` (browser-safe).
+export default voxnasTsup({ entry: { index: 'src/index.ts', 'preparation/index': 'src/preparation.ts' } });

@@ -3,6 +3,7 @@
 import * as ort from 'onnxruntime-web/webgpu';
 import wasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.asyncify.wasm?url';
 import { readOnnxMetadata } from '@voxnas/onnx';
+import { parsePlan, PlanError, preparationOf, type Preparation } from '@voxnas/datasets/preparation';
 import type { HostPredictFn } from '@voxnas/train';
 
 /** What the app needs from the model card (see the cli's `onnxMetadata`). */
@@ -19,10 +20,9 @@ export interface ModelInfo {
   /** Sliding-window size in voxels, x y z. */
   readonly patchSize: [number, number, number];
   readonly inference: { readonly overlap: number; readonly mirror: boolean; readonly windowsPerBatch: number };
+  /** The training data's preparation (the model card's plan): reorient, crop, normalise, resample; null: per-case z-score. */
+  readonly preparation: Preparation | null;
 }
-
-/** The normalisation the app implements (z-score per channel per case). */
-export const Z_SCORE = 'z-score per channel per case (population std, whole volume)';
 
 /** A readable problem with user input: shown on the page, never thrown to the console. */
 export class InputProblem extends Error {}
@@ -60,11 +60,21 @@ export function readModelInfo(bytes: Uint8Array, file: string): ModelInfo {
     normalization: field(meta, 'voxnas.normalization', file),
     patchSize: json(meta, 'voxnas.patch_size', file),
     inference: json(meta, 'voxnas.inference', file),
+    preparation: preparationIn(json<{ preprocessing?: { plan?: unknown } }>(meta, 'voxnas.model_card', file), file),
   };
-  if (info.normalization !== Z_SCORE) {
-    throw new InputProblem(`${file}: the model expects normalisation "${info.normalization}"; this app implements "${Z_SCORE}"`);
-  }
   return info;
+}
+
+/** The plan in a model card, validated; a card without one must say the old per-case z-score. */
+function preparationIn(card: { preprocessing?: { plan?: unknown } }, file: string): Preparation | null {
+  const plan = card.preprocessing?.plan;
+  if (plan === undefined || plan === null) return null;
+  try {
+    return preparationOf(parsePlan(plan, `${file} model card preprocessing.plan`));
+  } catch (e) {
+    if (e instanceof PlanError) throw new InputProblem(e.message);
+    throw e;
+  }
 }
 
 export type Backend = 'webgpu' | 'wasm';

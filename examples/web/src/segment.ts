@@ -1,7 +1,9 @@
-// One case, as `voxnas predict` does it: reorient to the training orientation, z-score, sliding-window
-// inference with the model card's settings, labels mapped back onto the input's grid.
-import { orientationCode, reorient, zScore, type Volume } from '@voxnas/volume';
-import { mapLabelsToGrid, slidingWindowInferenceHost, type HostPredictFn } from '@voxnas/train';
+// One case, as `voxnas predict` does it: prepared as the training cases were (the model card's plan:
+// reorient, crop, normalise, resample), sliding-window inference with the model card's settings, class
+// probabilities mapped back onto the input's grid, argmax there.
+import { prepareForNetwork } from '@voxnas/datasets/preparation';
+import type { Volume } from '@voxnas/volume';
+import { predictCaseWithProbabilitiesHost, type HostPredictFn } from '@voxnas/train';
 import { InputProblem, type ModelInfo } from './model.js';
 
 /** The image must have the model's input channels (modalities). */
@@ -22,14 +24,13 @@ export async function segment(options: {
 }): Promise<Volume> {
   const { image, model } = options;
   checkChannels(image, model);
-  const oriented = model.orientation && orientationCode(image) !== model.orientation ? reorient(image, model.orientation) : image;
-  const { labels } = await slidingWindowInferenceHost(zScore(oriented), options.predict, {
+  const { labels } = await predictCaseWithProbabilitiesHost(image, options.predict, {
+    preprocess: (v) => prepareForNetwork(v, { preparation: model.preparation, orientation: model.orientation }),
     windowSize: model.patchSize,
     overlap: model.inference.overlap,
     batchSize: model.inference.windowsPerBatch,
     mirror: model.inference.mirror,
-    output: 'labels',
     onProgress: options.onProgress,
   });
-  return mapLabelsToGrid(labels!, image);
+  return labels;
 }

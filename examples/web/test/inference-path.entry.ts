@@ -7,5 +7,6 @@ export { createVolume, decodeNifti, encodeNifti, reorient, zScore, orientationCo
 export { initBackend, serializeWeights, deserializeWeights, buildOperator } from '@voxnas/ops';
 export { ChildNetwork, buildChild, createSearchSpace, validateGenotype, sampleRandomGenotype } from '@voxnas/supernet';
 export { UNet } from '@voxnas/unet';
-export { slidingWindowInference, slidingWindowInferenceHost, predictCase, mapLabelsToGrid } from '@voxnas/train';
+export { slidingWindowInference, slidingWindowInferenceHost, predictCase, predictCaseWithProbabilitiesHost, mapLabelsToGrid } from '@voxnas/train';
+export { parsePlan, preparationOf, prepareForNetwork, preprocessCase } from '@voxnas/datasets/preparation';
 export { readOnnxMetadata } from '@voxnas/onnx';

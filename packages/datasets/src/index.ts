@@ -14,8 +14,8 @@ export { planDataset, targetSpacing, separateAxis, PLACEHOLDER_MEMORY } from './
 export type { DatasetPlan, MemoryModel, PlanDatasetOptions, PlannedNormalization } from './plan.js';
 export { parsePlan } from './parse-plan.js';
 export { PlanError } from './plan-error.js';
-export { preprocessCase } from './preprocess.js';
-export type { PreparedCase, PreparationPlan } from './preprocess.js';
+export { preprocessCase, preparationOf, prepareForNetwork } from './preprocess.js';
+export type { PreparedCase, PreparationPlan, Preparation } from './preprocess.js';
 export type { CaseFiles, DatasetDescription } from './layouts.js';
 export { DatasetError } from './dataset-error.js';
 export type { DatasetProblem } from './dataset-error.js';

@@ -3,12 +3,15 @@ import {
   crop,
   nonZeroMask,
   normalizeChannels,
+  orientationCode,
+  reorient,
   resample,
   resampleLabels,
   spacingMm,
   type AxisInterpolation,
   type Box,
   type Volume,
+  zScore,
 } from '@voxnas/volume';
 import { separateAxis, type DatasetPlan } from './plan.js';
 
@@ -96,4 +99,35 @@ function presentValues(v: Volume): Set<number> {
   const d = v.data;
   for (let i = 0; i < d.length; i++) s.add(d[i]!);
   return s;
+}
+
+/** How an image is prepared for the network: the plan's preparation fields and the training data's majority orientation. */
+export type Preparation = PreparationPlan & { readonly orientation: string | null };
+
+/** The preparation fields of a plan and the majority orientation of its cases (what prediction needs of a plan). */
+export function preparationOf(plan: DatasetPlan): Preparation {
+  const counts = new Map<string, number>();
+  for (const c of plan.fingerprint.cases) counts.set(c.orientation, (counts.get(c.orientation) ?? 0) + 1);
+  const orientation = [...counts].sort((a, b) => b[1] - a[1])[0]?.[0] ?? null;
+  return {
+    targetSpacingMm: plan.targetSpacingMm,
+    resampling: plan.resampling,
+    cropToNonZero: plan.cropToNonZero,
+    normalization: plan.normalization,
+    orientation,
+  };
+}
+
+/**
+ * Prepares an input image the way the training cases were: reoriented to the training orientation,
+ * then the plan's crop → normalise → resample (or, for a run without a plan, a per-case z-score).
+ * Every step keeps the affine right, so predictions map back onto the input grid.
+ *
+ * @example
+ * const x = prepareForNetwork(image, { preparation: preparationOf(parsePlan(json, 'plan.json')), orientation: 'RAS' });
+ */
+export function prepareForNetwork(image: Volume, o: { preparation: Preparation | null; orientation: string | null }): Volume {
+  const orientation = o.preparation?.orientation ?? o.orientation;
+  const oriented = orientation && orientationCode(image) !== orientation ? reorient(image, orientation) : image;
+  return o.preparation ? preprocessCase({ id: 'input', image: oriented, label: null }, o.preparation).image : zScore(oriented);
 }

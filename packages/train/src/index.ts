@@ -11,7 +11,7 @@ export type { GradientStepOptions, GradientStepResult } from './gradient-step.js
 export type { TrainBatch, BatchSource, LossFn } from './batch.js';
 export { slidingWindowInference, slidingWindowInferenceHost } from './sliding-window.js';
 export type { PredictFn, HostPredictFn, Size3, SlidingWindowOptions, SlidingWindowResult } from './sliding-window.js';
-export { mapLabelsToGrid, mapProbabilitiesToGrid, checkSameGrid, predictCase, predictCaseWithProbabilities } from './prediction.js';
+export { mapLabelsToGrid, mapProbabilitiesToGrid, checkSameGrid, predictCase, predictCaseWithProbabilities, predictCaseWithProbabilitiesHost } from './prediction.js';
 export type { Grid, PredictCaseOptions, CasePrediction } from './prediction.js';
 export { loaderSource } from './loader-source.js';
 export type { LoaderBatch, BatchLoader, LoaderSourceOptions, LoaderSource } from './loader-source.js';

@@ -5,7 +5,7 @@ import { Rng, multiplyAffine } from '@voxnas/core';
 import { GeometryError, createVolume, crop, orientationCode, reorient, resample, type Volume } from '@voxnas/volume';
 import { expectNoLeaks, runPythonReference, withTempDir } from '@voxnas/testing';
 import { describe, expect, it } from 'vitest';
-import { checkSameGrid, mapLabelsToGrid, predictCase, predictCaseWithProbabilities } from './prediction.js';
+import { checkSameGrid, mapLabelsToGrid, predictCase, predictCaseWithProbabilities, predictCaseWithProbabilitiesHost } from './prediction.js';
 
 const SHAPE = [9, 7, 6] as const;
 // Oblique, anisotropic, with an axis flip: nothing lines up by accident.
@@ -214,6 +214,19 @@ describe('predictCaseWithProbabilities + writeProbabilities', () => {
       }
       expect(outside).toBeGreaterThan(n / 4);
       expect(outside).toBeLessThan(n - 100);
+
+      // The same network run outside tfjs (windows as NDHWC float32 arrays): the same scipy values.
+      const host = async (data: Float32Array, s: readonly [number, number, number, number, number]) => {
+        const out = new Float32Array(data.length * w.length);
+        for (let v = 0; v < data.length; v++) for (let k = 0; k < w.length; k++) out[v * w.length + k] = data[v]! * w[k]! + b[k]!;
+        return { data: out, shape: [s[0], s[1], s[2], s[3], w.length] };
+      };
+      const viaHost = await predictCaseWithProbabilitiesHost(image, host, { preprocess, windowSize: [8, 6, 4], overlap: 0.5 });
+      expect(Array.from(viaHost.labels.affine)).toEqual(affine);
+      for (let i = 0; i < ref.expected.length; i++) {
+        if (Math.abs(viaHost.probabilities.data[i]! - ref.expected[i]!) > 1e-5) throw new Error(`host probability ${i}: ${viaHost.probabilities.data[i]} vs scipy ${ref.expected[i]}`);
+      }
+      expect(Array.from(viaHost.labels.data)).toEqual(Array.from(labels.data));
     });
   });
 });

@@ -2,7 +2,7 @@ import { GeometryError, allocData, createVolume, resampleTo, validateAffine, vox
 import { TrainConfigError } from './errors.js';
 import { invertAffine, multiplyAffine } from '@voxnas/core';
 import { argmaxLabels } from './internal/argmax-labels.js';
-import { slidingWindowInference, type PredictFn, type SlidingWindowOptions } from './sliding-window.js';
+import { slidingWindowInference, slidingWindowInferenceHost, type HostPredictFn, type PredictFn, type SlidingWindowOptions } from './sliding-window.js';
 
 /** A voxel grid: shape `[nx, ny, nz]` and voxel → world affine (every `Volume` is one). */
 export interface Grid {
@@ -136,7 +136,28 @@ export async function predictCaseWithProbabilities(image: Volume, predict: Predi
   const { preprocess, ...sliding } = options;
   const input = preprocess ? await preprocess(image) : image;
   const { probabilities } = await slidingWindowInference(input, predict, { ...sliding, output: 'probabilities' });
-  const onGrid = mapProbabilitiesToGrid(probabilities!, image);
+  return onInputGrid(probabilities!, image);
+}
+
+/**
+ * {@link predictCaseWithProbabilities} for a network that runs outside TensorFlow.js (ONNX Runtime,
+ * WebGPU code of your own): the same preprocess → sliding windows → probabilities on the input grid →
+ * argmax, with windows handed to `predict` as NDHWC float32 arrays (see `slidingWindowInferenceHost`).
+ *
+ * @example
+ * const { labels } = await predictCaseWithProbabilitiesHost(image, (data, shape) => runOnnx(data, shape), {
+ *   preprocess: (v) => prepare(v), windowSize: [32, 32, 16], onProgress: (done, total) => bar(done / total),
+ * });
+ */
+export async function predictCaseWithProbabilitiesHost(image: Volume, predict: HostPredictFn, options: PredictCaseOptions): Promise<CasePrediction> {
+  const { preprocess, ...sliding } = options;
+  const input = preprocess ? await preprocess(image) : image;
+  const { probabilities } = await slidingWindowInferenceHost(input, predict, { ...sliding, output: 'probabilities' });
+  return onInputGrid(probabilities!, image);
+}
+
+function onInputGrid(probabilities: Volume, image: Volume): CasePrediction {
+  const onGrid = mapProbabilitiesToGrid(probabilities, image);
   return { labels: argmaxLabels(onGrid.data, onGrid.channels, onGrid), probabilities: onGrid };
 }
 

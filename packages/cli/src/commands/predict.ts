@@ -8,7 +8,8 @@ import { readNifti } from '@voxnas/volume/node';
 import { createVolume, type Volume } from '@voxnas/volume';
 import { ConfigError, UsageError } from '../errors.js';
 import { defineCommand } from '../command.js';
-import { prepareForNetwork, readPreparation, type Preparation } from '../pipeline/data.js';
+import { prepareForNetwork, type Preparation } from '@voxnas/datasets';
+import { readPreparation } from '../pipeline/data.js';
 import type { VoxnasConfig } from '../config.js';
 import { loadExportedCard, loadExportedPlugins, loadNetwork, readRunConfig, trainingDataFacts } from './export.js';
 

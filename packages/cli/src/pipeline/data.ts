@@ -13,6 +13,7 @@ import {
   openDataset,
   parsePlan,
   planDataset,
+  preparationOf,
   preprocessCase,
   writeSplits,
   type Dataset,
@@ -21,13 +22,13 @@ import {
   type LoadedCase,
   type Loader,
   type MemoryModel,
-  type PreparationPlan,
+  type Preparation,
   type SamplerSpec,
   type TransformSpec,
 } from '@voxnas/datasets';
 import { estimateChildStepMemory, estimateSearchStepMemory, heaviestChild, type SamplerConfig } from '@voxnas/supernet';
 import { currentBackend } from '@voxnas/ops';
-import { orientationCode, reorient, zScore, type Volume } from '@voxnas/volume';
+import type { Volume } from '@voxnas/volume';
 import type { VoxnasConfig } from '../config.js';
 import { ConfigError } from '../errors.js';
 import { spaceFromConfig } from './network.js';
@@ -171,23 +172,6 @@ function dataHashOf(root: string, files: readonly { path: string; bytes: number;
   return `sha256:${h.digest('hex')}`;
 }
 
-/** How an image is prepared for the network: the plan's preparation fields and the training data's majority orientation. */
-export type Preparation = PreparationPlan & { readonly orientation: string | null };
-
-/** The preparation fields of a plan as recorded in the preprocessed copy's stamp. */
-export function preparationOf(plan: DatasetPlan): Preparation {
-  const counts = new Map<string, number>();
-  for (const c of plan.fingerprint.cases) counts.set(c.orientation, (counts.get(c.orientation) ?? 0) + 1);
-  const orientation = [...counts].sort((a, b) => b[1] - a[1])[0]?.[0] ?? null;
-  return {
-    targetSpacingMm: plan.targetSpacingMm,
-    resampling: plan.resampling,
-    cropToNonZero: plan.cropToNonZero,
-    normalization: plan.normalization,
-    orientation,
-  };
-}
-
 /**
  * The preparation of a run or model: `source` is a `plan.json` path (null when the file does not
  * exist: a run from before planning) or a plan object (a model card's `preprocessing.plan`), validated
@@ -200,20 +184,6 @@ export async function readPreparation(source: string | unknown, where: string): 
     return preparationOf(parsePlan(JSON.parse(await readFile(source, 'utf8')), where));
   }
   return preparationOf(parsePlan(source, where));
-}
-
-/**
- * Prepares an input image the way the training cases were: reoriented to the training orientation,
- * then the plan's crop → normalise → resample (or, for a run without a plan, a per-case z-score).
- * Every step keeps the affine right, so predictions map back onto the input grid.
- *
- * @example
- * const x = prepareForNetwork(image, { preparation: await readPreparation('runs/a/plan.json', 'plan.json'), orientation: 'RAS' });
- */
-export function prepareForNetwork(image: Volume, o: { preparation: Preparation | null; orientation: string | null }): Volume {
-  const orientation = o.preparation?.orientation ?? o.orientation;
-  const oriented = orientation && orientationCode(image) !== orientation ? reorient(image, orientation) : image;
-  return o.preparation ? preprocessCase({ id: 'input', image: oriented, label: null }, o.preparation).image : zScore(oriented);
 }
 
 /** Options of {@link prepareData}. */
