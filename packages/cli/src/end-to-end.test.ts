@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { readNifti } from '@voxnas/volume/node';
 import { withTempDir } from '@voxnas/testing';
 import { describe, expect, it } from 'vitest';
-import { runCli } from './internal/run-cli.js';
+import { runCli } from '../test/run-cli.js';
 import { main } from './main.js';
 
 // The whole tool on the built-in phantom data, through the CLI entry point:

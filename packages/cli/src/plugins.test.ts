@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { withTempDir } from '@voxnas/testing';
 import { describe, expect, it } from 'vitest';
 import { resolveConfig } from './config.js';
-import { runCli as voxnas } from './internal/run-cli.js';
+import { runCli as voxnas } from '../test/run-cli.js';
 
 const fixture = fileURLToPath(new URL('../test/fixture-plugin.mjs', import.meta.url));
 const TINY = ['search.levels=2', 'search.baseChannels=2', 'search.nodes=2', 'data.patchSize=[16,16,16]', 'data.batchSize=1', 'data.phantomCases=4', 'data.folds=2', 'search.steps=2', 'search.warmupSteps=0', 'search.deriveEvery=2', 'train.steps=1', 'train.warmupSteps=0', 'inference.overlap=0'];

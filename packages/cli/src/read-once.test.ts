@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { onNiftiFileRead } from '@voxnas/volume/node';
 import { withTempDir } from '@voxnas/testing';
 import { describe, expect, it } from 'vitest';
-import { runCli } from './internal/run-cli.js';
+import { runCli } from '../test/run-cli.js';
 
 // Each source case file is read once per process during `voxnas search` (counted by the NIfTI reading
 // layer's read hook, not a mock): the plan's fingerprint reads it, preprocessing reuses the decoded

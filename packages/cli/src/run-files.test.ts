@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { FormatError } from '@voxnas/core';
 import { withTempDir } from '@voxnas/testing';
 import { ConfigError } from './errors.js';
-import { runCli } from './internal/run-cli.js';
+import { runCli } from '../test/run-cli.js';
 import { MODEL_CARD_FILE, parseWith, readJsonFile, readNetworkSpec, readRunConfigFile } from './run-files.js';
 
 async function write(path: string, value: unknown): Promise<void> {

@@ -7,7 +7,7 @@ import { Rng } from '@voxnas/core';
 import { initBackend } from '@voxnas/ops';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { transferGenotype } from './commands/train.js';
-import { runCli } from './internal/run-cli.js';
+import { runCli } from '../test/run-cli.js';
 
 describe('transferGenotype', () => {
   beforeAll(async () => {

@@ -5,7 +5,7 @@ import { withTempDir } from '@voxnas/testing';
 import { generatePhantomDataset, parsePlan } from '@voxnas/datasets';
 import { readNifti, writeNifti } from '@voxnas/volume/node';
 import { createVolume } from '@voxnas/volume';
-import { runCli } from '../internal/run-cli.js';
+import { runCli } from '../../test/run-cli.js';
 
 describe('voxnas plan <dataset>', () => {
   it('writes plan.json (fingerprint, target spacing, normalisation, patch and batch) and prints one line per decision', async () => {

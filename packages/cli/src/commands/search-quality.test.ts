@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { withTempDir } from '@voxnas/testing';
 import { describe, expect, it } from 'vitest';
-import { runCli } from '../internal/run-cli.js';
+import { runCli } from '../../test/run-cli.js';
 
 const TINY = [
   'search.levels=2',

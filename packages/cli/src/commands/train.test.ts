@@ -3,7 +3,7 @@ import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { withTempDir } from '@voxnas/testing';
 import { describe, expect, it } from 'vitest';
-import { runCli as voxnas } from '../internal/run-cli.js';
+import { runCli as voxnas } from '../../test/run-cli.js';
 
 const root = resolve(__dirname, '..', '..', '..', '..');
 const NODE_ARGS = ['--import', 'tsx', '--conditions=@voxnas/source', join(root, 'packages', 'cli', 'src', 'bin.ts')];

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { withTempDir } from '@voxnas/testing';
-import { runCli } from '../internal/run-cli.js';
+import { runCli } from '../../test/run-cli.js';
 import type { DryRunSummary } from './dry-run.js';
 
 const spec = resolve(__dirname, '..', '..', '..', '..', 'examples', 'benchmark', 'msd.experiment.yaml');

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { Rng } from '@voxnas/core';
 import { createSearchSpace, sampleRandomGenotype, stringifyGenotype } from '@voxnas/supernet';
 import { withTempDir } from '@voxnas/testing';
-import { runCli } from '../internal/run-cli.js';
+import { runCli } from '../../test/run-cli.js';
 import { ExperimentSpecError } from './errors.js';
 import { loadExperimentSpec, resolveExperimentSpec, validateExperimentSpec } from './spec.js';
 import { prepareTasks } from './tasks.js';

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { withTempDir } from '@voxnas/testing';
 import { generatePhantomDataset, parsePlan } from '@voxnas/datasets';
 import { createSearchSpace, estimateChildStepMemory, estimateSearchStepMemory, heaviestChild } from '@voxnas/supernet';
-import { runCli } from '../internal/run-cli.js';
+import { runCli } from '../../test/run-cli.js';
 
 describe('the data plan sizes patch and batch with the memory estimator', () => {
   it.each([

@@ -1,4 +1,4 @@
-import { main } from '../main.js';
+import { main } from '../src/main.js';
 
 /** Runs the CLI in-process (for tests): exit code and everything it wrote to stdout and stderr. */
 export async function runCli(args: string[]): Promise<{ code: number; out: string; err: string }> {
