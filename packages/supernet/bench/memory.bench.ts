@@ -150,7 +150,7 @@ console.log(`full step peak by candidates: ${full.map((r) => `${r.candidates}: $
   const rng = new Rng(3);
   const n = shape.reduce((a, b) => a * b, 1);
   const x = tf.tensor(Float32Array.from({ length: n }, () => rng.normal()), shape) as tf.Tensor5D;
-  const y = tf.tidy(() => tf.oneHot(tf.tensor1d(Int32Array.from({ length: n }, () => (rng.float() < 0.3 ? 1 : 0)), 'int32'), 2).reshape([...shape.slice(0, 4), 2])) as tf.Tensor5D;
+  const y = tf.tidy(() => tf.reshape(tf.oneHot(tf.tensor1d(Int32Array.from({ length: n }, () => (rng.float() < 0.3 ? 1 : 0)), 'int32'), 2), [...shape.slice(0, 4), 2])) as tf.Tensor5D;
   const stepOf = (net: Network, vars: tf.Variable[]) => () => {
     const { value, grads } = tf.variableGrads(() => tf.neg(tf.mean(tf.sum(tf.mul(y, tf.logSoftmax(net.apply(x))), -1))) as tf.Scalar, vars);
     tf.dispose([value, ...Object.values(grads)]);
