@@ -65,7 +65,7 @@ export function readModelInfo(bytes: Uint8Array, file: string): ModelInfo {
   return info;
 }
 
-/** The plan in a model card, validated; a card without one must say the old per-case z-score. */
+/** The plan in a model card, validated; null for a card without one (then per-case z-score, as `voxnas predict` does). */
 function preparationIn(card: { preprocessing?: { plan?: unknown } }, file: string): Preparation | null {
   const plan = card.preprocessing?.plan;
   if (plan === undefined || plan === null) return null;

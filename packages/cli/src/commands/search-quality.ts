@@ -141,10 +141,7 @@ export const searchQualityCommand = defineCommand({
     json: { type: 'boolean', description: 'print the result as JSON' },
   },
   async run({ flags, io, log }) {
-    const r = await runSearchQuality(
-      { ...(flags.run ? { run: flags.run } : {}), ...(flags.out ? { out: flags.out } : {}), ...(flags.samples ? { samples: flags.samples } : {}), ...(flags.steps ? { steps: flags.steps } : {}) },
-      log,
-    );
+    const r = await runSearchQuality(flags, log);
     io.out(flags.json ? JSON.stringify(r, null, 2) : formatSearchQuality(r));
     return 0;
   },
