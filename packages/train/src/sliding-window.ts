@@ -294,7 +294,7 @@ function activateChannels(values: Float32Array, channels: number, activation: 's
   }
 }
 
-interface GridSizes {
+export interface GridSizes {
   n: number;
   nx: number;
   ny: number;
@@ -304,8 +304,11 @@ interface GridSizes {
   wz: number;
 }
 
-/** Copies the window at `start` into `input` (NDHWC, window `base` = b·wVox), row by row. */
-function extractWindow(
+/**
+ * Copies the window at `start` into `input` (NDHWC, window `base` = b·wVox), row by row. Internal to
+ * the package (also used by `caseTensors`), not exported from its entries.
+ */
+export function extractWindow(
   src: Float32Array,
   input: Float32Array,
   cin: number,
