@@ -6,6 +6,8 @@ export type { WebGpuProbe } from './webgpu.js';
 export { heNormal, glorotUniform, constantInit } from './init.js';
 export type { Initializer } from './init.js';
 export { Module } from './module.js';
+export { recompute, isRecomputing } from './recompute.js';
+export type { RecomputeMode, RecomputeOptions } from './recompute.js';
 export { hostTensor, hostVector } from './onnx-hook.js';
 export type { OnnxEmitContext, OnnxEmittable, HostTensor } from './onnx-hook.js';
 export type { Network, NamedVariable, ParameterOptions } from './module.js';

@@ -4,6 +4,7 @@ import { checkNdhwc } from '../internal/validate.js';
 import { Module } from '../module.js';
 import { hostVector, type OnnxEmitContext } from '../onnx-hook.js';
 import { batchNorm3d, groupNorm3d, instanceNorm3d } from '../primitives/normalization.js';
+import { isRecomputing } from '../recompute.js';
 
 function affineOf(gamma: tf.Variable | undefined, beta: tf.Variable | undefined, eps: number | undefined) {
   const g = hostVector(gamma);
@@ -79,8 +80,9 @@ export class GroupNorm3d extends Module<tf.Tensor5D, tf.Tensor5D> {
 
 /**
  * BatchNorm over NDHWC channels. In training mode it normalises with the batch statistics and updates
- * the running buffers `runningMean` / `runningVar` (unbiased variance, `momentum` 0.1 as in PyTorch); in
- * eval mode it uses the running buffers. The buffers are saved with the weights but not trained.
+ * the running buffers `runningMean` / `runningVar` (unbiased variance, `momentum` 0.1 as in PyTorch) once per
+ * forward pass (not again when `recompute` re-runs it for a gradient); in eval mode it uses the running
+ * buffers. The buffers are saved with the weights but not trained.
  *
  * @example
  * const bn = new BatchNorm3d({ channels: 4 });
@@ -107,7 +109,8 @@ export class BatchNorm3d extends Module<tf.Tensor5D, tf.Tensor5D> {
       return batchNorm3d(x, { ...affine, mean: this.runningMean as tf.Tensor1D, variance: this.runningVar as tf.Tensor1D });
     }
     const m = this.options.momentum ?? 0.1;
-    tf.tidy(() => {
+    // A segment recomputed for its gradient (see `recompute`) already updated the buffers in its forward pass.
+    if (!isRecomputing()) tf.tidy(() => {
       const { mean, variance } = tf.moments(x, [0, 1, 2, 3]);
       const count = x.size / x.shape[4];
       const unbiased = tf.mul(variance, count / Math.max(count - 1, 1));
