@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidArgumentError, Rng } from '@voxnas/core';
-import { generatePhantomCase } from './phantom.js';
+import { generatePhantomCase } from './phantom-case.js';
 import { spacingMm } from '@voxnas/volume';
 
 describe('generatePhantomCase', () => {

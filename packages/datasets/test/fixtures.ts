@@ -1,6 +1,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { generatePhantomCase } from '../src/phantom.js';
+import { generatePhantomCase } from '../src/phantom-case.js';
 import { Rng } from '@voxnas/core';
 import { createVolume } from '@voxnas/volume';
 import { writeNifti } from '@voxnas/volume/node';
