@@ -1,10 +1,21 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import * as tfc from '@tensorflow/tfjs-core';
 import { buildOperator, getOperator, Module, operatorCost, type OnnxEmitContext, type OperatorCost, type Shape5 } from '@voxnas/ops';
-import { ShapeMismatchError, type Rng } from '@voxnas/core';
+import { InvalidArgumentError, ShapeMismatchError, type Rng } from '@voxnas/core';
 import { Cell, planCell, type BlockPlan, type CellSource, type EdgeDecision } from './cell.js';
 import { headSpec, stemSpec } from './internal/blocks.js';
 import { macroLayout, spatialMultiple, type CellInstance, type EdgeSpec, type MacroConfig } from './search-space.js';
+
+/**
+ * Activation recomputation of a cell network in training: `'none'` keeps every activation the
+ * backward pass needs; `'cell'` makes each cell one recomputation segment (`recompute` of
+ * `@voxnas/ops`), so a step keeps the cells' inputs and outputs and recomputes one cell's inside at a
+ * time in the backward pass — the same gradients for about one more forward pass of the cells.
+ */
+export type CellRecompute = 'none' | 'cell';
+
+/** The values of {@link CellRecompute}. */
+export const CELL_RECOMPUTE_MODES = ['none', 'cell'] as const satisfies readonly CellRecompute[];
 
 /** Which candidates (indices into `edge.candidates`) to build on an edge. */
 export type EdgeOperators = (edge: EdgeSpec) => readonly number[];
@@ -87,6 +98,7 @@ export abstract class CellNetwork extends Module<tf.Tensor5D, tf.Tensor5D> {
   protected readonly head: Module<tf.Tensor5D, tf.Tensor5D>;
   /** Smallest accepted input [z, y, x] (see {@link minimumInputSize}). */
   readonly minInputSize: readonly [number, number, number];
+  private recomputeMode: CellRecompute = 'none';
 
   protected constructor(
     readonly macro: MacroConfig,
@@ -116,6 +128,24 @@ export abstract class CellNetwork extends Module<tf.Tensor5D, tf.Tensor5D> {
     this.head = this.addModule('head', buildOperator(plan.head.operator, { ...plan.head.config, rng: rng.fork('head') }));
   }
 
+  /** The activation recomputation of the cells (see {@link CellRecompute}). Default `'none'`. */
+  get recompute(): CellRecompute {
+    return this.recomputeMode;
+  }
+
+  /**
+   * Switches activation recomputation (see {@link CellRecompute}); takes effect at the next forward pass.
+   *
+   * @throws InvalidArgumentError for another value than `'none'` or `'cell'`.
+   */
+  setRecompute(mode: CellRecompute): this {
+    if (!CELL_RECOMPUTE_MODES.includes(mode)) {
+      throw new InvalidArgumentError(`${this.constructor.name}.setRecompute: mode is ${JSON.stringify(mode)}, expected 'none' or 'cell'`);
+    }
+    this.recomputeMode = mode;
+    return this;
+  }
+
   /** Runs the macro network; `decisions` switches the cells to supernet mode. */
   protected runCells(x: tf.Tensor5D, where: string, decisions?: ReadonlyMap<string, EdgeDecision>): tf.Tensor5D {
     checkNetworkInput(where, x.shape, this.macro, this.minInputSize);
@@ -123,7 +153,8 @@ export abstract class CellNetwork extends Module<tf.Tensor5D, tf.Tensor5D> {
     let last: tf.Tensor5D = outputs.get('stem')!;
     for (const cell of this.cells) {
       const inst = cell.instance;
-      let y = cell.forward({ inputs: inst.inputs.map((id) => outputs.get(id)!), decisions });
+      const input = { inputs: inst.inputs.map((id) => outputs.get(id)!), decisions };
+      let y = this.recomputeMode === 'cell' ? cell.forwardRecomputed(input) : cell.forward(input);
       if (inst.skip !== undefined) y = tfc.add(y, outputs.get(inst.skip)!);
       outputs.set(inst.id, y);
       last = y;

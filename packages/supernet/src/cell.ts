@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { buildOperator, getOperator, identity as identityOperator, Module, type OnnxEmitContext, type OperatorConfig, type OperatorSpec } from '@voxnas/ops';
+import { buildOperator, getOperator, identity as identityOperator, Module, recompute, type OnnxEmitContext, type OperatorConfig, type OperatorSpec } from '@voxnas/ops';
 import type { Rng } from '@voxnas/core';
 import { preprocessSpec, projectSpec } from './internal/blocks.js';
 import type { CellInstance, EdgeSpec, MacroConfig } from './search-space.js';
@@ -172,6 +172,45 @@ export class Cell extends Module<CellInput, tf.Tensor5D> {
       states.push(node as tf.Tensor5D);
     }
     return this.project.forward(nodes.length === 1 ? nodes[0]! : (tf.concat(nodes, 4) as tf.Tensor5D));
+  }
+
+  /**
+   * `forward` as one recomputation segment (`recompute` of `@voxnas/ops`): under a gradient tape only
+   * the cell's inputs (and the sampled path weights) are kept, and the cell's inside is computed again
+   * in the backward pass. Same value and gradients (weights, inputs, and α through the path weights) as
+   * `forward`.
+   */
+  forwardRecomputed({ inputs, decisions }: CellInput): tf.Tensor5D {
+    const labels = decisions === undefined ? [] : this.edges.filter((e) => this.edgeOps.has(e.label)).map((e) => e.label);
+    const weights = labels.map((label) => {
+      const d = decisions!.get(label);
+      if (d === undefined) throw new Error(`Cell ${this.instance.id}: no decision for edge ${label}`);
+      return d.weights;
+    });
+    const k = inputs.length;
+    return recompute(
+      (...ts) =>
+        this.forward({
+          inputs: ts.slice(0, k) as tf.Tensor5D[],
+          decisions:
+            decisions === undefined
+              ? undefined
+              : new Map(labels.map((label, i) => [label, { weights: ts[k + i] as tf.Tensor1D, active: decisions.get(label)!.active }])),
+        }),
+      { inputs: [...inputs, ...weights], variables: this.activeVariables(decisions) },
+    );
+  }
+
+  /** The trained variables a forward pass with `decisions` reads: pre-processing, the active paths, the projection. */
+  private activeVariables(decisions?: ReadonlyMap<string, EdgeDecision>): tf.Variable[] {
+    const modules: Array<Module<tf.Tensor5D, tf.Tensor5D>> = [...this.pre, this.project];
+    for (const edge of this.edges) {
+      const ops = this.edgeOps.get(edge.label);
+      if (ops === undefined) continue;
+      if (decisions === undefined) modules.push(...ops.values());
+      else for (const i of decisions.get(edge.label)?.active ?? []) if (ops.has(i)) modules.push(ops.get(i)!);
+    }
+    return [...new Set(modules.flatMap((m) => m.trainableVariables()))];
   }
 
   /**

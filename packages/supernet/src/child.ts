@@ -2,7 +2,7 @@ import type * as tf from '@tensorflow/tfjs-core';
 import { listOperators, type Network, type OnnxEmitContext } from '@voxnas/ops';
 import { InvalidArgumentError, ShapeMismatchError, type Rng } from '@voxnas/core';
 import { checkOperatorsKnown } from './cell.js';
-import { CellNetwork } from './cell-network.js';
+import { CellNetwork, type CellRecompute } from './cell-network.js';
 import { childOperators, genotypeEdges } from './internal/genotype-edges.js';
 import { validateGenotype, type Genotype } from './genotype.js';
 import { ZERO_OPERATOR, type SearchSpace } from './search-space.js';
@@ -17,6 +17,8 @@ export interface BuildChildOptions {
    * stem, pre-processing, the chosen operator of each edge, projections and head.
    */
   readonly inheritFrom?: Supernet;
+  /** Activation recomputation per cell in training (see `CellRecompute`; `setRecompute` changes it). Default `'none'`. */
+  readonly recompute?: CellRecompute;
 }
 
 /**
@@ -66,6 +68,7 @@ export function buildChild(space: SearchSpace, genotype: Genotype, options: Buil
     throw new InvalidArgumentError('buildChild: options.rng is required (the stream the initial weights come from)');
   }
   const child = new ChildNetwork(g, options.rng);
+  if (options.recompute !== undefined) child.setRecompute(options.recompute);
   if (options.inheritFrom !== undefined) {
     const source = new Map(options.inheritFrom.namedVariables().map((v) => [v.path, v.variable]));
     for (const { path, variable } of child.namedVariables()) {

@@ -35,6 +35,8 @@ export { sampleRandomGenotype } from './random-genotype.js';
 export type { RandomGenotypeOptions } from './random-genotype.js';
 export { renderGenotypeSvg } from './render-genotype.js';
 export type { RenderGenotypeOptions } from './render-genotype.js';
+export { CELL_RECOMPUTE_MODES } from './cell-network.js';
+export type { CellRecompute } from './cell-network.js';
 export { Supernet } from './supernet.js';
 export type { SupernetOptions } from './supernet.js';
 export { ChildNetwork, buildChild } from './child.js';

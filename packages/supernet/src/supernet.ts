@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { NamedVariable, Network } from '@voxnas/ops';
 import { InvalidArgumentError, type Rng } from '@voxnas/core';
 import type { EdgeDecision } from './cell.js';
-import { CellNetwork } from './cell-network.js';
+import { CellNetwork, type CellRecompute } from './cell-network.js';
 import { deriveGenotype, type DeriveGenotypeOptions } from './derive-genotype.js';
 import type { Genotype } from './genotype.js';
 import { createSampler, fullSampler, type Sampler, type SamplerConfig } from './sampler.js';
@@ -19,6 +19,8 @@ export interface SupernetOptions {
   readonly tau?: number;
   /** Standard deviation of the initial α (DARTS: 1e-3). Default 1e-3. */
   readonly alphaInitStd?: number;
+  /** Activation recomputation per cell in training (see `CellRecompute`; `setRecompute` changes it). Default `'none'`. */
+  readonly recompute?: CellRecompute;
 }
 
 /** Deterministic top-1 path (argmax α), weight 1: what the supernet runs in eval mode with a stochastic sampler. */
@@ -80,6 +82,7 @@ export class Supernet extends CellNetwork implements Network {
     this.sampler = typeof cfg === 'function' ? cfg : createSampler(cfg);
     this.evalSampler = this.sampler === fullSampler ? fullSampler : argmaxSampler;
     this.tauValue = checkTau(options.tau ?? 1);
+    if (options.recompute !== undefined) this.setRecompute(options.recompute);
     const std = options.alphaInitStd ?? 1e-3;
     const alphaRng = options.rng.fork('alpha');
     for (const edge of space.edges) {
