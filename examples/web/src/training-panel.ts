@@ -6,7 +6,7 @@
  */
 import { VoxnasError } from '@voxnas/core';
 import type { Network, WeightsFile } from '@voxnas/ops';
-import { exportWeights, trainSteps, type CaseTensors, type StepReport } from '../voxnas/training.js';
+import { exportWeights, trainSteps, type CaseTensors, type StepReport } from '@voxnas/train';
 
 /** Options of {@link mountTrainingPanel}. */
 export interface TrainingPanelOptions {

@@ -20,10 +20,9 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { Rng } from '@voxnas/core';
 import { generatePhantomCase } from '@voxnas/datasets';
-import { createLosses } from '@voxnas/metrics';
 import { initBackend, serializeWeights, WEIGHTS_BIN, WEIGHTS_JSON } from '@voxnas/ops';
 import { Supernet, buildChild, createSearchSpace, stringifyGenotype } from '@voxnas/supernet';
-import { Optimizer, gradientStep } from '@voxnas/train';
+import { caseTensors, trainSteps, type CaseTensors } from '@voxnas/train';
 import { UNet } from '@voxnas/unet';
 import { encodeNifti } from '@voxnas/volume';
 import { FIXTURE_VERSION, PHANTOM, SEARCH_SPACE, TRAIN_UNET } from '../src/voxnas/fixture-spec.js';
@@ -31,7 +30,6 @@ import { FIXTURE_VERSION, PHANTOM, SEARCH_SPACE, TRAIN_UNET } from '../src/voxna
 const out = process.argv[2];
 if (!out) throw new Error('usage: make-fixtures.ts <output dir>');
 mkdirSync(join(out, 'searched'), { recursive: true });
-const losses = createLosses(tf);
 
 await initBackend({ logger: (line) => console.error(`make-fixtures: ${line}`) });
 
@@ -39,35 +37,22 @@ await initBackend({ logger: (line) => console.error(`make-fixtures: ${line}`) })
 const { image, label } = generatePhantomCase(new Rng(PHANTOM.seed), { shape: [...PHANTOM.shape], modalities: 1 });
 writeFileSync(join(out, 'phantom-image.nii.gz'), encodeNifti(image, { gzip: true }));
 writeFileSync(join(out, 'phantom-label.nii.gz'), encodeNifti(label, { gzip: true }));
-const [nx, ny, nz] = PHANTOM.shape;
-const x = tf.tensor5d(image.data, [1, nz, ny, nx, 1]);
-const y = tf.tensor4d(Int32Array.from(label.data), [1, nz, ny, nx], 'int32');
-
-async function train(net: { namedVariables(): Array<{ path: string; variable: tf.Variable }>; apply(x: tf.Tensor5D): tf.Tensor5D }, steps: number, before?: () => Promise<void>): Promise<number[]> {
-  const optimizer = new Optimizer({ kind: 'adam' }, net.namedVariables().map((v) => ({ name: v.path, variable: v.variable })));
-  const seen: number[] = [];
-  for (let i = 0; i < steps; i++) {
-    await before?.();
-    const { loss } = await gradientStep({ optimizer, lr: 0.01, loss: () => losses.diceCe(net.apply(x), y) });
-    seen.push(loss);
-  }
-  return seen;
-}
+let phantom: CaseTensors = caseTensors(image, label);
 
 // A searched network: joint search steps on the supernet, derive, build the child, train it a little.
 const space = createSearchSpace({ ...SEARCH_SPACE });
 const supernet = new Supernet(space, { rng: new Rng('fixture search'), sampler: { kind: 'gumbel', k: 1 } });
-await train(supernet, 3);
+await trainSteps({ net: supernet, data: phantom, steps: 3 });
 const genotype = supernet.deriveGenotype();
 supernet.dispose();
 const child = buildChild(createSearchSpace({ ...genotype.macro }), genotype, { rng: new Rng('fixture child') });
-const childLosses = await train(child, 3);
+const childLosses = (await trainSteps({ net: child, data: phantom, steps: 3 })).map((r) => r.loss);
 const { file, data } = serializeWeights(child);
 writeFileSync(join(out, 'searched', 'genotype.json'), stringifyGenotype(genotype));
 writeFileSync(join(out, 'searched', WEIGHTS_JSON), JSON.stringify(file));
 writeFileSync(join(out, 'searched', WEIGHTS_BIN), data);
 child.eval();
-const probs = tf.tidy(() => tf.softmax(child.apply(x)));
+const probs = tf.tidy(() => tf.softmax(child.apply(phantom.x)));
 const probValues = new Float32Array(await probs.data());
 writeFileSync(join(out, 'searched', 'node-prediction.bin'), new Uint8Array(probValues.buffer));
 writeFileSync(
@@ -77,25 +62,20 @@ writeFileSync(
 probs.dispose();
 child.dispose();
 
-// Node's time for one step of the browser's 20-step U-Net, per CPU kernel set.
+// Node's time for one step of the browser's 20-step U-Net, per CPU kernel set (the page's loop).
 const timing: Record<string, number | string> = {};
 for (const backend of ['auto', 'cpu'] as const) {
   const choice = await initBackend({ backend, logger: () => {} });
+  tf.dispose([phantom.x, phantom.y]);
+  phantom = caseTensors(image, label); // on this backend
   const net = new UNet({ ...TRAIN_UNET, rng: new Rng('train unet') });
-  const times: number[] = [];
-  const optimizer = new Optimizer({ kind: 'adam' }, net.namedVariables().map((v) => ({ name: v.path, variable: v.variable })));
-  for (let i = 0; i < 3; i++) {
-    const t0 = performance.now();
-    await gradientStep({ optimizer, lr: 0.01, loss: () => losses.diceCe(net.apply(x), y) });
-    times.push(performance.now() - t0);
-  }
+  const times = (await trainSteps({ net, data: phantom, steps: 3 })).map((r) => r.ms);
   net.dispose();
-  optimizer.dispose();
   const steady = times.slice(1).sort((a, b) => a - b);
   timing[choice.native ? 'nodeCpuNativeMs' : backend === 'cpu' ? 'nodeCpuJsMs' : 'nodeCpuAutoMs'] = steady[Math.floor(steady.length / 2)]!;
   timing[`${backend}Summary`] = choice.summary;
 }
 writeFileSync(join(out, 'node-timing.json'), JSON.stringify(timing));
-tf.dispose([x, y]);
+tf.dispose([phantom.x, phantom.y]);
 writeFileSync(join(out, 'VERSION'), FIXTURE_VERSION);
 console.error(`make-fixtures: wrote ${out}`);

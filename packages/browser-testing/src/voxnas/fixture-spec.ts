@@ -2,7 +2,7 @@
  * What `scripts/make-fixtures.ts` (Node) builds and the browser tests read back: one definition for
  * both sides. Bump `FIXTURE_VERSION` when anything here or in the script changes.
  */
-export const FIXTURE_VERSION = '3';
+export const FIXTURE_VERSION = '4';
 
 /** The phantom case: generatePhantomCase(new Rng(seed), { shape, modalities: 1 }), shape x, y, z. */
 export const PHANTOM = { seed: 7, shape: [12, 12, 8] as const, classes: 4 } as const;
