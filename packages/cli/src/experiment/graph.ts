@@ -5,7 +5,7 @@ import { validateConfig, type VoxnasConfig } from '../config.js';
 import { ExperimentSpecError } from './errors.js';
 import { minimumPatch } from './step-time.js';
 import { JOB_FILES, layout } from './layout.js';
-import { budgetConfig, mergeConfig, type ResolvedSpec } from './spec.js';
+import { budgetConfig, mergeConfig, taskSourceOf, type ResolvedSpec } from './spec.js';
 import type { ArmSpec, Stage } from './spec-schema.js';
 import type { PreparedTask } from './tasks.js';
 
@@ -417,8 +417,8 @@ export function expandGraph(o: { resolved: ResolvedSpec; expDir: string; tasks: 
 function dataOf(resolved: ResolvedSpec, tasks: readonly PreparedTask[], meta: JobMeta): unknown {
   if (meta.task === undefined) return null;
   const task = tasks.find((t) => t.name === meta.task);
-  const spec = resolved.spec.tasks.find((t) => t.name === meta.task);
-  const source = spec ? { dataset: spec.dataset, ...(spec.dataset === 'phantom' ? { phantom: spec.phantom, seed: resolved.spec.seed } : {}) } : null;
+  const index = resolved.spec.tasks.findIndex((t) => t.name === meta.task);
+  const source = index >= 0 ? taskSourceOf(resolved, index) : null;
   if (!task || meta.fold === undefined) return { task: meta.task, source };
   const f = task.folds[meta.fold];
   return { task: meta.task, source, fold: meta.fold, train: f?.train ?? null, test: f?.test ?? null };

@@ -86,7 +86,7 @@ const task = z.strictObject({
   dataset: z
     .string()
     .min(1)
-    .describe('a dataset directory (MSD, nnU-Net v2 or folder pairs; relative to the spec file), `phantom`, or `atlas:human-deep-grey` / `atlas:macaque-basal-ganglia`'),
+    .describe('a dataset directory (MSD, nnU-Net v2 or folder pairs; relative to the spec file), `phantom`, `planted:in-plane` / `planted:long-range` (tasks whose best operators are known), or `atlas:human-deep-grey` / `atlas:macaque-basal-ganglia`'),
   phantom: z
     .strictObject({
       cases: z.int().min(2).default(8).describe('cases'),
@@ -95,6 +95,13 @@ const task = z.strictObject({
     })
     .prefault({})
     .describe('the built-in phantom dataset (only with dataset: phantom)'),
+  planted: z
+    .strictObject({
+      cases: z.int().min(2).default(8).describe('cases'),
+      shape: z.tuple([z.int().min(8), z.int().min(8), z.int().min(4)]).default([32, 32, 16]).describe('voxels x y z'),
+    })
+    .prefault({})
+    .describe('a built-in planted task (only with dataset: planted:in-plane or planted:long-range)'),
   channels: z.int().min(1).optional().describe('image channels, for --dry-run when the data is not on this machine (read from dataset.json otherwise)'),
   classes: z.int().min(2).optional().describe('classes with background, for --dry-run when the data is not on this machine'),
   config: runConfig(),

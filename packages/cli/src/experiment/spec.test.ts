@@ -1,10 +1,11 @@
 import { existsSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Rng } from '@voxnas/core';
 import { createSearchSpace, sampleRandomGenotype, stringifyGenotype } from '@voxnas/supernet';
 import { withTempDir } from '@voxnas/testing';
+import { generatePlantedDataset } from '@voxnas/datasets';
 import { runCli } from '../../test/run-cli.js';
 import { ExperimentSpecError } from './errors.js';
 import { loadExperimentSpec, resolveExperimentSpec, validateExperimentSpec } from './spec.js';
@@ -36,7 +37,8 @@ describe('experiment spec validation', () => {
     ['unknown arm field', ok({ arms: [{ kind: 'random', name: 'r', cont: 3 }] }), `unknown field 'arms[0].cont', expected one of kind, name, config, count (did you mean 'count'?)`],
     ['folds below 2', ok({ folds: 1 }), `field 'folds' must be an integer ≥ 2 ≤ 20, got 1`],
     ['a task name with a slash', ok({ tasks: [{ name: 'a/b', dataset: 'phantom' }] }), `field 'tasks[0].name' must not contain '/', '\\' or control characters, start or end with a space, or be '.' or '..', got 'a/b'`],
-    ['a task without dataset', ok({ tasks: [{ name: 'p' }] }), `field 'tasks[0].dataset' is required (a dataset directory (MSD, nnU-Net v2 or folder pairs; relative to the spec file), \`phantom\`, or \`atlas:human-deep-grey\` / \`atlas:macaque-basal-ganglia\`)`],
+    ['a task without dataset', ok({ tasks: [{ name: 'p' }] }), `field 'tasks[0].dataset' is required (a dataset directory (MSD, nnU-Net v2 or folder pairs; relative to the spec file), \`phantom\`, \`planted:in-plane\` / \`planted:long-range\` (tasks whose best operators are known), or \`atlas:human-deep-grey\` / \`atlas:macaque-basal-ganglia\`)`],
+    ['unknown planted task', ok({ tasks: [{ name: 'p', dataset: 'planted:in-plain' }] }), `field 'tasks[0].dataset' is 'planted:in-plain', expected planted:in-plane or planted:long-range (did you mean 'in-plane'?)`],
     ['unknown atlas task', ok({ tasks: [{ name: 'p', dataset: 'atlas:human-deep-gray' }] }), `field 'tasks[0].dataset' is 'atlas:human-deep-gray', expected atlas:human-deep-grey or atlas:macaque-basal-ganglia (did you mean 'human-deep-grey'?)`],
     ['protocol once without task', ok({ search: { protocol: 'once' } }), `field 'search.task' is required with protocol 'once' (the task searched on)`],
     ['transfer from an unknown task', ok({ arms: [{ kind: 'transfer', name: 't', from: 'q' }] }), `field 'arms[0].from' is 'q', expected one of the tasks: 'p' (did you mean 'p'?)`],
@@ -104,6 +106,28 @@ describe('experiment spec validation', () => {
       const ok = await loadExperimentSpec(spec);
       expect(ok.spec.config).toEqual({ train: { lr: 0.01 } });
       expect(ok.spec.tasks[0]!.config).toEqual({ search: { levels: 2 } });
+    });
+  });
+
+  it('a planted task is generated into the experiment as generatePlantedDataset writes it, labels named', async () => {
+    await withTempDir(async (dir) => {
+      const spec = ok({ seed: 3, folds: 2, tasks: [{ name: 'in-plane', dataset: 'planted:in-plane', planted: { cases: 4, shape: [16, 16, 8] } }] });
+      const r = resolveExperimentSpec(spec, { baseDir: dir });
+      expect(r.sources).toEqual([{ kind: 'planted', task: 'in-plane' }]);
+      const [task] = await prepareTasks(r, join(dir, 'exp'));
+      expect(task!.classes).toBe(3);
+      expect(task!.labelNames).toEqual({ 0: 'background', 1: 'disk', 2: 'square' });
+      expect(task!.caseIds).toHaveLength(4);
+      const reference = await generatePlantedDataset({ dir: join(dir, 'ref'), task: 'in-plane', cases: 4, shape: [16, 16, 8], seed: 3 });
+      const source = join(dir, 'exp', 'data', 'in-plane', 'source');
+      for (const sub of ['imagesTr', 'labelsTr']) {
+        const ours = (await readdir(join(source, sub))).sort();
+        expect(ours).toEqual((await readdir(join(reference, sub))).sort());
+        for (const f of ours) expect((await readFile(join(source, sub, f))).equals(await readFile(join(reference, sub, f)))).toBe(true);
+      }
+      // Another seed is another dataset: the stamp refuses to reuse it without --force.
+      const other = resolveExperimentSpec({ ...spec, seed: 4 }, { baseDir: dir });
+      await expect(prepareTasks(other, join(dir, 'exp'))).rejects.toThrow(/run with --force to regenerate it/);
     });
   });
 

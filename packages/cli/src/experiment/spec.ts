@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, extname, resolve } from 'node:path';
 import { z } from 'zod';
 import { didYouMean } from '@voxnas/core';
-import { HUMAN_DEEP_GREY, MACAQUE_BASAL_GANGLIA, type AtlasTaskSpec } from '@voxnas/datasets';
+import { HUMAN_DEEP_GREY, MACAQUE_BASAL_GANGLIA, PLANTED_FAMILIES, type AtlasTaskSpec, type PlantedTask } from '@voxnas/datasets';
 import { parseGenotype, type Genotype } from '@voxnas/supernet';
 import { readConfigFile, validateConfig } from '../config.js';
 import { expectedText, type JsonSchema } from '../config-json-schema.js';
@@ -19,6 +19,7 @@ export const ATLAS_TASKS: Readonly<Record<string, AtlasTaskSpec>> = {
 /** Where a task's data comes from. */
 export type TaskSource =
   | { readonly kind: 'phantom' }
+  | { readonly kind: 'planted'; readonly task: PlantedTask }
   | { readonly kind: 'atlas'; readonly atlas: AtlasTaskSpec }
   | { readonly kind: 'directory'; readonly path: string };
 
@@ -218,6 +219,15 @@ export function validateExperimentSpec(
   // Tasks and their data.
   const sources: TaskSource[] = spec.tasks.map((t, i) => {
     if (t.dataset === 'phantom') return { kind: 'phantom' };
+    if (t.dataset.startsWith('planted:')) {
+      const name = t.dataset.slice('planted:'.length);
+      const known = Object.keys(PLANTED_FAMILIES);
+      if (!known.includes(name)) {
+        problems.push(`field 'tasks[${i}].dataset' is '${t.dataset}', expected planted:${known.join(' or planted:')}${didYouMean(name, known)}`);
+        return { kind: 'phantom' };
+      }
+      return { kind: 'planted', task: name as PlantedTask };
+    }
     if (t.dataset.startsWith('atlas:')) {
       const name = t.dataset.slice('atlas:'.length);
       const atlas = ATLAS_TASKS[name];
@@ -365,4 +375,19 @@ export async function loadExperimentSpec(file: string): Promise<ResolvedSpec> {
     throw new ExperimentSpecError(problems.length === 1 ? `${file}: ${problems[0]}` : `${file}: ${problems.length} problems:\n  - ${problems.join('\n  - ')}`, { issues: problems });
   }
   return resolveExperimentSpec(input, { baseDir, file: path, source: file, configFiles });
+}
+
+/**
+ * What a task's data is made from: its `dataset`, and for a generated task (phantom, planted) its
+ * generator options and the spec's seed. Part of the data stamp and of every job's hash.
+ *
+ * @example
+ * taskSourceOf(resolved, 0); // { dataset: 'phantom', phantom: { cases: 8, … }, seed: 0 }
+ */
+export function taskSourceOf(resolved: ResolvedSpec, index: number): Record<string, unknown> {
+  const task = resolved.spec.tasks[index]!;
+  const kind = resolved.sources[index]!.kind;
+  if (kind === 'phantom') return { dataset: task.dataset, phantom: task.phantom, seed: resolved.spec.seed };
+  if (kind === 'planted') return { dataset: task.dataset, planted: task.planted, seed: resolved.spec.seed };
+  return { dataset: task.dataset };
 }

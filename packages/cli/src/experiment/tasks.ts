@@ -7,12 +7,14 @@ import {
   buildAtlasTask,
   createSplits,
   generatePhantomDataset,
+  generatePlantedDataset,
   openDataset,
+  PLANTED_LABELS,
   type Dataset,
 } from '@voxnas/datasets';
 import { ExperimentSpecError, SpecChangedError } from './errors.js';
 import { layout } from './layout.js';
-import type { ResolvedSpec, TaskSource } from './spec.js';
+import { taskSourceOf, type ResolvedSpec, type TaskSource } from './spec.js';
 
 /** One outer fold of a task. */
 export interface TaskFold {
@@ -67,7 +69,7 @@ async function writeJsonIfChanged(path: string, value: unknown): Promise<void> {
   await atomicWrite(path, text);
 }
 
-/** Generates a phantom or atlas task into its source directory (once; atomically by rename). */
+/** Generates a phantom, planted or atlas task into its source directory (once; atomically by rename). */
 async function materialize(resolved: ResolvedSpec, expDir: string, index: number, force: boolean): Promise<string> {
   const task = resolved.spec.tasks[index]!;
   const source = resolved.sources[index]!;
@@ -78,7 +80,7 @@ async function materialize(resolved: ResolvedSpec, expDir: string, index: number
     return source.path;
   }
   const dir = layout.taskSource(expDir, task.name);
-  const stamp = `${JSON.stringify({ dataset: task.dataset, ...(source.kind === 'phantom' ? { phantom: task.phantom, seed: resolved.spec.seed } : {}) })}\n`;
+  const stamp = `${JSON.stringify(taskSourceOf(resolved, index))}\n`;
   const stampFile = join(dir, 'voxnas-source.json');
   if (existsSync(join(dir, 'dataset.json'))) {
     const old = existsSync(stampFile) ? readFileSync(stampFile, 'utf8') : null;
@@ -95,6 +97,8 @@ async function materialize(resolved: ResolvedSpec, expDir: string, index: number
   if (source.kind === 'phantom') {
     const p = task.phantom;
     await generatePhantomDataset({ dir: tmp, cases: p.cases, shape: p.shape, modalities: p.modalities, seed: resolved.spec.seed });
+  } else if (source.kind === 'planted') {
+    await generatePlantedDataset({ dir: tmp, task: source.task, cases: task.planted.cases, shape: task.planted.shape, seed: resolved.spec.seed });
   } else {
     const missing = [source.atlas.image, source.atlas.labels].map((f) => join(MRICRON_TEMPLATES, f)).filter((f) => !existsSync(f));
     if (missing.length) {
@@ -286,9 +290,10 @@ export function describeTasksWithoutData(resolved: ResolvedSpec): PreparedTask[]
     }
     const phantom = source.kind === 'phantom';
     const atlas = source.kind === 'atlas' ? source.atlas : null;
+    const planted = source.kind === 'planted' ? PLANTED_LABELS[source.task] : null;
     const channels = fromFile?.channels ?? task.channels ?? (phantom ? task.phantom.modalities : 1);
-    const classes = fromFile?.classes ?? task.classes ?? (phantom ? 4 : atlas ? atlas.classes.length + 1 : 2);
-    const labelNames: Record<number, string> = fromFile?.labels ?? Object.fromEntries(Array.from({ length: classes }, (_, i) => [i, i === 0 ? 'background' : (atlas?.classes[i - 1]?.name ?? `class_${i}`)]));
+    const classes = fromFile?.classes ?? task.classes ?? (phantom ? 4 : atlas ? atlas.classes.length + 1 : planted ? planted.length : 2);
+    const labelNames: Record<number, string> = fromFile?.labels ?? Object.fromEntries(Array.from({ length: classes }, (_, i) => [i, i === 0 ? 'background' : (atlas?.classes[i - 1]?.name ?? planted?.[i] ?? `class_${i}`)]));
     return {
       index,
       name: task.name,
@@ -299,7 +304,7 @@ export function describeTasksWithoutData(resolved: ResolvedSpec): PreparedTask[]
       labelNames,
       caseIds: [],
       folds: [],
-      described: fromFile ? 'dataset' : task.channels !== undefined || phantom || atlas ? 'spec' : 'default',
+      described: fromFile ? 'dataset' : task.channels !== undefined || phantom || atlas || planted ? 'spec' : 'default',
     };
   });
 }
