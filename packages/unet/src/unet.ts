@@ -7,6 +7,7 @@ import {
   InstanceNorm3d,
   Module,
   Pool3d,
+  recompute,
   ReLU,
   Sequential,
   Upsample3d,
@@ -53,10 +54,27 @@ export interface UNetOptions {
   readonly inputChannels?: number;
   /** Output channels (class logits, background included). Default 2. */
   readonly classes?: number;
+  /**
+   * Activation recomputation in training (see {@link UNetRecompute}); not part of the architecture
+   * (`config`), `setRecompute` changes it. Default `'none'`.
+   */
+  readonly recompute?: UNetRecompute;
 }
 
-/** The resolved configuration of a U-Net (all defaults filled in). */
-export type UNetConfig = Required<Omit<UNetOptions, 'rng'>>;
+/**
+ * Activation recomputation of the U-Net in training: `'none'` keeps every activation the backward pass
+ * needs; `'level'` makes each level's block one recomputation segment (`recompute` of `@voxnas/ops`) —
+ * an encoder level (max-pooling, then its convolutions) and a decoder level (upsampling, the skip
+ * concatenation, its convolutions) — so a step keeps the blocks' inputs and outputs and recomputes one
+ * block's inside at a time in the backward pass: the same gradients for about one more forward pass.
+ */
+export type UNetRecompute = 'none' | 'level';
+
+/** The values of {@link UNetRecompute}. */
+export const UNET_RECOMPUTE_MODES = ['none', 'level'] as const satisfies readonly UNetRecompute[];
+
+/** The resolved configuration of a U-Net (all defaults filled in; the architecture, without `recompute`). */
+export type UNetConfig = Required<Omit<UNetOptions, 'rng' | 'recompute'>>;
 
 const DEFAULTS: UNetConfig = {
   levels: 4,
@@ -69,6 +87,13 @@ const DEFAULTS: UNetConfig = {
   inputChannels: 1,
   classes: 2,
 };
+
+function checkRecompute(mode: UNetRecompute): UNetRecompute {
+  if (!UNET_RECOMPUTE_MODES.includes(mode)) {
+    throw new InvalidArgumentError(`UNet: recompute is ${JSON.stringify(mode)}, expected 'none' or 'level'`);
+  }
+  return mode;
+}
 
 function checkInt(name: string, v: number, lo: number, hi: number): void {
   if (!Number.isInteger(v) || v < lo || v > hi) {
@@ -152,11 +177,13 @@ export class UNet extends Module<tf.Tensor5D, tf.Tensor5D> implements Network {
   private readonly decoders: Sequential[] = [];
   private readonly head: Conv3d;
   private readonly auxHeads: Conv3d[] = [];
+  private recomputeMode: UNetRecompute = 'none';
 
   constructor(options: UNetOptions) {
     super();
     if (options === undefined || options.rng === undefined) throw new InvalidArgumentError('UNet: options.rng is required');
     const c = resolve(options);
+    if (options.recompute !== undefined) checkRecompute(options.recompute);
     this.config = c;
     if (c.norm === 'group') {
       for (let l = 0; l < c.levels; l++) {
@@ -183,6 +210,28 @@ export class UNet extends Module<tf.Tensor5D, tf.Tensor5D> implements Network {
       }
     }
     this.head = this.addModule('head', new Conv3d({ channelsIn: ch(0), channelsOut: c.classes, kernel: 1, bias: true, rng: rng.fork('head') }));
+    if (options.recompute !== undefined) this.recomputeMode = options.recompute;
+  }
+
+  /** The activation recomputation (see {@link UNetRecompute}). Default `'none'`. */
+  get recompute(): UNetRecompute {
+    return this.recomputeMode;
+  }
+
+  /**
+   * Switches activation recomputation (see {@link UNetRecompute}); takes effect at the next forward pass.
+   *
+   * @throws InvalidArgumentError for another value than `'none'` or `'level'`.
+   */
+  setRecompute(mode: UNetRecompute): this {
+    this.recomputeMode = checkRecompute(mode);
+    return this;
+  }
+
+  /** `fn(...inputs)`, as one recomputation segment over `modules` when recomputing by level. */
+  private level(modules: ReadonlyArray<Module<tf.Tensor5D, tf.Tensor5D>>, inputs: tf.Tensor5D[], fn: (...xs: tf.Tensor5D[]) => tf.Tensor5D): tf.Tensor5D {
+    if (this.recomputeMode === 'none') return fn(...inputs);
+    return recompute((...xs) => fn(...(xs as tf.Tensor5D[])), { inputs, variables: modules.flatMap((m) => m.trainableVariables()) });
   }
 
   /** Every spatial size must be a multiple of this (2^(levels−1)). */
@@ -205,18 +254,17 @@ export class UNet extends Module<tf.Tensor5D, tf.Tensor5D> implements Network {
     const skips: tf.Tensor5D[] = [];
     let h = x;
     for (let l = 0; l < c.levels; l++) {
-      h = this.encoders[l]!.forward(h);
-      if (l < c.levels - 1) {
-        skips.push(h);
-        h = this.pool.forward(h);
-      }
+      const enc = this.encoders[l]!;
+      // Level l > 0 starts with the max-pooling of the finer level's output.
+      h = this.level([enc], [h], (t) => enc.forward(l === 0 ? t : this.pool.forward(t)));
+      if (l < c.levels - 1) skips.push(h);
     }
     const aux: tf.Tensor5D[] = [];
     let k = 0;
     for (let i = 0; i < this.decoders.length; i++) {
       const l = c.levels - 2 - i;
-      h = this.ups[i]!.forward(h);
-      h = this.decoders[i]!.forward(tf.concat([skips[l]!, h], 4) as tf.Tensor5D);
+      const [up, dec] = [this.ups[i]!, this.decoders[i]!];
+      h = this.level([up, dec], [h, skips[l]!], (t, skip) => dec.forward(tf.concat([skip!, up.forward(t)], 4) as tf.Tensor5D));
       if (c.deepSupervision && l > 0) aux.unshift(this.auxHeads[k++]!.forward(h));
     }
     return [this.head.forward(h), ...aux];
