@@ -1,10 +1,14 @@
 // The page: open a NIfTI and a model (file pickers or drag and drop), segment with a progress bar, show
-// the overlay in NiiVue, save the label map. Every problem becomes a message on the page.
+// the overlay in NiiVue, save the label map; train a small network on the phantom case or on the opened
+// image with its label map and download it. Every problem becomes a message on the page.
 import { NiftiFormatError, decodeNifti, encodeNifti, type Volume } from '@voxnas/volume';
 import { VoxnasError } from '@voxnas/core';
-import { InputProblem, chooseBackend, createSession, readModelInfo, type ModelInfo } from './model.js';
+import { InputProblem } from './input-problem.js';
+import { chooseBackend, createSession, readModelInfo, type ModelInfo } from './model.js';
 import { checkChannels, segment } from './segment.js';
 import { createViewer, type Viewer } from './viewer.js';
+import { openedTrainingCase, phantomTrainingCase, type TrainingCase } from './training-case.js';
+import type { PageTraining } from './training.js';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const message = $<HTMLSpanElement>('message');
@@ -20,7 +24,9 @@ interface State {
 const state: State = {};
 /** Timings and choices of the last run, for people (the facts panel) and tests. */
 const lastRun: { backend?: string; ms?: number; windows?: number; voxels?: number } = {};
-(window as unknown as { voxnasApp: unknown }).voxnasApp = { lastRun };
+/** The training panel in use, for people (its messages) and tests. */
+const app: { lastRun: typeof lastRun; training?: PageTraining } = { lastRun };
+(window as unknown as { voxnasApp: unknown }).voxnasApp = app;
 
 let viewer: Viewer | undefined;
 
@@ -160,6 +166,47 @@ async function run(): Promise<void> {
   }
 }
 
+function sayTraining(text: string, kind: 'info' | 'error' = 'info'): void {
+  const m = $<HTMLSpanElement>('train-message');
+  m.textContent = text;
+  m.className = kind;
+}
+
+/** Mounts the training panel on a case (TensorFlow.js is loaded on the first call). */
+async function train(trainingCase: TrainingCase): Promise<void> {
+  const asked = new URLSearchParams(location.search).get('train') ?? $<HTMLSelectElement>('train-backend').value;
+  const backend = asked === 'cpu' ? 'cpu' : 'webgpu';
+  sayTraining(`loading TensorFlow.js (${backend})…`);
+  const { startTraining } = await import('./training.js');
+  app.training?.dispose();
+  app.training = undefined;
+  app.training = await startTraining({ root: $('training-panel'), downloads: $('training-downloads'), trainingCase, backend });
+  const { image, classes, name, cropped } = trainingCase;
+  sayTraining(
+    `${name}: ${image.shape.join(' × ')} voxels${cropped ? ' (centre)' : ''}, ${image.channels} channel(s), ${classes} classes — on ${app.training.note}. Press Train.`,
+  );
+}
+
+async function trainOnOpened(file: File): Promise<void> {
+  if (!state.image) throw new InputProblem('open the image first, then its label map');
+  const bytes = new Uint8Array(await file.arrayBuffer());
+  let label: Volume;
+  try {
+    label = decodeNifti(bytes, { name: file.name }).volume;
+  } catch (e) {
+    if (e instanceof NiftiFormatError) throw new InputProblem(`${file.name} is not a NIfTI label map: ${e.message}`);
+    throw e;
+  }
+  await train(openedTrainingCase(state.image.name, state.image.volume, label));
+}
+
+/** Like {@link guarded}, for the training controls: failures go to the training message. */
+function guardedTraining(fn: () => Promise<void>): () => void {
+  return () => {
+    fn().catch((e: unknown) => sayTraining(problem(e), 'error'));
+  };
+}
+
 function save(): void {
   if (!state.labels) return;
   const url = URL.createObjectURL(new Blob([state.labels.bytes as BlobPart], { type: 'application/gzip' }));
@@ -179,6 +226,11 @@ $<HTMLInputElement>('model-file').addEventListener('change', (ev) => {
   if (f) guarded(() => openModel(f))();
 });
 runButton.addEventListener('click', guarded(run));
+$('train-phantom').addEventListener('click', guardedTraining(() => train(phantomTrainingCase())));
+$<HTMLInputElement>('label-file').addEventListener('change', (ev) => {
+  const f = (ev.target as HTMLInputElement).files?.[0];
+  if (f) guardedTraining(() => trainOnOpened(f))();
+});
 saveButton.addEventListener('click', save);
 for (const target of [document.body]) {
   target.addEventListener('dragover', (ev) => {

@@ -5,6 +5,7 @@ import wasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.asyncify.wasm?url';
 import { readOnnxMetadata } from '@voxnas/onnx';
 import { parsePlan, PlanError, preparationOf, type Preparation } from '@voxnas/datasets/preparation';
 import type { HostPredictFn } from '@voxnas/train';
+import { InputProblem } from './input-problem.js';
 
 /** What the app needs from the model card (see the cli's `onnxMetadata`). */
 export interface ModelInfo {
@@ -23,9 +24,6 @@ export interface ModelInfo {
   /** The training data's preparation (the model card's plan): reorient, crop, normalise, resample; null: per-case z-score. */
   readonly preparation: Preparation | null;
 }
-
-/** A readable problem with user input: shown on the page, never thrown to the console. */
-export class InputProblem extends Error {}
 
 function field(meta: Record<string, string>, key: string, file: string): string {
   const v = meta[key];

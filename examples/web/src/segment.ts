@@ -4,7 +4,8 @@
 import { prepareForNetwork } from '@voxnas/datasets/preparation';
 import type { Volume } from '@voxnas/volume';
 import { predictCaseWithProbabilitiesHost, type HostPredictFn } from '@voxnas/train';
-import { InputProblem, type ModelInfo } from './model.js';
+import { InputProblem } from './input-problem.js';
+import type { ModelInfo } from './model.js';
 
 /** The image must have the model's input channels (modalities). */
 export function checkChannels(image: Volume, model: ModelInfo): void {

@@ -1,8 +1,8 @@
 /**
- * A training panel for the browser: trains a small voxnas network on one case on the page's tfjs
- * backend (WebGPU where the browser has it), with a progress bar and the loss curve, and exports the
- * result as voxnas exports weights in Node (`model.json` + `weights.bin`). Framework-free DOM, so an
- * app (examples/web) can mount it anywhere.
+ * The training panel: trains a small voxnas network on one case on the page's tfjs backend (WebGPU
+ * where the browser has it), with a progress bar and the loss curve, and exports the result as voxnas
+ * saves weights in Node (`model.json` + `weights.bin`). Framework-free DOM. Its state is on the root
+ * as `data-state`: `ready`, `training`, `trained` or `error` (the message is in the status line).
  */
 import { VoxnasError } from '@voxnas/core';
 import type { Network, WeightsFile } from '@voxnas/ops';
@@ -18,6 +18,8 @@ export interface TrainingPanelOptions {
   readonly steps?: number;
   /** Learning rate. Default 0.01. */
   readonly lr?: number;
+  /** Receives the step reports when a Train (button or {@link TrainingPanel.train}) has finished. */
+  readonly onTrained?: (reports: StepReport[]) => void;
   /** Receives the exported files (e.g. to offer them as downloads). */
   readonly onExport?: (files: { readonly file: WeightsFile; readonly data: Uint8Array }) => void;
 }
@@ -28,7 +30,7 @@ export interface TrainingPanel {
   readonly progress: HTMLProgressElement;
   readonly curve: SVGSVGElement;
   readonly status: HTMLElement;
-  /** Trains for `steps` steps; resolves with the step reports. */
+  /** Trains a new network for `steps` steps; resolves with the step reports. */
   train(): Promise<StepReport[]>;
   /** The last trained network (undefined before the first Train). */
   network(): Network | undefined;
@@ -64,6 +66,7 @@ export function mountTrainingPanel(root: HTMLElement, options: TrainingPanelOpti
   const steps = options.steps ?? 20;
   root.replaceChildren();
   root.classList.add('voxnas-training');
+  root.dataset.state = 'ready';
   const trainButton = Object.assign(document.createElement('button'), { textContent: 'Train', type: 'button' });
   const exportButton = Object.assign(document.createElement('button'), { textContent: 'Export', type: 'button', disabled: true });
   const progress = Object.assign(document.createElement('progress'), { max: steps, value: 0 });
@@ -92,8 +95,9 @@ export function mountTrainingPanel(root: HTMLElement, options: TrainingPanelOpti
     net = options.createNetwork();
     losses.length = 0;
     progress.value = 0;
+    root.dataset.state = 'training';
     try {
-      return await trainSteps({
+      const reports = await trainSteps({
         net,
         data: options.data,
         steps,
@@ -107,6 +111,14 @@ export function mountTrainingPanel(root: HTMLElement, options: TrainingPanelOpti
           await new Promise((resolve) => requestAnimationFrame(() => resolve(undefined)));
         },
       });
+      root.dataset.state = 'trained';
+      options.onTrained?.(reports);
+      return reports;
+    } catch (e) {
+      net.dispose();
+      net = undefined;
+      root.dataset.state = 'error';
+      throw e;
     } finally {
       trainButton.disabled = false;
       exportButton.disabled = net === undefined;
@@ -120,8 +132,15 @@ export function mountTrainingPanel(root: HTMLElement, options: TrainingPanelOpti
     return files;
   };
 
-  trainButton.addEventListener('click', () => void train());
-  exportButton.addEventListener('click', () => void exportModel());
+  // A failure of a click shows in the status line (and data-state), not as an unhandled rejection.
+  const shown = (run: () => Promise<unknown>) => () => {
+    run().catch((e: unknown) => {
+      root.dataset.state = 'error';
+      status.textContent = `failed: ${(e as Error)?.message ?? String(e)}`;
+    });
+  };
+  trainButton.addEventListener('click', shown(train));
+  exportButton.addEventListener('click', shown(exportModel));
   return {
     root,
     progress,
