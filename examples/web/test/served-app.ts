@@ -5,8 +5,9 @@ import { readFile, readdir, stat } from 'node:fs/promises';
 import { extname, join, normalize } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { AddressInfo } from 'node:net';
-import type { Browser, Page } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 import { build } from 'vite';
+import { assertChromium, chromiumArgs, chromiumPath } from '@voxnas/browser-testing';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -91,4 +92,27 @@ export async function builtApp(): Promise<string> {
   const built = await stat(join(dist, 'index.html')).then((s) => s.mtimeMs, () => 0);
   if (built < inputs) await build({ root: ROOT, logLevel: 'warn', build: { outDir: dist, emptyOutDir: true } });
   return dist;
+}
+
+/** A running app: its URL and a headless Chromium (the switches of `@voxnas/browser-testing`). */
+export interface LaunchedApp {
+  readonly url: string;
+  readonly browser: Browser;
+  /** Closes the browser and the server. */
+  close(): Promise<void>;
+}
+
+/** Builds the app when stale, serves it on 127.0.0.1 and starts Debian's Chromium. */
+export async function launchApp(): Promise<LaunchedApp> {
+  assertChromium();
+  const { server, url } = await serve(await builtApp());
+  const browser = await chromium.launch({ executablePath: chromiumPath, args: [...chromiumArgs], headless: true });
+  return {
+    url,
+    browser,
+    close: async () => {
+      await browser.close();
+      await new Promise((ok) => server.close(ok));
+    },
+  };
 }

@@ -3,21 +3,19 @@
 // curve checked in the page; the three exported files downloaded and loaded in Node the way voxnas
 // loads an exported model (`loadExportedModel`), whose prediction on the same case must match the
 // page's trained network. Bad input gives messages on the page, nothing in the console.
-import type { Server } from 'node:http';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { assertChromium, chromiumArgs, chromiumPath } from '@voxnas/browser-testing';
 import { Rng } from '@voxnas/core';
 import { caseTensors } from '@voxnas/train';
 import { UNet } from '@voxnas/unet';
 import { createVolume, encodeNifti } from '@voxnas/volume';
 import { loadExportedModel } from 'voxnas';
-import { builtApp, openPage, serve } from './served-app.js';
+import { launchApp, openPage, type LaunchedApp } from './served-app.js';
 import { PHANTOM_CASE, TRAINING_STEPS, phantomTrainingCase, trainingNetworkSpec } from '../src/training-case.js';
 import { curvePoints } from '../src/training-panel.js';
 
@@ -27,7 +25,7 @@ const ARTIFACTS = process.env.VOXNAS_ARTIFACTS ?? join(ROOT, 'artifacts');
 const LOGIT_TOLERANCE = 1e-4;
 
 let tmp: string;
-let server: Server;
+let app: LaunchedApp | undefined;
 let url: string;
 let browser: Browser;
 
@@ -44,16 +42,14 @@ const training = (page: Page) =>
   });
 
 beforeAll(async () => {
-  assertChromium();
   tmp = await mkdtemp(join(tmpdir(), 'voxnas-web-train-'));
-  ({ server, url } = await serve(await builtApp()));
-  browser = await chromium.launch({ executablePath: chromiumPath, args: [...chromiumArgs], headless: true });
+  app = await launchApp();
+  ({ url, browser } = app);
   await mkdir(ARTIFACTS, { recursive: true });
 }, 600_000);
 
 afterAll(async () => {
-  await browser?.close();
-  await new Promise((ok) => (server ? server.close(ok) : ok(undefined)));
+  await app?.close();
   if (tmp) await rm(tmp, { recursive: true, force: true });
 });
 

@@ -3,19 +3,18 @@
 // WebAssembly and on WebGPU (SwiftShader adapter), labels saved as NIfTI and compared with `voxnas predict`
 // on the same case; the overlay screenshot is kept (artifacts/, git-ignored) and checked for label
 // colours; bad input gives a message on the page and nothing in the console; no request leaves localhost.
-import type { Server } from 'node:http';
 import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { assertChromium, chromiumArgs, chromiumPath } from '@voxnas/browser-testing';
 import { createVolume, decodeNifti, encodeNifti, orientationCode, reorient, zScore } from '@voxnas/volume';
 import { readNifti } from '@voxnas/volume/node';
 import { slidingWindowInference } from '@voxnas/train';
 import { loadExportedModel, main, type ModelCard } from 'voxnas';
-import { builtApp, openPage, serve } from './served-app.js';
+import { assertChromium } from '@voxnas/browser-testing';
+import { launchApp, openPage, type LaunchedApp } from './served-app.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const ARTIFACTS = process.env.VOXNAS_ARTIFACTS ?? join(ROOT, 'artifacts');
@@ -69,7 +68,7 @@ async function colouredPixels(page: Page, png: Buffer): Promise<number> {
 }
 
 let tmp: string;
-let server: Server;
+let app: LaunchedApp | undefined;
 let url: string;
 let browser: Browser;
 let imagePath: string;
@@ -121,15 +120,14 @@ beforeAll(async () => {
   }
   reference = { labels: predicted.data as Uint8Array, margin };
   lap('predicted in Node');
-  ({ server, url } = await serve(await builtApp()));
-  browser = await chromium.launch({ executablePath: chromiumPath, args: [...chromiumArgs], headless: true });
+  app = await launchApp();
+  ({ url, browser } = app);
   await mkdir(ARTIFACTS, { recursive: true });
   lap('built and served');
 }, 600_000);
 
 afterAll(async () => {
-  await browser?.close();
-  await new Promise((ok) => (server ? server.close(ok) : ok(undefined)));
+  await app?.close();
   if (tmp) await rm(tmp, { recursive: true, force: true });
 });
 
