@@ -7,6 +7,7 @@ import { ExperimentStateError } from './errors.js';
 import { readJobFile, readJobStatus, type JobFile, type JobStatus } from './job-files.js';
 import { JOB_FILES, layout } from './layout.js';
 import { networkCost } from './network-cost.js';
+import { foldsRun } from './spec.js';
 import type { NetworkSpec } from '../pipeline/network.js';
 
 // Reads every finished evaluation of an experiment and computes the study's statistics. Pure data in,
@@ -104,6 +105,8 @@ export interface ExperimentResults {
   readonly specHash: string;
   readonly protocol: {
     readonly folds: number;
+    /** The outer folds that ran (every fold unless the spec's `runFolds` said otherwise). */
+    readonly runFolds: readonly number[];
     readonly seeds: readonly number[];
     readonly search: string;
     readonly searchTask: string | null;
@@ -129,6 +132,7 @@ const EXPERIMENT_FILE = z.object({
     seed: z.number(),
     seeds: z.array(z.number()),
     folds: z.number(),
+    runFolds: z.array(z.number()).optional(),
     budget: z.object({ searchSteps: z.number().optional(), trainSteps: z.number().optional() }),
     search: z.object({ protocol: z.string(), task: z.string().optional(), cases: z.unknown().optional() }),
     arms: z.array(z.object({ name: z.string(), kind: z.string() }).loose()),
@@ -447,6 +451,7 @@ export async function aggregateExperiment(expDir: string): Promise<ExperimentRes
     specHash: exp.specHash,
     protocol: {
       folds: spec.folds,
+      runFolds: foldsRun(spec),
       seeds: spec.seeds,
       search: search.protocol,
       searchTask: search.task ?? null,

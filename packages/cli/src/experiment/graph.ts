@@ -5,7 +5,7 @@ import { validateConfig, type VoxnasConfig } from '../config.js';
 import { ExperimentSpecError } from './errors.js';
 import { minimumPatch } from './step-time.js';
 import { JOB_FILES, layout } from './layout.js';
-import { budgetConfig, mergeConfig, taskSourceOf, type ResolvedSpec } from './spec.js';
+import { budgetConfig, foldsRun, mergeConfig, taskSourceOf, type ResolvedSpec } from './spec.js';
 import type { ArmSpec, Stage } from './spec-schema.js';
 import type { PreparedTask } from './tasks.js';
 
@@ -176,7 +176,7 @@ const searchStage: StageBuilder = (ctx) => {
   const seeds = [...new Set(spec.seeds.map((s) => searchSeed(resolved, s)))];
   const out: PlannedJob[] = [];
   for (const task of tasks.filter((t) => searchedTasks(resolved).has(t.name))) {
-    const folds = spec.search.protocol === 'once' ? [null] : Array.from({ length: spec.folds }, (_, f) => f);
+    const folds = spec.search.protocol === 'once' ? [null] : foldsRun(spec);
     for (const fold of folds) {
       for (const seed of seeds) {
         const dir = fold === null ? layout.onceSearch(expDir, task.name, seed) : layout.foldSearch(expDir, task.name, fold, seed);
@@ -225,7 +225,7 @@ const trainStage: StageBuilder = (ctx) => {
     for (const arm of spec.arms) {
       if (arm.kind === 'transfer' && arm.from === task.name) continue;
       const genotypes = arm.kind === 'random' ? Array.from({ length: arm.count }, (_, r) => r) : [null];
-      for (let fold = 0; fold < spec.folds; fold++) {
+      for (const fold of foldsRun(spec)) {
         for (const seed of spec.seeds) {
           for (const r of genotypes) {
             const armDir = r === null ? arm.name : `${arm.name}-${r}`;

@@ -81,6 +81,17 @@ describe('planning an experiment', () => {
     });
   });
 
+  it('runFolds plans only the named outer folds (the split is still k-fold)', async () => {
+    await withTempDir(async (dir) => {
+      const plan = await planExperiment({ spec: await writeSpec(dir, { ...SPEC, runFolds: [2] }), out: join(dir, 'exp') });
+      const jobs = plan.graph.jobs.filter((j) => j.kind !== 'aggregate');
+      expect(new Set(jobs.map((j) => j.meta.fold))).toEqual(new Set([2]));
+      // a third of the full plan: 2 tasks × 1 fold × 2 seeds searches, 18 trainings and evaluations
+      expect(['search', 'train', 'evaluate'].map((k) => jobs.filter((j) => j.kind === k).length)).toEqual([4, 18, 18]);
+      expect(plan.tasks[0]!.folds).toHaveLength(3);
+    });
+  });
+
   it("protocol once: one search on the named cases, reused by every task; evaluations that could have seen them are marked", async () => {
     await withTempDir(async (dir) => {
       const once = {

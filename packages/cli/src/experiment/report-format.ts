@@ -107,7 +107,7 @@ function protocolLines(r: ExperimentResults): string[] {
       ? `one search on task '${p.searchTask}' (cases: ${p.searchCases}), its genotype reused on every task; evaluations that could have seen a case searched on are marked †`
       : "per fold: each fold's searches saw only that fold's training cases (no architecture decision saw a case it is evaluated on)";
   return [
-    `${p.folds}-fold cross-validation (every fold), training seeds ${p.seeds.join(', ')}; search: ${search}.`,
+    `${p.folds}-fold cross-validation (${p.runFolds.length === p.folds ? 'every fold' : `fold${p.runFolds.length > 1 ? 's' : ''} ${p.runFolds.join(', ')} only`}), training seeds ${p.seeds.join(', ')}; search: ${search}.`,
     `Budget: ${p.budget.searchSteps ?? 'config'} search steps, ${p.budget.trainSteps ?? 'config'} training steps per run. Searches and trainings see only their fold's training cases (their own inner split picks the genotype and the checkpoint); evaluations score the fold's held-out cases.`,
     `Dice and HD95: mean ± sd over runs (folds × seeds, × genotypes for random arms); CI: ${Math.round(p.confidence * 100)}% BCa bootstrap (${p.resamples} resamples) of the mean over cases, each case averaged over its runs. Comparisons: paired Wilcoxon signed-rank over cases (each case's Dice averaged over seeds), mean difference with its bootstrap CI, Holm-corrected across tasks and classes per pair of arms. Costs: wall-clock device-hours of the jobs.`,
   ];

@@ -130,7 +130,12 @@ export const EXPERIMENT_SPEC_SCHEMA = z
       .min(1)
       .default([0])
       .describe('training seeds: every (task, arm, fold) is trained once per seed'),
-    folds: z.int().min(2).max(20).default(5).describe('k of the k-fold cross-validation; every fold runs'),
+    folds: z.int().min(2).max(20).default(5).describe('k of the k-fold cross-validation'),
+    runFolds: z
+      .array(z.int().min(0))
+      .min(1)
+      .optional()
+      .describe('the outer folds that run (default: every fold), as nnU-Net trains one fold at a time; a study of fewer folds tests on fewer cases'),
     config: runConfig().describe('the run config every job starts from (voxnas.yaml fields)'),
     budget: z
       .strictObject({

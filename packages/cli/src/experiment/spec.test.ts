@@ -31,7 +31,7 @@ describe('experiment spec validation', () => {
   });
 
   it.each([
-    ['unknown top-level field', { ...ok(), sedds: [1] }, `unknown field 'sedds', expected one of name, out, seed, seeds, folds, config, budget, tasks, search, arms, report, resources (did you mean 'seeds'?)`],
+    ['unknown top-level field', { ...ok(), sedds: [1] }, `unknown field 'sedds', expected one of name, out, seed, seeds, folds, runFolds, config, budget, tasks, search, arms, report, resources (did you mean 'seeds'?)`],
     ['unknown arm kind', ok({ arms: [{ kind: 'unte', name: 'u' }] }), `field 'arms[0].kind' must be one of 'searched', 'unet', 'random', 'genotype', 'transfer', got 'unte' (did you mean 'unet'?)`],
     ['unknown enum value', ok({ arms: [{ kind: 'unet', name: 'u', size: 'matchd' }] }), `field 'arms[0].size' must be one of 'matched', 'preset', got 'matchd' (did you mean 'matched'?)`],
     ['unknown arm field', ok({ arms: [{ kind: 'random', name: 'r', cont: 3 }] }), `unknown field 'arms[0].cont', expected one of kind, name, config, count (did you mean 'count'?)`],
@@ -40,6 +40,8 @@ describe('experiment spec validation', () => {
     ['a task without dataset', ok({ tasks: [{ name: 'p' }] }), `field 'tasks[0].dataset' is required (a dataset directory (MSD, nnU-Net v2 or folder pairs; relative to the spec file), \`phantom\`, \`planted:in-plane\` / \`planted:long-range\` (tasks whose best operators are known), or \`atlas:human-deep-grey\` / \`atlas:macaque-basal-ganglia\`)`],
     ['unknown planted task', ok({ tasks: [{ name: 'p', dataset: 'planted:in-plain' }] }), `field 'tasks[0].dataset' is 'planted:in-plain', expected planted:in-plane or planted:long-range (did you mean 'in-plane'?)`],
     ['unknown atlas task', ok({ tasks: [{ name: 'p', dataset: 'atlas:human-deep-gray' }] }), `field 'tasks[0].dataset' is 'atlas:human-deep-gray', expected atlas:human-deep-grey or atlas:macaque-basal-ganglia (did you mean 'human-deep-grey'?)`],
+    ['runFolds beyond folds', ok({ folds: 3, runFolds: [0, 3] }), `field 'runFolds' is [0,3], expected folds < folds (3), got 3`],
+    ['runFolds repeated', ok({ folds: 3, runFolds: [1, 1] }), `field 'runFolds' is [1,1], expected distinct folds`],
     ['protocol once without task', ok({ search: { protocol: 'once' } }), `field 'search.task' is required with protocol 'once' (the task searched on)`],
     ['transfer from an unknown task', ok({ arms: [{ kind: 'transfer', name: 't', from: 'q' }] }), `field 'arms[0].from' is 'q', expected one of the tasks: 'p' (did you mean 'p'?)`],
     ['base run config', ok({ config: { train: { lr: 0 } } }), `config: field 'train.lr' must be a number > 0, got 0`],

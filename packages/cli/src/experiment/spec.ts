@@ -215,6 +215,11 @@ export function validateExperimentSpec(
     if (a.name === 'search') problems.push(`field 'arms[${i}].name' is 'search', which names the searches' directories; choose another name`);
   }
   if (new Set(spec.seeds).size !== spec.seeds.length) problems.push(`field 'seeds' is ${fmt(spec.seeds)}, expected distinct seeds`);
+  if (spec.runFolds) {
+    if (new Set(spec.runFolds).size !== spec.runFolds.length) problems.push(`field 'runFolds' is ${fmt(spec.runFolds)}, expected distinct folds`);
+    const over = spec.runFolds.filter((f) => f >= spec.folds);
+    if (over.length) problems.push(`field 'runFolds' is ${fmt(spec.runFolds)}, expected folds < folds (${spec.folds}), got ${over.join(', ')}`);
+  }
 
   // Tasks and their data.
   const sources: TaskSource[] = spec.tasks.map((t, i) => {
@@ -390,4 +395,14 @@ export function taskSourceOf(resolved: ResolvedSpec, index: number): Record<stri
   if (kind === 'phantom') return { dataset: task.dataset, phantom: task.phantom, seed: resolved.spec.seed };
   if (kind === 'planted') return { dataset: task.dataset, planted: task.planted, seed: resolved.spec.seed };
   return { dataset: task.dataset };
+}
+
+/**
+ * The outer folds a study runs, ascending: `runFolds` when given, else every fold.
+ *
+ * @example
+ * foldsRun({ folds: 5, runFolds: [3, 0] }); // [0, 3]
+ */
+export function foldsRun(spec: { readonly folds: number; readonly runFolds?: readonly number[] | undefined }): number[] {
+  return spec.runFolds ? [...spec.runFolds].sort((a, b) => a - b) : Array.from({ length: spec.folds }, (_, f) => f);
 }
