@@ -97,7 +97,8 @@ describe('training in the web app (Chromium)', () => {
 
       // Export: the three files of an exported voxnas model, downloaded as a person would.
       await page.click('#training-panel button:has-text("Export")');
-      await page.waitForSelector('#download-weights');
+      await page.waitForFunction(() => document.getElementById('download-weights') !== null || document.querySelector('#training-panel')?.getAttribute('data-state') === 'error');
+      expect(await page.getAttribute('#training-panel', 'data-state'), (await page.textContent('#training-panel span')) ?? '').toBe('trained');
       const exported = join(tmp, 'exported');
       await mkdir(exported);
       for (const [id, name] of [['download-network', 'network.json'], ['download-model', 'model.json'], ['download-weights', 'weights.bin']] as const) {
