@@ -61,8 +61,8 @@ export {
   OperatorModule,
 } from './registry.js';
 export type { OperatorConfig } from './registry.js';
-export { TAPE_BYTES_PER_ACTIVATION_BYTE, estimateStepMemory, formatBytes, parseByteSize } from './memory.js';
-export type { OptimizerStateKind, StepKernels, StepMemoryEstimate, StepMemoryInput } from './memory.js';
+export { RECOMPUTE_BYTES_PER_BOUNDARY_BYTE, TAPE_BYTES_PER_ACTIVATION_BYTE, estimateStepMemory, formatBytes, parseByteSize } from './memory.js';
+export type { OptimizerStateKind, RecomputeSegments, StepKernels, StepMemoryEstimate, StepMemoryInput } from './memory.js';
 export {
   BUILTIN_OPERATORS,
   zero,

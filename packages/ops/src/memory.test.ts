@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { InvalidArgumentError, Rng } from '@voxnas/core';
 import { expectNoLeaks } from '@voxnas/testing';
-import { TAPE_BYTES_PER_ACTIVATION_BYTE, estimateStepMemory, formatBytes, parseByteSize } from './memory.js';
+import { RECOMPUTE_BYTES_PER_BOUNDARY_BYTE, TAPE_BYTES_PER_ACTIVATION_BYTE, estimateStepMemory, formatBytes, parseByteSize } from './memory.js';
 import { Conv3d } from './modules/conv3d.js';
 
 describe('estimateStepMemory', () => {
@@ -45,6 +45,25 @@ describe('estimateStepMemory', () => {
     expect(() => estimateStepMemory({ params: 1, activationBytes: 0, inputBytes: 0, kernels: 'gpu' as 'js' })).toThrow(InvalidArgumentError);
     expect(() => estimateStepMemory({ params: -1, activationBytes: 0, inputBytes: 0 })).toThrow(InvalidArgumentError);
     expect(() => estimateStepMemory({ params: 1, activationBytes: 0, inputBytes: 0, optimizer: 'lbfgs' as 'adam' })).toThrowErrorMatchingInlineSnapshot(`[InvalidArgumentError: estimateStepMemory: optimizer must be one of adam, momentum, sgd, none, got "lbfgs"]`);
+  });
+});
+
+describe('estimateStepMemory with recompute', () => {
+  it('keeps the tape of the activations outside the segments, the largest segment (scaled) and the kept boundaries', () => {
+    const base = { params: 10, activationBytes: 1000, inputBytes: 8, optimizer: 'none' as const, kernels: 'js' as const };
+    const plain = estimateStepMemory(base);
+    const r = estimateStepMemory({ ...base, recompute: { segmentBytes: [300, 500, 100], boundaryBytes: 40, segmentScale: 1.5 } });
+    expect(r.activationBytes).toBe(plain.activationBytes);
+    expect(r.tapeBytes).toBeCloseTo(TAPE_BYTES_PER_ACTIVATION_BYTE.js * (100 + 1.5 * 500) + RECOMPUTE_BYTES_PER_BOUNDARY_BYTE * 40, 9);
+    expect(r.totalBytes - r.tapeBytes).toBe(plain.totalBytes - plain.tapeBytes);
+  });
+  it('segments larger than the activations or a negative boundary are InvalidArgumentError', () => {
+    const base = { params: 1, activationBytes: 100, inputBytes: 0 };
+    expect(() => estimateStepMemory({ ...base, recompute: { segmentBytes: [80, 30], boundaryBytes: 0 } })).toThrowErrorMatchingInlineSnapshot(
+      `[InvalidArgumentError: estimateStepMemory: recompute.segmentBytes must be a non-empty list summing to at most activationBytes (100), got 2 segment(s) summing to 110]`,
+    );
+    expect(() => estimateStepMemory({ ...base, recompute: { segmentBytes: [], boundaryBytes: 0 } })).toThrow(InvalidArgumentError);
+    expect(() => estimateStepMemory({ ...base, recompute: { segmentBytes: [10], boundaryBytes: -1 } })).toThrow(InvalidArgumentError);
   });
 });
 

@@ -26,6 +26,32 @@ export type StepKernels = 'js' | 'native';
 export const TAPE_BYTES_PER_ACTIVATION_BYTE: Readonly<Record<StepKernels, number>> = Object.freeze({ js: 5.5, native: 3.6 });
 
 /**
+ * Bytes a step with activation recomputation holds per byte of segment boundaries (the tensors a
+ * recomputation segment keeps: its inputs; see `recompute`): the kept tensor and the gradients the
+ * backward pass accumulates for it until the step ends. Calibrated like
+ * {@link TAPE_BYTES_PER_ACTIVATION_BYTE}, against `tf.profile` peaks of recomputed supernet, child and
+ * U-Net steps (docs/memory.md).
+ */
+export const RECOMPUTE_BYTES_PER_BOUNDARY_BYTE = 3;
+
+/**
+ * The recomputation segments of a step (see `recompute`), for {@link estimateStepMemory}: each
+ * segment's forward activation bytes (a part of `activationBytes`) and the bytes of the tensors the
+ * segments keep (their inputs).
+ */
+export interface RecomputeSegments {
+  /** Forward activation bytes inside each segment (their sum is at most `activationBytes`). */
+  readonly segmentBytes: readonly number[];
+  /** Bytes of the segments' inputs, which the step keeps until its end. */
+  readonly boundaryBytes: number;
+  /**
+   * How many times the recomputed segment's activation bytes count on the tape relative to the whole
+   * step's (a network's own calibration: a segment may hold more or less than its share). Default 1.
+   */
+  readonly segmentScale?: number;
+}
+
+/**
  * The optimiser whose state a training step keeps: `'adam'` (Adam / AdamW: two float32 moments per
  * parameter), `'sgd'` (none; momentum SGD: pass `'momentum'`), `'momentum'` (one per parameter) or
  * `'none'` (gradients only, e.g. a measured `tf.variableGrads`).
@@ -41,7 +67,9 @@ const OPTIMIZER_SLOTS: Readonly<Record<OptimizerStateKind, number>> = { adam: 2,
  * - `inputBytes`: the batch (image and labels) the step reads;
  * - `activationBytes`: the forward activations of the cost models (what the backward pass needs);
  * - `tapeBytes`: `TAPE_BYTES_PER_ACTIVATION_BYTE[kernels] × activationBytes`, the step's own high-water mark
- *   (kept activations, gradients of every intermediate, kernel temporaries);
+ *   (kept activations, gradients of every intermediate, kernel temporaries); with recomputation the
+ *   same multiple of the activations outside the segments plus the largest segment's, and
+ *   `RECOMPUTE_BYTES_PER_BOUNDARY_BYTE` × the segments' kept inputs;
  * - `gradientBytes`: the parameter gradients (4 B per parameter);
  * - `totalBytes`: the sum of all but `activationBytes` — the estimated `tf.profile` peak of the step.
  */
@@ -71,6 +99,8 @@ export interface StepMemoryInput {
   readonly kernels?: StepKernels;
   /** Parameters held but not trained in this step (e.g. the supernet's α during a weight step). Default 0. */
   readonly frozenParams?: number;
+  /** With activation recomputation: its segments. Default: none (every activation kept). */
+  readonly recompute?: RecomputeSegments;
 }
 
 function checkCount(where: string, name: string, v: unknown): number {
@@ -84,7 +114,9 @@ function checkCount(where: string, name: string, v: unknown): number {
  * Estimates the peak tensor bytes of one training step (forward + backward + the optimiser's state)
  * from a network's parameter count and forward activation bytes, without allocating anything. The
  * model: weights + optimiser slots + inputs + gradients + `TAPE_BYTES_PER_ACTIVATION_BYTE[kernels]` ×
- * the activations (see {@link TAPE_BYTES_PER_ACTIVATION_BYTE} for the calibration).
+ * the activations (see {@link TAPE_BYTES_PER_ACTIVATION_BYTE} for the calibration). With `recompute`
+ * (activation recomputation) only one segment's inside is on the tape at a time, and the segments'
+ * inputs are kept with their gradients.
  *
  * @throws InvalidArgumentError when a count is negative or not finite, or the optimiser is unknown.
  * @example
@@ -111,7 +143,21 @@ export function estimateStepMemory(input: StepMemoryInput): StepMemoryEstimate {
   const weightBytes = 4 * (params + frozen);
   const optimizerBytes = 4 * slots * params;
   const gradientBytes = 4 * params;
-  const tapeBytes = factor * activationBytes;
+  let tapeBytes = factor * activationBytes;
+  const segments = input.recompute;
+  if (segments !== undefined) {
+    const list = Array.isArray(segments.segmentBytes) ? segments.segmentBytes : [];
+    list.forEach((b, i) => checkCount(where, `recompute.segmentBytes[${i}]`, b));
+    const boundary = checkCount(where, 'recompute.boundaryBytes', segments.boundaryBytes);
+    const inside = list.reduce((a, b) => a + b, 0);
+    if (list.length === 0 || inside > activationBytes * (1 + 1e-9)) {
+      throw new InvalidArgumentError(`${where}: recompute.segmentBytes must be a non-empty list summing to at most activationBytes (${activationBytes}), got ${list.length} segment(s) summing to ${inside}`);
+    }
+    // The tape holds what runs outside the segments, the kept boundaries with their gradients, and one
+    // segment's inside at a time while the backward pass recomputes it.
+    const scale = checkCount(where, 'recompute.segmentScale', segments.segmentScale ?? 1);
+    tapeBytes = factor * (activationBytes - inside + scale * Math.max(...list)) + RECOMPUTE_BYTES_PER_BOUNDARY_BYTE * boundary;
+  }
   return {
     kernels,
     params,

@@ -79,6 +79,39 @@ describe('estimateSearchStepMemory / estimateChildStepMemory: within 25% of the 
   });
 });
 
+describe("recompute: 'cell' — within 25% of the measured tf.profile peak of a recomputed step (cpu)", () => {
+  it('supernet gumbel k=1 at its worst draw and the heaviest child, 16×16×24 × 1', async () => {
+    const space = small();
+    const shape: Shape5 = [1, 16, 16, 24, 1];
+    const search = estimateSearchStepMemory(space, { inputShape: shape, optimizer: 'none', recompute: 'cell' });
+    const genotype = heaviestChild(space, shape);
+    const child = estimateChildStepMemory(genotype, { inputShape: shape, optimizer: 'none', recompute: 'cell' });
+    // the same forward activations, a smaller tape
+    const plainSearch = estimateSearchStepMemory(space, { inputShape: shape, optimizer: 'none' });
+    expect(search.activationBytes).toBe(plainSearch.activationBytes);
+    expect(search.totalBytes).toBeLessThan(0.6 * plainSearch.totalBytes);
+    const [searchPeak, childPeak] = await expectNoLeaks(async () => {
+      const net = new Supernet(space, { rng: new Rng(7), sampler: fixedPaths(space, search.active), recompute: 'cell' });
+      const a = await measuredPeak(net, [...net.weightVariables(), ...net.archVariables()], shape, 2);
+      net.dispose();
+      const c = buildChild(space, genotype, { rng: new Rng(7), recompute: 'cell' });
+      const b = await measuredPeak(c, c.trainableVariables(), shape, 2);
+      c.dispose();
+      return [a, b];
+    });
+    for (const [e, m] of [[search.totalBytes, searchPeak], [child.totalBytes, childPeak]] as const) {
+      expect(e / m).toBeGreaterThan(0.75);
+      expect(e / m).toBeLessThan(1.25);
+    }
+  });
+
+  it('an unknown mode is an InvalidArgumentError', () => {
+    expect(() => estimateSearchStepMemory(small(), { inputShape: [1, 16, 16, 16, 1], recompute: 'level' as 'cell' })).toThrowErrorMatchingInlineSnapshot(
+      `[InvalidArgumentError: estimateSearchStepMemory: options.recompute is "level", expected 'none' or 'cell']`,
+    );
+  });
+});
+
 const quiet = { logger: () => {} };
 // whether the native kernels are available here (always in CI); the js tests above and below run on cpu
 const probe = await initBackend(quiet);

@@ -1,6 +1,6 @@
-import { estimateStepMemory, operatorCost, type OptimizerStateKind, type Shape5, type StepKernels, type StepMemoryEstimate } from '@voxnas/ops';
+import { estimateStepMemory, operatorCost, type OptimizerStateKind, type RecomputeSegments, type Shape5, type StepKernels, type StepMemoryEstimate } from '@voxnas/ops';
 import { InvalidArgumentError } from '@voxnas/core';
-import { checkNetworkInput, minimumInputSize, planCost, planNetwork, type NetworkPlan } from './cell-network.js';
+import { CELL_RECOMPUTE_MODES, checkNetworkInput, minimumInputSize, planCost, planNetwork, type CellRecompute, type NetworkPlan } from './cell-network.js';
 import { GENOTYPE_SCHEMA, validateGenotype, type Genotype } from './genotype.js';
 import { childOperators, genotypeEdges } from './internal/genotype-edges.js';
 import type { SamplerConfig } from './sampler.js';
@@ -16,6 +16,8 @@ export interface SearchMemoryOptions {
   readonly optimizer?: OptimizerStateKind;
   /** Kernels that run the step (`currentBackend()?.native`). Default `'js'` (the larger estimate). */
   readonly kernels?: StepKernels;
+  /** Activation recomputation of the supernet (`SupernetOptions.recompute`). Default `'none'`. */
+  readonly recompute?: CellRecompute;
 }
 
 /** A search step's estimate: the parts of {@link StepMemoryEstimate} and the paths it assumed. */
@@ -38,6 +40,8 @@ export interface ChildMemoryOptions {
   readonly optimizer?: OptimizerStateKind;
   /** Kernels that run the step. Default `'js'` (the larger estimate). */
   readonly kernels?: StepKernels;
+  /** Activation recomputation of the child (`BuildChildOptions.recompute`). Default `'none'`. */
+  readonly recompute?: CellRecompute;
 }
 
 const elements = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
@@ -53,15 +57,35 @@ function shapeAt(inputShape: Shape5, level: number, channels: number): Shape5 {
  * projection, in supernet mode one weighted copy `w_i · op_i(x)` per active path — and the loss's
  * logits-sized tensors (log-softmax, product with the one-hot labels, sum).
  */
-function networkActivationBytes(plan: NetworkPlan, macro: MacroConfig, inputShape: Shape5, mixed: boolean): number {
-  let bytes = planCost(plan, macro, inputShape).total.activationBytes;
+/**
+ * A recomputed cell holds more than its share of the tape while the backward pass recomputes it (its
+ * pre-processing at the inputs' finer level, the node concatenation): its activation bytes count
+ * this many times in the recomputed step's estimate (fitted on `tf.profile` peaks of recomputed
+ * supernet and child steps, js and native kernels; docs/memory.md).
+ */
+const RECOMPUTED_CELL_SCALE = 1.25;
+
+function networkActivationBytes(plan: NetworkPlan, macro: MacroConfig, inputShape: Shape5, mixed: boolean): { bytes: number; recompute: RecomputeSegments } {
+  const costs = planCost(plan, macro, inputShape);
+  let bytes = costs.total.activationBytes;
+  const segmentBytes: number[] = [];
+  const sources = new Map<string, number>([['stem', 4 * elements(shapeAt(inputShape, 0, macro.baseChannels))]]);
+  const kept = new Set<string>();
   for (const { instance, blocks } of plan.cells) {
     const out = elements(shapeAt(inputShape, instance.level, instance.channels));
-    if (macro.nodes > 1) bytes += 4 * out * macro.nodes;
-    if (mixed) bytes += 4 * out * blocks.filter((b) => b.edge !== undefined).length;
+    let cell = costs.cells[instance.id]!.activationBytes;
+    // The additive skip runs after the cell, outside its segment.
+    if (instance.skip !== undefined) cell -= 4 * out;
+    if (macro.nodes > 1) cell += 4 * out * macro.nodes;
+    if (mixed) cell += 4 * out * blocks.filter((b) => b.edge !== undefined).length;
+    bytes += cell - costs.cells[instance.id]!.activationBytes + (instance.skip !== undefined ? 4 * out : 0);
+    segmentBytes.push(cell);
+    for (const id of instance.inputs) kept.add(id);
+    sources.set(instance.id, 4 * out);
   }
   bytes += 3 * 4 * elements(shapeAt(inputShape, 0, macro.classes));
-  return bytes;
+  const boundaryBytes = [...kept].reduce((sum, id) => sum + sources.get(id)!, 0);
+  return { bytes, recompute: { segmentBytes, boundaryBytes, segmentScale: RECOMPUTED_CELL_SCALE } };
 }
 
 function inputBytes(macro: MacroConfig, inputShape: Shape5): number {
@@ -74,6 +98,14 @@ function checkShape(where: string, inputShape: unknown): Shape5 {
     throw new InvalidArgumentError(`${where}: options.inputShape must be an NDHWC shape [n, z, y, x, c] of positive integers, got ${JSON.stringify(inputShape)}`);
   }
   return inputShape as unknown as Shape5;
+}
+
+function checkRecompute(where: string, mode: unknown): CellRecompute {
+  if (mode === undefined) return 'none';
+  if (!CELL_RECOMPUTE_MODES.includes(mode as CellRecompute)) {
+    throw new InvalidArgumentError(`${where}: options.recompute is ${JSON.stringify(mode)}, expected 'none' or 'cell'`);
+  }
+  return mode as CellRecompute;
 }
 
 /** Activation bytes of each candidate of each edge label, summed over every cell using the label. */
@@ -152,12 +184,14 @@ export function estimateSearchStepMemory(space: SearchSpace, options: SearchMemo
   const params = planCost(allPlan, macro, inputShape).total.params;
   const alphas = Object.keys(active).reduce((s, label) => s + space.edges.find((e) => e.label === label)!.candidates.length, 0);
   const plan = k === 'all' ? allPlan : planNetwork(macro, space.edges, (e) => active[e.label]!);
+  const activations = networkActivationBytes(plan, macro, inputShape, true);
   const estimate = estimateStepMemory({
     params: params + alphas,
-    activationBytes: networkActivationBytes(plan, macro, inputShape, true),
+    activationBytes: activations.bytes,
     inputBytes: inputBytes(macro, inputShape),
     optimizer: options.optimizer ?? 'adam',
     kernels: options.kernels ?? 'js',
+    ...(checkRecompute(where, options.recompute) === 'cell' ? { recompute: activations.recompute } : {}),
   });
   return { ...estimate, sampler: name, active };
 }
@@ -180,12 +214,14 @@ export function estimateChildStepMemory(genotype: Genotype, options: ChildMemory
   const edges = genotypeEdges(g);
   checkNetworkInput(where, inputShape, g.macro, minimumInputSize(g.macro, new Set(edges.map((e) => e.candidates[0]!).filter((o) => o !== ZERO_OPERATOR))));
   const plan = planNetwork(g.macro, edges, childOperators);
+  const activations = networkActivationBytes(plan, g.macro, inputShape, false);
   return estimateStepMemory({
     params: planCost(plan, g.macro, inputShape).total.params,
-    activationBytes: networkActivationBytes(plan, g.macro, inputShape, false),
+    activationBytes: activations.bytes,
     inputBytes: inputBytes(g.macro, inputShape),
     optimizer: options.optimizer ?? 'adam',
     kernels: options.kernels ?? 'js',
+    ...(checkRecompute(where, options.recompute) === 'cell' ? { recompute: activations.recompute } : {}),
   });
 }
 

@@ -8,9 +8,9 @@ import { UNet, type UNetOptions } from './unet.js';
 
 type Config = Omit<UNetOptions, 'rng'>;
 
-async function measuredPeak(config: Config, shape: Shape5): Promise<number> {
+async function measuredPeak(config: Config, shape: Shape5, recompute: 'none' | 'level' = 'none'): Promise<number> {
   return expectNoLeaks(async () => {
-    const net = new UNet({ ...config, rng: new Rng(7) });
+    const net = new UNet({ ...config, rng: new Rng(7), recompute });
     const x = tf.randomNormal([...shape], 0, 1, 'float32', 1) as tf.Tensor5D;
     const y = tf.tidy(() => tf.oneHot(tf.randomUniform(shape.slice(0, 4), 0, 2, 'int32', 2), 2));
     const info = await tf.profile(() => {
@@ -54,7 +54,22 @@ describe('estimateUNetStepMemory', () => {
     expect(e.totalBytes / measured).toBeLessThan(1.25);
   });
 
+  it.each<{ config: Config; shape: Shape5 }>([
+    { config: { levels: 3, baseChannels: 8 }, shape: [1, 16, 16, 16, 1] },
+    { config: { levels: 3, baseChannels: 8, norm: 'batch', upsampling: 'trilinear' }, shape: [1, 16, 16, 24, 1] },
+  ])("recompute: 'level' — within 25% of the measured peak (cpu), and below the estimate without: $config at $shape", async ({ config, shape }) => {
+    const e = estimateUNetStepMemory(config, { inputShape: shape, optimizer: 'none', recompute: 'level' });
+    expect(e.totalBytes).toBeLessThan(estimateUNetStepMemory(config, { inputShape: shape, optimizer: 'none' }).totalBytes);
+    expect(e.activationBytes).toBe(estimateUNetStepMemory(config, { inputShape: shape, optimizer: 'none' }).activationBytes);
+    const measured = await measuredPeak(config, shape, 'level');
+    expect(e.totalBytes / measured).toBeGreaterThan(0.75);
+    expect(e.totalBytes / measured).toBeLessThan(1.25);
+  });
+
   it('bad shapes and configs are typed errors', () => {
+    expect(() => estimateUNetStepMemory({ levels: 3 }, { inputShape: [1, 16, 16, 16, 1], recompute: 'cell' as 'level' })).toThrowErrorMatchingInlineSnapshot(
+      `[InvalidArgumentError: estimateUNetStepMemory: options.recompute is "cell", expected 'none' or 'level']`,
+    );
     expect(() => estimateUNetStepMemory({ levels: 3 }, { inputShape: [1, 10, 16, 16, 1] })).toThrow(ShapeMismatchError);
     expect(() => estimateUNetStepMemory({ levels: 3 }, { inputShape: [1, 16, 16, 16, 2] })).toThrow(ShapeMismatchError);
     expect(() => estimateUNetStepMemory({ levels: 1 }, { inputShape: [1, 16, 16, 16, 1] })).toThrow(InvalidArgumentError);

@@ -1,6 +1,6 @@
 import { estimateStepMemory, type OptimizerStateKind, type Shape5, type StepKernels, type StepMemoryEstimate } from '@voxnas/ops';
 import { InvalidArgumentError, ShapeMismatchError } from '@voxnas/core';
-import { resolve, type UNetOptions } from './unet.js';
+import { resolve, UNET_RECOMPUTE_MODES, type UNetOptions, type UNetRecompute } from './unet.js';
 
 /** Options of {@link estimateUNetStepMemory}. */
 export interface UNetMemoryOptions {
@@ -10,6 +10,8 @@ export interface UNetMemoryOptions {
   readonly optimizer?: OptimizerStateKind;
   /** Kernels that run the step (`currentBackend()?.native`). Default `'js'` (the larger estimate). */
   readonly kernels?: StepKernels;
+  /** Activation recomputation of the U-Net (`UNetOptions.recompute`). Default `'none'`. */
+  readonly recompute?: UNetRecompute;
 }
 
 /**
@@ -55,6 +57,10 @@ export function estimateUNetStepMemory(config: Omit<UNetOptions, 'rng'>, options
   const perUnit = c.norm === 'none' ? 1.5 : fused ? 2 : 4;
   let params = 0;
   let elems = 0;
+  // The level blocks (encoder: pooling then convolutions; decoder: upsampling, concatenation,
+  // convolutions) — the segments of `recompute: 'level'` — and the inputs they keep.
+  const segments: number[] = [];
+  let boundary = vox(0) * c.inputChannels;
   const block = (l: number, cin: number) => {
     for (let i = 0; i < c.convsPerLevel; i++) {
       const ci = i === 0 ? cin : ch(l);
@@ -63,10 +69,14 @@ export function estimateUNetStepMemory(config: Omit<UNetOptions, 'rng'>, options
     }
   };
   for (let l = 0; l < c.levels; l++) {
+    const start = elems;
+    if (l > 0) elems += vox(l) * ch(l - 1);
     block(l, l === 0 ? c.inputChannels : ch(l - 1));
-    if (l < c.levels - 1) elems += vox(l + 1) * ch(l);
+    segments.push(elems - start);
+    boundary += vox(l) * ch(l);
   }
   for (let l = c.levels - 2; l >= 0; l--) {
+    const start = elems;
     if (c.upsampling === 'transposed') {
       params += 8 * ch(l + 1) * ch(l);
       elems += vox(l) * ch(l);
@@ -78,6 +88,8 @@ export function estimateUNetStepMemory(config: Omit<UNetOptions, 'rng'>, options
     }
     elems += 2 * vox(l) * ch(l);
     block(l, 2 * ch(l));
+    segments.push(elems - start);
+    if (l > 0) boundary += vox(l) * ch(l);
     if (c.deepSupervision && l > 0) {
       params += ch(l) * c.classes + c.classes;
       elems += 2 * vox(l) * c.classes;
@@ -85,11 +97,18 @@ export function estimateUNetStepMemory(config: Omit<UNetOptions, 'rng'>, options
   }
   params += ch(0) * c.classes + c.classes;
   elems += 2 * vox(0) * c.classes + 3 * vox(0) * c.classes;
+  const recompute = options.recompute ?? 'none';
+  if (!UNET_RECOMPUTE_MODES.includes(recompute)) {
+    throw new InvalidArgumentError(`${where}: options.recompute is ${JSON.stringify(recompute)}, expected 'none' or 'level'`);
+  }
   return estimateStepMemory({
     params,
     activationBytes: 4 * elems,
     inputBytes: 4 * vox(0) * (c.inputChannels + c.classes),
     optimizer: options.optimizer ?? 'adam',
     kernels: fused ? 'native' : 'js',
+    // A recomputed level block holds less than its share of the whole step's tape (measured 0.8×: the
+    // step-wide factor includes the heads' and the loss's temporaries).
+    ...(recompute === 'level' ? { recompute: { segmentBytes: segments.map((e) => 4 * e), boundaryBytes: 4 * boundary, segmentScale: 0.8 } } : {}),
   });
 }
