@@ -97,6 +97,12 @@ const searchSection = z
         'how each derived genotype is scored on the validation cases (its child with the supernet weights) to keep the best one: `soft-dice` (Dice of the probabilities; ranks even children whose argmax is all background) or `dice` (of the labels)',
       ),
     checkpointEvery: count().default(10).describe('resumable checkpoint every n steps'),
+    recompute: z
+      .boolean()
+      .default(false)
+      .describe(
+        'activation recomputation (gradient checkpointing) per supernet cell: a step keeps only the cells\' inputs and outputs and recomputes each cell in the backward pass — the same gradients, much less memory, about one more forward pass of time (docs/memory.md)',
+      ),
   })
   .prefault({})
   .describe('the architecture search (voxnas search)');
@@ -112,6 +118,12 @@ const trainSection = z
     loss: z.enum(LOSS_KINDS).default('dice-ce').describe('training loss (dice-ce: soft Dice + cross-entropy, nnU-Net\'s)'),
     validateEvery: count().default(50).describe('validation Dice every n steps (best checkpoint kept)'),
     checkpointEvery: count().default(25).describe('resumable checkpoint every n steps'),
+    recompute: z
+      .boolean()
+      .default(false)
+      .describe(
+        'activation recomputation (gradient checkpointing) of the trained network: per cell for a searched network, per level block for the U-Net — the same gradients, much less memory, about one more forward pass of time (docs/memory.md)',
+      ),
   })
   .prefault({})
   .describe('training a network (voxnas train)');

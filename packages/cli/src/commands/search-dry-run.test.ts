@@ -3,7 +3,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import { resourceUsage } from 'node:process';
 import { describe, expect, it } from 'vitest';
 import { currentBackend } from '@voxnas/ops';
-import { createSearchSpace, estimateSearchStepMemory } from '@voxnas/supernet';
+import { createSearchSpace, estimateChildStepMemory, estimateSearchStepMemory, heaviestChild } from '@voxnas/supernet';
 import { main } from '../main.js';
 
 function capture() {
@@ -78,6 +78,55 @@ describe('voxnas search --dry-run: the pre-flight estimates before it runs', () 
     expect(r.rows.map((x: { sampler: string; fits: boolean }) => [x.sampler, x.fits])).toEqual([['gumbel k=1', true], ['full (DARTS)', false]]);
     expect(r.rows[0].peakMiB).toBeGreaterThan(0);
     expect(r.rows[1].peakMiB).toBeNull();
+  });
+
+  describe('activation recomputation', () => {
+    const tiny = ['--set', 'search.levels=2', '--set', 'search.baseChannels=4', '--set', 'search.nodes=2', '--set', 'search.sampler=gumbel', '--set', 'data.patchSize=[16,16,16]', '--set', 'data.batchSize=1'];
+    const space = createSearchSpace({ levels: 2, baseChannels: 4, nodes: 2 });
+    const shape = [1, 16, 16, 16, 1] as const;
+    const search = (recompute: 'none' | 'cell', kernels: 'js' | 'native') => estimateSearchStepMemory(space, { inputShape: shape, kernels, recompute }).totalBytes;
+    const child = (recompute: 'none' | 'cell', kernels: 'js' | 'native') => estimateChildStepMemory(heaviestChild(space, shape), { inputShape: shape, kernels, recompute }).totalBytes;
+    // a budget between the recomputed steps and the plain ones, for either kernels
+    const over = Math.max(search('cell', 'js'), search('cell', 'native'), child('cell', 'js'), child('cell', 'native'));
+    const under = Math.min(search('none', 'js'), search('none', 'native'));
+    const budgetK = Math.round((over + under) / 2 / 1024);
+    const mibOf = (b: number) => Math.round((b / 2 ** 20) * 10) / 10;
+
+    it('a step that fits only with recomputation: "does not fit", exit 1, and the recomputed estimates that fit', async () => {
+      expect(over).toBeLessThan(under);
+      const c = capture();
+      expect(await main(['search', '--dry-run', '--json', '--memory-budget', `${budgetK}K`, ...tiny], c.io)).toBe(1);
+      const r = JSON.parse(c.out.join('\n'));
+      const kernels = r.kernels as 'js' | 'native';
+      expect(r.fits).toBe(false);
+      expect(r.recompute).toEqual({ search: false, train: false });
+      expect(r.rows[0].estimateMiB).toBe(mibOf(search('none', kernels)));
+      expect(r.rows[0].peakMiB).toBeNull();
+      expect(r.withRecompute).toEqual({ searchMiB: mibOf(search('cell', kernels)), childMiB: mibOf(child('cell', kernels)), fits: true });
+      const t = capture();
+      expect(await main(['search', '--dry-run', '--memory-budget', `${budgetK}K`, ...tiny], t.io)).toBe(1);
+      const text = t.out.join('\n');
+      expect(text).toContain('does not fit');
+      expect(text).toContain('turn on search.recompute and train.recompute');
+      expect(text).toContain(`search step about ${mibOf(search('cell', kernels)).toFixed(1)} MiB`);
+    });
+
+    it('with search.recompute and train.recompute on, the same budget fits and one recomputed step is measured', async () => {
+      const c = capture();
+      const on = ['--set', 'search.recompute=true', '--set', 'train.recompute=true'];
+      expect(await main(['search', '--dry-run', '--json', '--estimate-only', '--memory-budget', `${budgetK}K`, ...tiny, ...on], c.io)).toBe(0);
+      const r = JSON.parse(c.out.join('\n'));
+      expect(r.fits).toBe(true);
+      expect(r.recompute).toEqual({ search: true, train: true });
+      expect(r.withRecompute).toBeNull();
+      expect(r.rows[0].estimateMiB).toBe(mibOf(search('cell', r.kernels)));
+      expect(r.child.estimateMiB).toBe(mibOf(child('cell', r.kernels)));
+      const m = capture();
+      expect(await main(['search', '--dry-run', '--json', '--memory-budget', `${budgetK}K`, ...tiny, ...on], m.io)).toBe(0);
+      const measured = JSON.parse(m.out.join('\n'));
+      expect(measured.rows[0].peakMiB).toBeGreaterThan(0);
+      expect(measured.rows[0].peakMiB).toBeLessThan(budgetK / 1024);
+    });
   });
 
   it.each(['8X', 'lots', '-1G'])('--memory-budget %s is an error naming the flag (exit 1)', async (value) => {

@@ -193,7 +193,7 @@ export async function runTrain(flags: TrainFlags, log: (line: string) => void): 
   const spec = await networkSpecOf(cfg, data, arch, dir, log);
   await atomicWrite(join(dir, 'network.json'), `${JSON.stringify(spec, null, 2)}\n`);
   const rng = new Rng(cfg.seed);
-  const network: Network = buildNetwork(spec, rng.fork('init'));
+  const network: Network = buildNetwork(spec, rng.fork('init'), { recompute: cfg.train.recompute });
   const source = batchSource(cfg, data, data.train, rng.fork('data').seed32());
   const trainer = new Trainer({
     network,

@@ -12,7 +12,8 @@ import type { ExperimentPlan } from './plan.js';
  * memory estimators (nothing allocated): a search step of the configured sampler at its worst draw; a
  * U-Net arm's training step (the config's levels and width; a matched U-Net is estimated as that
  * one); any other training as the heaviest child the space can derive (its genotype is not known
- * before the search). For the active backend's kernels (`js` when none is selected: the larger).
+ * before the search). For the active backend's kernels (`js` when none is selected: the larger), with the
+ * activation recomputation the job's config turns on (`search.recompute`, `train.recompute`).
  *
  * @example
  * const bytes = jobStepBytes(job, { channels: 1, classes: 2 });
@@ -26,14 +27,14 @@ export function jobStepBytes(job: PlannedJob, task: { readonly channels: number;
   const classes = Math.max(2, task.classes);
   if (job.kind === 'train' && job.meta.armKind === 'unet') {
     const options = { levels: cfg.search.levels, baseChannels: cfg.search.baseChannels, inputChannels: task.channels, classes };
-    return estimateUNetStepMemory(options, { inputShape: shape, kernels }).totalBytes;
+    return estimateUNetStepMemory(options, { inputShape: shape, kernels, recompute: cfg.train.recompute ? 'level' : 'none' }).totalBytes;
   }
   const space = spaceFromConfig(cfg, task.channels, classes);
   if (job.kind === 'search') {
     const sampler: SamplerConfig = cfg.search.sampler === 'gumbel' ? { kind: 'gumbel', k: cfg.search.k } : { kind: cfg.search.sampler };
-    return estimateSearchStepMemory(space, { inputShape: shape, sampler, kernels }).totalBytes;
+    return estimateSearchStepMemory(space, { inputShape: shape, sampler, kernels, recompute: cfg.search.recompute ? 'cell' : 'none' }).totalBytes;
   }
-  return estimateChildStepMemory(heaviestChild(space, shape), { inputShape: shape, kernels }).totalBytes;
+  return estimateChildStepMemory(heaviestChild(space, shape), { inputShape: shape, kernels, recompute: cfg.train.recompute ? 'cell' : 'none' }).totalBytes;
 }
 
 /**

@@ -103,7 +103,7 @@ export async function measureStepTime(o: { kind: StepKind; config: VoxnasConfig;
   try {
     if (o.kind === 'search') {
       const sampler: SamplerConfig = cfg.search.sampler === 'gumbel' ? { kind: 'gumbel', k: cfg.search.k } : { kind: cfg.search.sampler };
-      const net = new Supernet(space, { rng: new Rng(0), sampler, tau: cfg.search.tauStart });
+      const net = new Supernet(space, { rng: new Rng(0), sampler, tau: cfg.search.tauStart, recompute: cfg.search.recompute ? 'cell' : 'none' });
       try {
         const pass = (vars: tf.Variable[]) =>
           tf.tidy(() => {
@@ -124,7 +124,7 @@ export async function measureStepTime(o: { kind: StepKind; config: VoxnasConfig;
               options: { levels: cfg.search.levels, baseChannels: cfg.search.baseChannels, convsPerLevel: 2, norm: 'instance', upsampling: 'transposed', inputChannels: o.channels, classes: o.classes },
             }
           : { kind: 'child', genotype: sampleRandomGenotype(space, new Rng(0).fork('step-time')), origin: 'random' };
-      const net = buildNetwork(spec, new Rng(0));
+      const net = buildNetwork(spec, new Rng(0), { recompute: cfg.train.recompute });
       try {
         seconds = time(() =>
           tf.tidy(() => {

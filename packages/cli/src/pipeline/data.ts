@@ -87,8 +87,8 @@ export async function resolveDatasetRoot(cfg: VoxnasConfig, cacheDir: string): P
  * sampler at its worst draw, `estimateSearchStepMemory` of @voxnas/supernet) and of one training step of
  * the heaviest child the search can derive (`estimateChildStepMemory` of `heaviestChild`) — weights,
  * AdamW state, gradients and the tape of the operators' activations, nothing allocated — for the kernels
- * of the active backend (`js` when none is selected yet: the larger estimate); budget min(2 GiB, ¼ of
- * the free memory). Patches are rounded up to the network's size rule before estimating.
+ * of the active backend (`js` when none is selected yet: the larger estimate), with the activation
+ * recomputation `search.recompute` / `train.recompute` configure; budget min(2 GiB, ¼ of the free memory). Patches are rounded up to the network's size rule before estimating.
  */
 export function networkMemoryModel(cfg: VoxnasConfig, channels: number, classes: number): MemoryModel {
   const space = spaceFromConfig(cfg, channels, classes);
@@ -100,12 +100,12 @@ export function networkMemoryModel(cfg: VoxnasConfig, channels: number, classes:
   return {
     estimateBytes: (p, b) => {
       const shape = [b, fit(p[2]), fit(p[1]), fit(p[0]), channels] as const;
-      const search = estimateSearchStepMemory(space, { inputShape: shape, sampler, kernels }).totalBytes;
-      const child = estimateChildStepMemory(heaviestChild(space, shape), { inputShape: shape, kernels }).totalBytes;
+      const search = estimateSearchStepMemory(space, { inputShape: shape, sampler, kernels, recompute: cfg.search.recompute ? 'cell' : 'none' }).totalBytes;
+      const child = estimateChildStepMemory(heaviestChild(space, shape), { inputShape: shape, kernels, recompute: cfg.train.recompute ? 'cell' : 'none' }).totalBytes;
       return Math.max(search, child);
     },
     budgetBytes,
-    rule: `the larger of one search step (${sampler.kind === 'gumbel' ? `gumbel k=${sampler.k ?? 1}` : sampler.kind}, worst draw) and one training step of the heaviest child, estimated from the operators' cost models for the ${kernels} kernels (docs/memory.md); budget min(2 GiB, ¼ free memory)`,
+    rule: `the larger of one search step (${sampler.kind === 'gumbel' ? `gumbel k=${sampler.k ?? 1}` : sampler.kind}, worst draw${cfg.search.recompute ? ', recomputed per cell' : ''}) and one training step of the heaviest child${cfg.train.recompute ? ' (recomputed per cell)' : ''}, estimated from the operators' cost models for the ${kernels} kernels (docs/memory.md); budget min(2 GiB, ¼ free memory)`,
   };
 }
 

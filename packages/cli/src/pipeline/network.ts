@@ -25,10 +25,13 @@ export function spaceFromConfig(cfg: VoxnasConfig, channels: number, classes: nu
   });
 }
 
-/** Builds the network of `spec` with initial weights from `rng`. */
-export function buildNetwork(spec: NetworkSpec, rng: Rng): Network {
-  if (spec.kind === 'unet') return new UNet({ ...spec.options, rng });
-  return new ChildNetwork(validateGenotype(spec.genotype, { source: 'network.json' }), rng);
+/**
+ * Builds the network of `spec` with initial weights from `rng`; `recompute` turns on activation
+ * recomputation in training (per cell for a searched network, per level for the U-Net).
+ */
+export function buildNetwork(spec: NetworkSpec, rng: Rng, options: { readonly recompute?: boolean } = {}): Network {
+  if (spec.kind === 'unet') return new UNet({ ...spec.options, rng, recompute: options.recompute === true ? 'level' : 'none' });
+  return new ChildNetwork(validateGenotype(spec.genotype, { source: 'network.json' }), rng).setRecompute(options.recompute === true ? 'cell' : 'none');
 }
 
 /** Trainable parameter count of a network. */
