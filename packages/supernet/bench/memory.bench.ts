@@ -16,6 +16,10 @@
  * bytes of a search step (Gumbel k=1 at its worst draw) and a heaviest-child training step at two small
  * patches (BENCH_ESTIMATE_PATCHES, default 16x16x16;16x32x32).
  *
+ * Then activation recomputation (bench/recompute-rows.ts; alone: pnpm bench:recompute): peak tensor bytes,
+ * process peak resident size and time of a search step and a heaviest-child step at two patch sizes,
+ * without and with recomputation per cell, and the estimator's numbers at the paper's size.
+ *
  * Run: pnpm bench (env: BENCH_PATCH=16, BENCH_LEVELS=3, BENCH_CHANNELS=8, BENCH_STEPS=3).
  */
 import * as tf from '@tensorflow/tfjs-core';
@@ -36,6 +40,7 @@ import {
   type Sampler,
   type SamplerConfig,
 } from '../src/index.js';
+import { recomputeRows } from './recompute-rows.js';
 
 const P = Number(process.env.BENCH_PATCH ?? 16);
 const LEVELS = Number(process.env.BENCH_LEVELS ?? 3);
@@ -234,6 +239,9 @@ scalability: batch 2 × ${TP}³, levels ${LEVELS}, width ${C}, 6 candidates; med
     }
   }
 }
+
+// --- activation recomputation: with and without, one process per row ---------------------------------
+recomputeRows(LEVELS, C);
 
 // --- peer: the same U-Net in PyTorch (time of one forward + backward) ----------------------------
 if (pythonHas('torch')) {
