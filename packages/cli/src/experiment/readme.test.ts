@@ -29,7 +29,7 @@ describe('experiment specs in the docs and examples', () => {
     });
   });
 
-  it.each(['msd.experiment.yaml', 'cpu.experiment.yaml'])('examples/benchmark/%s is a valid spec', async (name) => {
+  it.each(['msd.experiment.yaml', 'cpu.experiment.yaml', 'efficacy.experiment.yaml'])('examples/benchmark/%s is a valid spec', async (name) => {
     const spec = await loadExperimentSpec(join(root, 'examples', 'benchmark', name));
     expect(spec.spec.tasks.length).toBeGreaterThanOrEqual(2);
     const plan = await planExperiment({ spec: join(root, 'examples', 'benchmark', name), withoutData: true });
