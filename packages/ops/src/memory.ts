@@ -49,6 +49,11 @@ export interface RecomputeSegments {
    * step's (a network's own calibration: a segment may hold more or less than its share). Default 1.
    */
   readonly segmentScale?: number;
+  /**
+   * The activation bytes on the tape while the heaviest segment is recomputed, when less than its own
+   * (nested segments inside it). Default: the largest of `segmentBytes`.
+   */
+  readonly recomputedBytes?: number;
 }
 
 /**
@@ -156,7 +161,8 @@ export function estimateStepMemory(input: StepMemoryInput): StepMemoryEstimate {
     // The tape holds what runs outside the segments, the kept boundaries with their gradients, and one
     // segment's inside at a time while the backward pass recomputes it.
     const scale = checkCount(where, 'recompute.segmentScale', segments.segmentScale ?? 1);
-    tapeBytes = factor * (activationBytes - inside + scale * Math.max(...list)) + RECOMPUTE_BYTES_PER_BOUNDARY_BYTE * boundary;
+    const largest = checkCount(where, 'recompute.recomputedBytes', segments.recomputedBytes ?? Math.max(...list));
+    tapeBytes = factor * (activationBytes - inside + scale * largest) + RECOMPUTE_BYTES_PER_BOUNDARY_BYTE * boundary;
   }
   return {
     kernels,

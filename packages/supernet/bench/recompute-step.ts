@@ -22,7 +22,8 @@ interface Job {
   readonly shape: [number, number, number, number, number];
   readonly levels: number;
   readonly channels: number;
-  readonly recompute: boolean;
+  /** true: per cell (per level for the U-Net); 'edge': per cell with a segment per edge operator inside. */
+  readonly recompute: boolean | 'edge';
   readonly reps: number;
 }
 const job = JSON.parse(process.argv[2] ?? '{}') as Job;
@@ -30,12 +31,13 @@ await initBackend({ logger: () => {} });
 const kernels = currentBackend()?.native ? 'native' : 'js';
 const space = createSearchSpace({ levels: job.levels, baseChannels: job.channels });
 const shape = job.shape;
+const cellMode = job.recompute === 'edge' ? 'edge' : job.recompute ? 'cell' : 'none';
 
 let net: Network;
 let vars: tf.Variable[];
 let estimate: number;
 if (job.kind === 'search') {
-  const e = estimateSearchStepMemory(space, { inputShape: shape, optimizer: 'none', kernels, recompute: job.recompute ? 'cell' : 'none' });
+  const e = estimateSearchStepMemory(space, { inputShape: shape, optimizer: 'none', kernels, recompute: cellMode });
   const labels = [...new Set(space.edges.map((x) => x.label))];
   let i = 0;
   const fixed: Sampler = (logits) => {
@@ -44,13 +46,13 @@ if (job.kind === 'search') {
     for (const j of a) w[j] = 1 / a.length;
     return { weights: tf.add(tf.mul(logits, 0), tf.tensor1d(w)) as tf.Tensor1D, active: a };
   };
-  const s = new Supernet(space, { rng: new Rng(7), sampler: fixed, recompute: job.recompute ? 'cell' : 'none' });
+  const s = new Supernet(space, { rng: new Rng(7), sampler: fixed, recompute: cellMode });
   [net, vars, estimate] = [s, [...s.weightVariables(), ...s.archVariables()], e.totalBytes];
 } else if (job.kind === 'child') {
   const g = heaviestChild(space, shape);
-  const c = buildChild(space, g, { rng: new Rng(7), recompute: job.recompute ? 'cell' : 'none' });
+  const c = buildChild(space, g, { rng: new Rng(7), recompute: cellMode });
   [net, vars] = [c, c.trainableVariables()];
-  estimate = estimateChildStepMemory(g, { inputShape: shape, optimizer: 'none', kernels, recompute: job.recompute ? 'cell' : 'none' }).totalBytes;
+  estimate = estimateChildStepMemory(g, { inputShape: shape, optimizer: 'none', kernels, recompute: cellMode }).totalBytes;
 } else {
   const config = { levels: job.levels, baseChannels: job.channels };
   const u = new UNet({ ...config, rng: new Rng(7), recompute: job.recompute ? 'level' : 'none' });

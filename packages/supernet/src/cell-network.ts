@@ -11,11 +11,13 @@ import { macroLayout, spatialMultiple, type CellInstance, type EdgeSpec, type Ma
  * backward pass needs; `'cell'` makes each cell one recomputation segment (`recompute` of
  * `@voxnas/ops`), so a step keeps the cells' inputs and outputs and recomputes one cell's inside at a
  * time in the backward pass — the same gradients for about one more forward pass of the cells.
+ * `'edge'` nests a segment per edge operator inside each cell's segment, so recomputing a cell keeps
+ * only its node tensors and recomputes one operator at a time (two more forward passes of the operators).
  */
-export type CellRecompute = 'none' | 'cell';
+export type CellRecompute = 'none' | 'cell' | 'edge';
 
 /** The values of {@link CellRecompute}. */
-export const CELL_RECOMPUTE_MODES = ['none', 'cell'] as const satisfies readonly CellRecompute[];
+export const CELL_RECOMPUTE_MODES = ['none', 'cell', 'edge'] as const satisfies readonly CellRecompute[];
 
 /** Which candidates (indices into `edge.candidates`) to build on an edge. */
 export type EdgeOperators = (edge: EdgeSpec) => readonly number[];
@@ -136,11 +138,11 @@ export abstract class CellNetwork extends Module<tf.Tensor5D, tf.Tensor5D> {
   /**
    * Switches activation recomputation (see {@link CellRecompute}); takes effect at the next forward pass.
    *
-   * @throws InvalidArgumentError for another value than `'none'` or `'cell'`.
+   * @throws InvalidArgumentError for another value than `'none'`, `'cell'` or `'edge'`.
    */
   setRecompute(mode: CellRecompute): this {
     if (!CELL_RECOMPUTE_MODES.includes(mode)) {
-      throw new InvalidArgumentError(`${this.constructor.name}.setRecompute: mode is ${JSON.stringify(mode)}, expected 'none' or 'cell'`);
+      throw new InvalidArgumentError(`${this.constructor.name}.setRecompute: mode is ${JSON.stringify(mode)}, expected 'none', 'cell' or 'edge'`);
     }
     this.recomputeMode = mode;
     return this;
@@ -154,7 +156,7 @@ export abstract class CellNetwork extends Module<tf.Tensor5D, tf.Tensor5D> {
     for (const cell of this.cells) {
       const inst = cell.instance;
       const input = { inputs: inst.inputs.map((id) => outputs.get(id)!), decisions };
-      let y = this.recomputeMode === 'cell' ? cell.forwardRecomputed(input) : cell.forward(input);
+      let y = this.recomputeMode === 'none' ? cell.forward(input) : cell.forwardRecomputed({ ...input, recomputeEdges: this.recomputeMode === 'edge' });
       if (inst.skip !== undefined) y = tfc.add(y, outputs.get(inst.skip)!);
       outputs.set(inst.id, y);
       last = y;

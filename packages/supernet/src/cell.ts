@@ -98,6 +98,8 @@ export interface CellInput {
   readonly inputs: readonly tf.Tensor5D[];
   /** Supernet mode: per edge label, which candidates run and their weights. Absent: child mode. */
   readonly decisions?: ReadonlyMap<string, EdgeDecision>;
+  /** Run each edge operator as its own recomputation segment (`recompute` of `@voxnas/ops`). Default false. */
+  readonly recomputeEdges?: boolean;
 }
 
 /**
@@ -142,7 +144,9 @@ export class Cell extends Module<CellInput, tf.Tensor5D> {
     this.project = project!;
   }
 
-  forward({ inputs, decisions }: CellInput): tf.Tensor5D {
+  forward({ inputs, decisions, recomputeEdges }: CellInput): tf.Tensor5D {
+    const run = (op: Module<tf.Tensor5D, tf.Tensor5D>, x: tf.Tensor5D): tf.Tensor5D =>
+      recomputeEdges === true ? recompute((t) => op.forward(t as tf.Tensor5D), { inputs: [x], variables: op.trainableVariables() }) : op.forward(x);
     const states: tf.Tensor5D[] = inputs.map((x, k) => this.pre[k]!.forward(x));
     const [n, d, h, w] = states[0]!.shape;
     const f = this.instance.level > this.instance.inputLevel ? 0.5 : this.instance.level < this.instance.inputLevel ? 2 : 1;
@@ -156,7 +160,7 @@ export class Cell extends Module<CellInput, tf.Tensor5D> {
         if (ops === undefined) continue;
         const src = states[edge.fromIndex]!;
         if (decisions === undefined) {
-          for (const op of ops.values()) terms.push(op.forward(src));
+          for (const op of ops.values()) terms.push(run(op, src));
           continue;
         }
         const decision = decisions.get(edge.label);
@@ -164,7 +168,7 @@ export class Cell extends Module<CellInput, tf.Tensor5D> {
         for (const i of decision.active) {
           const op = ops.get(i);
           if (op === undefined) throw new Error(`Cell ${this.instance.id}: candidate ${i} of ${edge.label} is not built`);
-          terms.push(tf.mul(op.forward(src), tf.slice(decision.weights, [i], [1])));
+          terms.push(tf.mul(run(op, src), tf.slice(decision.weights, [i], [1])));
         }
       }
       const node = terms.length === 0 ? tf.zeros(outShape) : terms.length === 1 ? terms[0]! : tf.addN(terms);
@@ -180,7 +184,7 @@ export class Cell extends Module<CellInput, tf.Tensor5D> {
    * in the backward pass. Same value and gradients (weights, inputs, and α through the path weights) as
    * `forward`.
    */
-  forwardRecomputed({ inputs, decisions }: CellInput): tf.Tensor5D {
+  forwardRecomputed({ inputs, decisions, recomputeEdges }: CellInput): tf.Tensor5D {
     const labels = decisions === undefined ? [] : this.edges.filter((e) => this.edgeOps.has(e.label)).map((e) => e.label);
     const weights = labels.map((label) => {
       const d = decisions!.get(label);
@@ -191,6 +195,7 @@ export class Cell extends Module<CellInput, tf.Tensor5D> {
     return recompute(
       (...ts) =>
         this.forward({
+          recomputeEdges,
           inputs: ts.slice(0, k) as tf.Tensor5D[],
           decisions:
             decisions === undefined

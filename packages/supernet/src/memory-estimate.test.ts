@@ -79,22 +79,22 @@ describe('estimateSearchStepMemory / estimateChildStepMemory: within 25% of the 
   });
 });
 
-describe("recompute: 'cell' — within 25% of the measured tf.profile peak of a recomputed step (cpu)", () => {
-  it('supernet gumbel k=1 at its worst draw and the heaviest child, 16×16×24 × 1', async () => {
+describe("recompute: 'cell' / 'edge' — within 25% of the measured tf.profile peak of a recomputed step (cpu)", () => {
+  it.each(['cell', 'edge'] as const)('%s: supernet gumbel k=1 at its worst draw and the heaviest child, 16×16×24 × 1', async (mode) => {
     const space = small();
     const shape: Shape5 = [1, 16, 16, 24, 1];
-    const search = estimateSearchStepMemory(space, { inputShape: shape, optimizer: 'none', recompute: 'cell' });
+    const search = estimateSearchStepMemory(space, { inputShape: shape, optimizer: 'none', recompute: mode });
     const genotype = heaviestChild(space, shape);
-    const child = estimateChildStepMemory(genotype, { inputShape: shape, optimizer: 'none', recompute: 'cell' });
+    const child = estimateChildStepMemory(genotype, { inputShape: shape, optimizer: 'none', recompute: mode });
     // the same forward activations, a smaller tape
     const plainSearch = estimateSearchStepMemory(space, { inputShape: shape, optimizer: 'none' });
     expect(search.activationBytes).toBe(plainSearch.activationBytes);
     expect(search.totalBytes).toBeLessThan(0.6 * plainSearch.totalBytes);
     const [searchPeak, childPeak] = await expectNoLeaks(async () => {
-      const net = new Supernet(space, { rng: new Rng(7), sampler: fixedPaths(space, search.active), recompute: 'cell' });
+      const net = new Supernet(space, { rng: new Rng(7), sampler: fixedPaths(space, search.active), recompute: mode });
       const a = await measuredPeak(net, [...net.weightVariables(), ...net.archVariables()], shape, 2);
       net.dispose();
-      const c = buildChild(space, genotype, { rng: new Rng(7), recompute: 'cell' });
+      const c = buildChild(space, genotype, { rng: new Rng(7), recompute: mode });
       const b = await measuredPeak(c, c.trainableVariables(), shape, 2);
       c.dispose();
       return [a, b];
@@ -107,7 +107,7 @@ describe("recompute: 'cell' — within 25% of the measured tf.profile peak of a 
 
   it('an unknown mode is an InvalidArgumentError', () => {
     expect(() => estimateSearchStepMemory(small(), { inputShape: [1, 16, 16, 16, 1], recompute: 'level' as 'cell' })).toThrowErrorMatchingInlineSnapshot(
-      `[InvalidArgumentError: estimateSearchStepMemory: options.recompute is "level", expected 'none' or 'cell']`,
+      `[InvalidArgumentError: estimateSearchStepMemory: options.recompute is "level", expected 'none', 'cell' or 'edge']`,
     );
   });
 });

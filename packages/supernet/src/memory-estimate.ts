@@ -65,10 +65,19 @@ function shapeAt(inputShape: Shape5, level: number, channels: number): Shape5 {
  */
 const RECOMPUTED_CELL_SCALE = 1.25;
 
-function networkActivationBytes(plan: NetworkPlan, macro: MacroConfig, inputShape: Shape5, mixed: boolean): { bytes: number; recompute: RecomputeSegments } {
+/** The same for a cell recomputed with a segment per edge operator inside (`recompute: 'edge'`). */
+const RECOMPUTED_EDGE_CELL_SCALE = 0.8;
+
+function networkActivationBytes(
+  plan: NetworkPlan,
+  macro: MacroConfig,
+  inputShape: Shape5,
+  mixed: boolean,
+): { bytes: number; recompute: Readonly<Record<'cell' | 'edge', RecomputeSegments>> } {
   const costs = planCost(plan, macro, inputShape);
   let bytes = costs.total.activationBytes;
   const segmentBytes: number[] = [];
+  const edgeSegmentBytes: number[] = [];
   const sources = new Map<string, number>([['stem', 4 * elements(shapeAt(inputShape, 0, macro.baseChannels))]]);
   const kept = new Set<string>();
   for (const { instance, blocks } of plan.cells) {
@@ -80,12 +89,26 @@ function networkActivationBytes(plan: NetworkPlan, macro: MacroConfig, inputShap
     if (mixed) cell += 4 * out * blocks.filter((b) => b.edge !== undefined).length;
     bytes += cell - costs.cells[instance.id]!.activationBytes + (instance.skip !== undefined ? 4 * out : 0);
     segmentBytes.push(cell);
+    // 'edge': inside the recomputed cell only the operators' outputs are kept, and one operator's
+    // inside is on the tape at a time.
+    const ops = blocks.filter((b) => b.edge !== undefined).map((b) => {
+      const { channelsIn, ...rest } = b.config;
+      return operatorCost(b.operator, { ...rest, inputShape: shapeAt(inputShape, b.inputLevel, channelsIn) }).activationBytes;
+    });
+    const opBytes = ops.reduce((a, b) => a + b, 0);
+    edgeSegmentBytes.push(Math.min(cell, cell - opBytes + 4 * out * ops.length + Math.max(0, ...ops)));
     for (const id of instance.inputs) kept.add(id);
     sources.set(instance.id, 4 * out);
   }
   bytes += 3 * 4 * elements(shapeAt(inputShape, 0, macro.classes));
   const boundaryBytes = [...kept].reduce((sum, id) => sum + sources.get(id)!, 0);
-  return { bytes, recompute: { segmentBytes, boundaryBytes, segmentScale: RECOMPUTED_CELL_SCALE } };
+  return {
+    bytes,
+    recompute: {
+      cell: { segmentBytes, boundaryBytes, segmentScale: RECOMPUTED_CELL_SCALE },
+      edge: { segmentBytes, boundaryBytes, segmentScale: RECOMPUTED_EDGE_CELL_SCALE, recomputedBytes: Math.max(...edgeSegmentBytes) },
+    },
+  };
 }
 
 function inputBytes(macro: MacroConfig, inputShape: Shape5): number {
@@ -103,9 +126,13 @@ function checkShape(where: string, inputShape: unknown): Shape5 {
 function checkRecompute(where: string, mode: unknown): CellRecompute {
   if (mode === undefined) return 'none';
   if (!CELL_RECOMPUTE_MODES.includes(mode as CellRecompute)) {
-    throw new InvalidArgumentError(`${where}: options.recompute is ${JSON.stringify(mode)}, expected 'none' or 'cell'`);
+    throw new InvalidArgumentError(`${where}: options.recompute is ${JSON.stringify(mode)}, expected 'none', 'cell' or 'edge'`);
   }
   return mode as CellRecompute;
+}
+
+function recomputeOf(segments: Readonly<Record<'cell' | 'edge', RecomputeSegments>>, mode: CellRecompute): { recompute?: RecomputeSegments } {
+  return mode === 'none' ? {} : { recompute: segments[mode] };
 }
 
 /** Activation bytes of each candidate of each edge label, summed over every cell using the label. */
@@ -191,7 +218,7 @@ export function estimateSearchStepMemory(space: SearchSpace, options: SearchMemo
     inputBytes: inputBytes(macro, inputShape),
     optimizer: options.optimizer ?? 'adam',
     kernels: options.kernels ?? 'js',
-    ...(checkRecompute(where, options.recompute) === 'cell' ? { recompute: activations.recompute } : {}),
+    ...recomputeOf(activations.recompute, checkRecompute(where, options.recompute)),
   });
   return { ...estimate, sampler: name, active };
 }
@@ -221,7 +248,7 @@ export function estimateChildStepMemory(genotype: Genotype, options: ChildMemory
     inputBytes: inputBytes(g.macro, inputShape),
     optimizer: options.optimizer ?? 'adam',
     kernels: options.kernels ?? 'js',
-    ...(checkRecompute(where, options.recompute) === 'cell' ? { recompute: activations.recompute } : {}),
+    ...recomputeOf(activations.recompute, checkRecompute(where, options.recompute)),
   });
 }
 

@@ -55,19 +55,21 @@ async function peakBytes(fn: () => void): Promise<number> {
 
 const shape: Shape5 = [1, 8, 10, 12, 1];
 
-describe("recompute: 'cell' (activation recomputation per cell)", () => {
+describe("recompute: 'cell' and 'edge' (activation recomputation per cell, and per edge operator inside)", () => {
   it.each([
-    { name: 'gumbel k=1, 6 candidates', candidates: undefined, sampler: { kind: 'gumbel', k: 1 } as SamplerConfig },
-    { name: 'gumbel k=2, 3 candidates', candidates: ['zero', 'sep-conv-3x3x3', 'conv-3x3x3'], sampler: { kind: 'gumbel', k: 2 } as SamplerConfig },
-    { name: 'full (DARTS), 3 candidates', candidates: ['identity', 'p3d-3x3x1', 'conv-3x3x3'], sampler: { kind: 'full' } as SamplerConfig },
-  ])('supernet $name: the same loss, weight and α gradients as without; nothing leaks; lower peak', async ({ candidates, sampler }) => {
+    { name: 'gumbel k=1, 6 candidates', candidates: undefined, sampler: { kind: 'gumbel', k: 1 } as SamplerConfig, mode: 'cell' as CellRecompute },
+    { name: 'gumbel k=2, 3 candidates', candidates: ['zero', 'sep-conv-3x3x3', 'conv-3x3x3'], sampler: { kind: 'gumbel', k: 2 } as SamplerConfig, mode: 'cell' as CellRecompute },
+    { name: 'full (DARTS), 3 candidates', candidates: ['identity', 'p3d-3x3x1', 'conv-3x3x3'], sampler: { kind: 'full' } as SamplerConfig, mode: 'cell' as CellRecompute },
+    { name: 'gumbel k=1, 6 candidates', candidates: undefined, sampler: { kind: 'gumbel', k: 1 } as SamplerConfig, mode: 'edge' as CellRecompute },
+    { name: 'gumbel k=2, 3 candidates', candidates: ['zero', 'sep-conv-3x3x3', 'conv-3x3x3'], sampler: { kind: 'gumbel', k: 2 } as SamplerConfig, mode: 'edge' as CellRecompute },
+  ])('supernet $name, recompute $mode: the same loss, weight and α gradients as without; nothing leaks; lower peak', async ({ candidates, sampler, mode }) => {
     const s = space(candidates);
     await expectNoLeaks(async () => {
       const { x, y } = batch(shape, s.macro.classes);
       // Same seed: the same initial weights, α and sampled paths in both networks.
       const plain = new Supernet(s, { rng: new Rng(3), sampler, tau: 0.7 });
-      const recomputed = new Supernet(s, { rng: new Rng(3), sampler, tau: 0.7, recompute: 'cell' });
-      expect(recomputed.recompute).toBe('cell');
+      const recomputed = new Supernet(s, { rng: new Rng(3), sampler, tau: 0.7, recompute: mode });
+      expect(recomputed.recompute).toBe(mode);
       const a = step(recomputed, x, y);
       const b = step(plain, x, y);
       expect(recomputed.lastActive).toEqual(plain.lastActive);
@@ -105,6 +107,10 @@ describe("recompute: 'cell' (activation recomputation per cell)", () => {
       const peakPlain = await peakBytes(run(plain));
       const peakRecomputed = await peakBytes(run(recomputed));
       expect(peakRecomputed).toBeLessThan(0.8 * peakPlain);
+      // A segment per edge operator inside each cell: the same gradients again, a lower peak still.
+      recomputed.setRecompute('edge');
+      expectSameStep(step(recomputed, x, y), step(plain, x, y));
+      expect(await peakBytes(run(recomputed))).toBeLessThan(peakRecomputed);
       // Switching it off gives the plain network back.
       recomputed.setRecompute('none');
       expectSameStep(step(recomputed, x, y), step(plain, x, y));
@@ -133,7 +139,7 @@ describe("recompute: 'cell' (activation recomputation per cell)", () => {
     const net = new Supernet(space(['zero', 'identity']), { rng: new Rng(1) });
     expect(() => net.setRecompute('level' as CellRecompute)).toThrow(InvalidArgumentError);
     expect(() => net.setRecompute('level' as CellRecompute)).toThrowErrorMatchingInlineSnapshot(
-      `[InvalidArgumentError: Supernet.setRecompute: mode is "level", expected 'none' or 'cell']`,
+      `[InvalidArgumentError: Supernet.setRecompute: mode is "level", expected 'none', 'cell' or 'edge']`,
     );
     net.dispose();
   });
