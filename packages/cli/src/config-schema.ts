@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { LOSS_KINDS } from '@voxnas/metrics';
 import { SEARCH_MODES } from '@voxnas/search';
-import { SAMPLER_KINDS, TEMPERATURE_SCHEDULE_KINDS } from '@voxnas/supernet';
+import { CELL_RECOMPUTE_MODES, SAMPLER_KINDS, TEMPERATURE_SCHEDULE_KINDS } from '@voxnas/supernet';
 import { OPTIMIZER_KINDS, SCHEDULE_KINDS } from '@voxnas/train';
 
 // The run config, declared once. Everything else is derived from this file: the TypeScript type
@@ -98,10 +98,10 @@ const searchSection = z
       ),
     checkpointEvery: count().default(10).describe('resumable checkpoint every n steps'),
     recompute: z
-      .boolean()
-      .default(false)
+      .enum(CELL_RECOMPUTE_MODES)
+      .default('none')
       .describe(
-        'activation recomputation (gradient checkpointing) per supernet cell: a step keeps only the cells\' inputs and outputs and recomputes each cell in the backward pass — the same gradients, much less memory, about one more forward pass of time (docs/memory.md)',
+        'activation recomputation (gradient checkpointing) of the supernet: `cell` (a step keeps only the cells\' inputs and outputs and recomputes one cell at a time in the backward pass: about 3× less memory for about one more forward pass), `edge` (also one edge operator at a time inside the cell: about half that again, one more forward pass of the operators) or `none`; the same gradients (docs/memory.md)',
       ),
   })
   .prefault({})
@@ -119,10 +119,10 @@ const trainSection = z
     validateEvery: count().default(50).describe('validation Dice every n steps (best checkpoint kept)'),
     checkpointEvery: count().default(25).describe('resumable checkpoint every n steps'),
     recompute: z
-      .boolean()
-      .default(false)
+      .enum(CELL_RECOMPUTE_MODES)
+      .default('none')
       .describe(
-        'activation recomputation (gradient checkpointing) of the trained network: per cell for a searched network, per level block for the U-Net — the same gradients, much less memory, about one more forward pass of time (docs/memory.md)',
+        'activation recomputation (gradient checkpointing) of the trained network: `cell` or `edge` as search.recompute for a searched network; a U-Net recomputes per level block with either — the same gradients, much less memory, more time (docs/memory.md)',
       ),
   })
   .prefault({})

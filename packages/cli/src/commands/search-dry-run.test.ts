@@ -84,10 +84,10 @@ describe('voxnas search --dry-run: the pre-flight estimates before it runs', () 
     const tiny = ['--set', 'search.levels=2', '--set', 'search.baseChannels=4', '--set', 'search.nodes=2', '--set', 'search.sampler=gumbel', '--set', 'data.patchSize=[16,16,16]', '--set', 'data.batchSize=1'];
     const space = createSearchSpace({ levels: 2, baseChannels: 4, nodes: 2 });
     const shape = [1, 16, 16, 16, 1] as const;
-    const search = (recompute: 'none' | 'cell', kernels: 'js' | 'native') => estimateSearchStepMemory(space, { inputShape: shape, kernels, recompute }).totalBytes;
-    const child = (recompute: 'none' | 'cell', kernels: 'js' | 'native') => estimateChildStepMemory(heaviestChild(space, shape), { inputShape: shape, kernels, recompute }).totalBytes;
+    const search = (recompute: 'none' | 'edge', kernels: 'js' | 'native') => estimateSearchStepMemory(space, { inputShape: shape, kernels, recompute }).totalBytes;
+    const child = (recompute: 'none' | 'edge', kernels: 'js' | 'native') => estimateChildStepMemory(heaviestChild(space, shape), { inputShape: shape, kernels, recompute }).totalBytes;
     // a budget between the recomputed steps and the plain ones, for either kernels
-    const over = Math.max(search('cell', 'js'), search('cell', 'native'), child('cell', 'js'), child('cell', 'native'));
+    const over = Math.max(search('edge', 'js'), search('edge', 'native'), child('edge', 'js'), child('edge', 'native'));
     const under = Math.min(search('none', 'js'), search('none', 'native'));
     const budgetK = Math.round((over + under) / 2 / 1024);
     const mibOf = (b: number) => Math.round((b / 2 ** 20) * 10) / 10;
@@ -99,28 +99,28 @@ describe('voxnas search --dry-run: the pre-flight estimates before it runs', () 
       const r = JSON.parse(c.out.join('\n'));
       const kernels = r.kernels as 'js' | 'native';
       expect(r.fits).toBe(false);
-      expect(r.recompute).toEqual({ search: false, train: false });
+      expect(r.recompute).toEqual({ search: 'none', train: 'none' });
       expect(r.rows[0].estimateMiB).toBe(mibOf(search('none', kernels)));
       expect(r.rows[0].peakMiB).toBeNull();
-      expect(r.withRecompute).toEqual({ searchMiB: mibOf(search('cell', kernels)), childMiB: mibOf(child('cell', kernels)), fits: true });
+      expect(r.withRecompute).toEqual({ searchMiB: mibOf(search('edge', kernels)), childMiB: mibOf(child('edge', kernels)), fits: true });
       const t = capture();
       expect(await main(['search', '--dry-run', '--memory-budget', `${budgetK}K`, ...tiny], t.io)).toBe(1);
       const text = t.out.join('\n');
       expect(text).toContain('does not fit');
-      expect(text).toContain('turn on search.recompute and train.recompute');
-      expect(text).toContain(`search step about ${mibOf(search('cell', kernels)).toFixed(1)} MiB`);
+      expect(text).toContain('set search.recompute and train.recompute to edge');
+      expect(text).toContain(`search step about ${mibOf(search('edge', kernels)).toFixed(1)} MiB`);
     });
 
-    it('with search.recompute and train.recompute on, the same budget fits and one recomputed step is measured', async () => {
+    it('with search.recompute and train.recompute edge, the same budget fits and one recomputed step is measured', async () => {
       const c = capture();
-      const on = ['--set', 'search.recompute=true', '--set', 'train.recompute=true'];
+      const on = ['--set', 'search.recompute=edge', '--set', 'train.recompute=edge'];
       expect(await main(['search', '--dry-run', '--json', '--estimate-only', '--memory-budget', `${budgetK}K`, ...tiny, ...on], c.io)).toBe(0);
       const r = JSON.parse(c.out.join('\n'));
       expect(r.fits).toBe(true);
-      expect(r.recompute).toEqual({ search: true, train: true });
+      expect(r.recompute).toEqual({ search: 'edge', train: 'edge' });
       expect(r.withRecompute).toBeNull();
-      expect(r.rows[0].estimateMiB).toBe(mibOf(search('cell', r.kernels)));
-      expect(r.child.estimateMiB).toBe(mibOf(child('cell', r.kernels)));
+      expect(r.rows[0].estimateMiB).toBe(mibOf(search('edge', r.kernels)));
+      expect(r.child.estimateMiB).toBe(mibOf(child('edge', r.kernels)));
       const m = capture();
       expect(await main(['search', '--dry-run', '--json', '--memory-budget', `${budgetK}K`, ...tiny, ...on], m.io)).toBe(0);
       const measured = JSON.parse(m.out.join('\n'));

@@ -10,6 +10,7 @@ import {
   heaviestChild,
   renderGenotypeSvg,
   stringifyGenotype,
+  type CellRecompute,
   type SamplerConfig,
 } from '@voxnas/supernet';
 import { Rng } from '@voxnas/core';
@@ -71,7 +72,7 @@ export async function runSearch(flags: RunFlags, log: (line: string) => void): P
   const { cfg, run, data } = await startRun(resolved.cfg, dir, log, { verbose: flags.verbose ?? false });
   const rng = new Rng(cfg.seed);
   const space = spaceFromConfig(cfg, data.channels, data.classes);
-  const supernet = new Supernet(space, { rng: rng.fork('supernet'), sampler: samplerOf(cfg), tau: cfg.search.tauStart, recompute: cfg.search.recompute ? 'cell' : 'none' });
+  const supernet = new Supernet(space, { rng: rng.fork('supernet'), sampler: samplerOf(cfg), tau: cfg.search.tauStart, recompute: cfg.search.recompute });
   const split = searchSplit(cfg, data.train);
   const dataRng = rng.fork('data');
   const weightData = batchSource(cfg, data, split.weights, dataRng.fork('weights').seed32());
@@ -179,11 +180,11 @@ export interface DryRunReport {
   /** Whether the configured sampler's search step and the child's training step fit the limit. */
   readonly fits: boolean;
   /** The activation recomputation the estimates assume (`search.recompute`, `train.recompute`). */
-  readonly recompute: { readonly search: boolean; readonly train: boolean };
+  readonly recompute: { readonly search: CellRecompute; readonly train: CellRecompute };
   /**
-   * With activation recomputation on for both the search and the training (`search.recompute` and
-   * `train.recompute` true): the configured sampler's search step and the child's training step, MiB,
-   * and whether both fit the limit; null when the config already turns both on.
+   * With the finest activation recomputation for both the search and the training (`search.recompute`
+   * and `train.recompute` `edge`): the configured sampler's search step and the child's training step,
+   * MiB, and whether both fit the limit; null when the config already sets both to `edge`.
    */
   readonly withRecompute: { readonly searchMiB: number; readonly childMiB: number; readonly fits: boolean } | null;
 }
@@ -230,12 +231,12 @@ export async function dryRunSearch(flags: RunFlags & DryRunFlags, log: (line: st
   const freeBytes = freemem();
   const limitBytes = Math.min(0.8 * freeBytes, budgetBytes ?? Infinity);
   const recompute = { search: cfg.search.recompute, train: cfg.train.recompute };
-  const searchBytes = (sampler: SamplerConfig, on: boolean) => estimateSearchStepMemory(space, { inputShape: shape, sampler, kernels, recompute: on ? 'cell' : 'none' }).totalBytes;
+  const searchBytes = (sampler: SamplerConfig, mode: CellRecompute) => estimateSearchStepMemory(space, { inputShape: shape, sampler, kernels, recompute: mode }).totalBytes;
   const heaviest = heaviestChild(space, shape);
-  const trainBytes = (on: boolean) => estimateChildStepMemory(heaviest, { inputShape: shape, kernels, recompute: on ? 'cell' : 'none' }).totalBytes;
+  const trainBytes = (mode: CellRecompute) => estimateChildStepMemory(heaviest, { inputShape: shape, kernels, recompute: mode }).totalBytes;
   const estimates = samplers.map(([, sampler]) => searchBytes(sampler, recompute.search));
   const childBytes = trainBytes(recompute.train);
-  const recomputed = recompute.search && recompute.train ? null : { search: searchBytes(configured, true), child: trainBytes(true) };
+  const recomputed = recompute.search === 'edge' && recompute.train === 'edge' ? null : { search: searchBytes(configured, 'edge'), child: trainBytes('edge') };
   const withRecompute =
     recomputed === null
       ? null
@@ -248,7 +249,7 @@ export async function dryRunSearch(flags: RunFlags & DryRunFlags, log: (line: st
     const losses = createLosses(tf);
     for (const [i, [, sampler]] of samplers.entries()) {
       if (!fitting[i]) continue;
-      const supernet = new Supernet(space, { rng: new Rng(cfg.seed), sampler, tau: cfg.search.tauStart, recompute: recompute.search ? 'cell' : 'none' });
+      const supernet = new Supernet(space, { rng: new Rng(cfg.seed), sampler, tau: cfg.search.tauStart, recompute: recompute.search });
       const x = tf.randomNormal([n, pz, py, px, channels], 0, 1, 'float32', 1) as tf.Tensor5D;
       const y = tf.randomUniform([n, pz, py, px], 0, classes, 'int32', 2);
       const all = [...supernet.weightVariables(), ...supernet.archVariables()];
@@ -284,22 +285,22 @@ export async function dryRunSearch(flags: RunFlags & DryRunFlags, log: (line: st
 export function formatDryRun(r: DryRunReport): string {
   const cell = (v: number | null) => (v === null ? '—' : v.toFixed(1)).padStart(12);
   const limit = `min(0.8 × free ${r.freeMiB} MiB${r.budgetMiB !== null ? `, budget ${r.budgetMiB.toFixed(1)} MiB` : ''}) = ${r.limitMiB.toFixed(1)} MiB`;
-  const on = [r.recompute.search ? 'search' : '', r.recompute.train ? 'training' : ''].filter(Boolean).join(' and ');
+  const on = [r.recompute.search !== 'none' ? `search per ${r.recompute.search}` : '', r.recompute.train !== 'none' ? `training per ${r.recompute.train}` : ''].filter(Boolean).join(', ');
   const alternative =
     r.withRecompute === null
       ? []
       : [
-          `with activation recomputation (search.recompute and train.recompute true): search step about ${r.withRecompute.searchMiB.toFixed(1)} MiB, child's training step about ${r.withRecompute.childMiB.toFixed(1)} MiB — ${r.withRecompute.fits ? 'fits' : 'does not fit either'}`,
+          `with activation recomputation per edge (search.recompute and train.recompute: edge): search step about ${r.withRecompute.searchMiB.toFixed(1)} MiB, child's training step about ${r.withRecompute.childMiB.toFixed(1)} MiB — ${r.withRecompute.fits ? 'fits' : 'does not fit either'}`,
         ];
   const lines = [
-    `patch ${r.patchSize.join('×')} × batch ${r.batchSize}: peak tensor memory of one step (estimated for the ${r.kernels} kernels${on ? `, activation recomputation in the ${on}` : ''}; measured only when it fits)`,
+    `patch ${r.patchSize.join('×')} × batch ${r.batchSize}: peak tensor memory of one step (estimated for the ${r.kernels} kernels${on ? `, activation recomputation: ${on}` : ''}; measured only when it fits)`,
     `  ${'step'.padEnd(22)} ${'estimate MiB'.padStart(12)} ${'measured MiB'.padStart(12)}  fits`,
     ...r.rows.map((row) => `  ${`search, ${row.sampler}`.padEnd(22)} ${cell(row.estimateMiB)} ${cell(row.peakMiB)}  ${row.fits ? 'yes' : 'no'}`),
     `  ${'child training'.padEnd(22)} ${cell(r.child.estimateMiB)} ${cell(null)}  ${r.child.fits ? 'yes' : 'no'}`,
     `limit ${limit}`,
     r.fits
       ? `the configured sampler's search step (${r.rows[0]!.estimateMiB.toFixed(1)} MiB) and the child's training step (${r.child.estimateMiB.toFixed(1)} MiB) fit`
-      : `does not fit: ${!r.rows[0]!.fits ? `the search step with ${r.rows[0]!.sampler} needs about ${r.rows[0]!.estimateMiB.toFixed(1)} MiB` : `the child's training step needs about ${r.child.estimateMiB.toFixed(1)} MiB`}, the limit is ${r.limitMiB.toFixed(1)} MiB (${r.withRecompute?.fits === true ? 'turn on search.recompute and train.recompute, or ' : ''}lower the patch or batch size; nothing was run)`,
+      : `does not fit: ${!r.rows[0]!.fits ? `the search step with ${r.rows[0]!.sampler} needs about ${r.rows[0]!.estimateMiB.toFixed(1)} MiB` : `the child's training step needs about ${r.child.estimateMiB.toFixed(1)} MiB`}, the limit is ${r.limitMiB.toFixed(1)} MiB (${r.withRecompute?.fits === true ? 'set search.recompute and train.recompute to edge, or ' : ''}lower the patch or batch size; nothing was run)`,
     ...alternative,
   ];
   return lines.join('\n');

@@ -27,14 +27,14 @@ export function jobStepBytes(job: PlannedJob, task: { readonly channels: number;
   const classes = Math.max(2, task.classes);
   if (job.kind === 'train' && job.meta.armKind === 'unet') {
     const options = { levels: cfg.search.levels, baseChannels: cfg.search.baseChannels, inputChannels: task.channels, classes };
-    return estimateUNetStepMemory(options, { inputShape: shape, kernels, recompute: cfg.train.recompute ? 'level' : 'none' }).totalBytes;
+    return estimateUNetStepMemory(options, { inputShape: shape, kernels, recompute: cfg.train.recompute === 'none' ? 'none' : 'level' }).totalBytes;
   }
   const space = spaceFromConfig(cfg, task.channels, classes);
   if (job.kind === 'search') {
     const sampler: SamplerConfig = cfg.search.sampler === 'gumbel' ? { kind: 'gumbel', k: cfg.search.k } : { kind: cfg.search.sampler };
-    return estimateSearchStepMemory(space, { inputShape: shape, sampler, kernels, recompute: cfg.search.recompute ? 'cell' : 'none' }).totalBytes;
+    return estimateSearchStepMemory(space, { inputShape: shape, sampler, kernels, recompute: cfg.search.recompute }).totalBytes;
   }
-  return estimateChildStepMemory(heaviestChild(space, shape), { inputShape: shape, kernels, recompute: cfg.train.recompute ? 'cell' : 'none' }).totalBytes;
+  return estimateChildStepMemory(heaviestChild(space, shape), { inputShape: shape, kernels, recompute: cfg.train.recompute }).totalBytes;
 }
 
 /**

@@ -103,7 +103,7 @@ export async function measureStepTime(o: { kind: StepKind; config: VoxnasConfig;
   try {
     if (o.kind === 'search') {
       const sampler: SamplerConfig = cfg.search.sampler === 'gumbel' ? { kind: 'gumbel', k: cfg.search.k } : { kind: cfg.search.sampler };
-      const net = new Supernet(space, { rng: new Rng(0), sampler, tau: cfg.search.tauStart, recompute: cfg.search.recompute ? 'cell' : 'none' });
+      const net = new Supernet(space, { rng: new Rng(0), sampler, tau: cfg.search.tauStart, recompute: cfg.search.recompute });
       try {
         const pass = (vars: tf.Variable[]) =>
           tf.tidy(() => {

@@ -100,12 +100,12 @@ export function networkMemoryModel(cfg: VoxnasConfig, channels: number, classes:
   return {
     estimateBytes: (p, b) => {
       const shape = [b, fit(p[2]), fit(p[1]), fit(p[0]), channels] as const;
-      const search = estimateSearchStepMemory(space, { inputShape: shape, sampler, kernels, recompute: cfg.search.recompute ? 'cell' : 'none' }).totalBytes;
-      const child = estimateChildStepMemory(heaviestChild(space, shape), { inputShape: shape, kernels, recompute: cfg.train.recompute ? 'cell' : 'none' }).totalBytes;
+      const search = estimateSearchStepMemory(space, { inputShape: shape, sampler, kernels, recompute: cfg.search.recompute }).totalBytes;
+      const child = estimateChildStepMemory(heaviestChild(space, shape), { inputShape: shape, kernels, recompute: cfg.train.recompute }).totalBytes;
       return Math.max(search, child);
     },
     budgetBytes,
-    rule: `the larger of one search step (${sampler.kind === 'gumbel' ? `gumbel k=${sampler.k ?? 1}` : sampler.kind}, worst draw${cfg.search.recompute ? ', recomputed per cell' : ''}) and one training step of the heaviest child${cfg.train.recompute ? ' (recomputed per cell)' : ''}, estimated from the operators' cost models for the ${kernels} kernels (docs/memory.md); budget min(2 GiB, ¼ free memory)`,
+    rule: `the larger of one search step (${sampler.kind === 'gumbel' ? `gumbel k=${sampler.k ?? 1}` : sampler.kind}, worst draw${cfg.search.recompute !== 'none' ? `, recomputed per ${cfg.search.recompute}` : ''}) and one training step of the heaviest child${cfg.train.recompute !== 'none' ? ` (recomputed per ${cfg.train.recompute})` : ''}, estimated from the operators' cost models for the ${kernels} kernels (docs/memory.md); budget min(2 GiB, ¼ free memory)`,
   };
 }
 

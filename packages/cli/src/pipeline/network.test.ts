@@ -13,12 +13,13 @@ describe('buildNetwork: train.recompute', () => {
   const child: NetworkSpec = { kind: 'child', genotype: heaviestChild(space, [1, 8, 8, 8, 1]), origin: 'random' };
 
   it.each([
-    { spec: unet, on: 'level' },
-    { spec: child, on: 'cell' },
-  ])('$spec.kind: per $on when on, off by default; the same forward either way', async ({ spec, on }) => {
+    { spec: unet, mode: 'edge', on: 'level' },
+    { spec: child, mode: 'cell', on: 'cell' },
+    { spec: child, mode: 'edge', on: 'edge' },
+  ] as const)('$spec.kind, train.recompute $mode: per $on; off by default; the same forward either way', async ({ spec, mode, on }) => {
     await expectNoLeaks(() => {
       const plain = buildNetwork(spec, new Rng(1)) as UNet | ChildNetwork;
-      const recomputed = buildNetwork(spec, new Rng(1), { recompute: true }) as UNet | ChildNetwork;
+      const recomputed = buildNetwork(spec, new Rng(1), { recompute: mode }) as UNet | ChildNetwork;
       expect(plain.recompute).toBe('none');
       expect(recomputed.recompute).toBe(on);
       const x = tf.randomNormal([1, 8, 8, 8, 1], 0, 1, 'float32', 3) as tf.Tensor5D;

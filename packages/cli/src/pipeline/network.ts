@@ -1,5 +1,5 @@
 import type { Network } from '@voxnas/ops';
-import { CELL_TYPES, ChildNetwork, createSearchSpace, validateGenotype, type SearchSpace } from '@voxnas/supernet';
+import { CELL_TYPES, ChildNetwork, createSearchSpace, validateGenotype, type CellRecompute, type SearchSpace } from '@voxnas/supernet';
 import { UNet } from '@voxnas/unet';
 import type { NetworkSpec } from '../run-files.js';
 import type { Rng } from '@voxnas/core';
@@ -26,12 +26,14 @@ export function spaceFromConfig(cfg: VoxnasConfig, channels: number, classes: nu
 }
 
 /**
- * Builds the network of `spec` with initial weights from `rng`; `recompute` turns on activation
- * recomputation in training (per cell for a searched network, per level for the U-Net).
+ * Builds the network of `spec` with initial weights from `rng`; `recompute` (`train.recompute`) turns on
+ * activation recomputation in training: as given for a searched network, per level for the U-Net
+ * (`cell` or `edge`).
  */
-export function buildNetwork(spec: NetworkSpec, rng: Rng, options: { readonly recompute?: boolean } = {}): Network {
-  if (spec.kind === 'unet') return new UNet({ ...spec.options, rng, recompute: options.recompute === true ? 'level' : 'none' });
-  return new ChildNetwork(validateGenotype(spec.genotype, { source: 'network.json' }), rng).setRecompute(options.recompute === true ? 'cell' : 'none');
+export function buildNetwork(spec: NetworkSpec, rng: Rng, options: { readonly recompute?: CellRecompute } = {}): Network {
+  const mode = options.recompute ?? 'none';
+  if (spec.kind === 'unet') return new UNet({ ...spec.options, rng, recompute: mode === 'none' ? 'none' : 'level' });
+  return new ChildNetwork(validateGenotype(spec.genotype, { source: 'network.json' }), rng).setRecompute(mode);
 }
 
 /** Trainable parameter count of a network. */
