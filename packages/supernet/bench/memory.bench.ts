@@ -18,7 +18,7 @@
  *
  * Then activation recomputation (bench/recompute-rows.ts; alone: pnpm bench:recompute): peak tensor bytes,
  * process peak resident size and time of a search step and a heaviest-child step at two patch sizes,
- * without and with recomputation per cell, and the estimator's numbers at the paper's size.
+ * without recomputation, per cell and per edge operator, and the estimator's numbers at the paper's size.
  *
  * Run: pnpm bench (env: BENCH_PATCH=16, BENCH_LEVELS=3, BENCH_CHANNELS=8, BENCH_STEPS=3).
  */

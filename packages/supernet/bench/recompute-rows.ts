@@ -2,7 +2,7 @@
  * Activation recomputation rows of the supernet bench (`pnpm bench`; alone: `pnpm bench:recompute`):
  * a search step (Gumbel k=1 at its worst draw) and the heaviest child's training step, at two patch
  * sizes (BENCH_RECOMPUTE_PATCHES, z×y×x;…, default 16x16x16;16x32x32; batch 1; levels BENCH_LEVELS,
- * width BENCH_CHANNELS), without and with recomputation per cell. Each row runs in a process of its own
+ * width BENCH_CHANNELS), without recomputation, per cell and per edge operator (inside each cell). Each row runs in a process of its own
  * (bench/recompute-step.ts), so its peak resident size is its own: peak tensor bytes (`tf.profile`),
  * the estimator's bytes for the same step, the process's peak resident size, and the median ms of
  * BENCH_RECOMPUTE_REPS steps. Then the estimator at the paper's size (nothing allocated).
@@ -38,12 +38,13 @@ export function recomputeRows(levels: number, channels: number): void {
     for (const kind of ['search', 'child'] as const) {
       const shape = [1, z, y, x, 1];
       const off = runStep({ kind, shape, levels, channels, recompute: false, reps });
-      const on = runStep({ kind, shape, levels, channels, recompute: true, reps });
-      kernels = on.kernels;
+      const cell = runStep({ kind, shape, levels, channels, recompute: true, reps });
+      const edge = runStep({ kind, shape, levels, channels, recompute: 'edge', reps });
+      kernels = cell.kernels;
       const name = kind === 'search' ? 'search step, gumbel k=1 (worst draw)' : 'heaviest child training step';
-      for (const [label, m] of [['off', off], ['per cell', on]] as const) {
+      for (const [label, m] of [['off', off], ['per cell', cell], ['per edge', edge]] as const) {
         rows.push(
-          `| ${name} | ${z}×${y}×${x} | ${label} | ${mib(m.peakBytes)} | ${mib(m.estimateBytes)} (${(m.estimateBytes / m.peakBytes).toFixed(2)}) | ${mib(m.maxRssBytes)} | ${m.ms.toFixed(0)} | ${label === 'off' ? '1' : (on.peakBytes / off.peakBytes).toFixed(2)} | ${label === 'off' ? '1' : (on.ms / off.ms).toFixed(2)} |`,
+          `| ${name} | ${z}×${y}×${x} | ${label} | ${mib(m.peakBytes)} | ${mib(m.estimateBytes)} (${(m.estimateBytes / m.peakBytes).toFixed(2)}) | ${mib(m.maxRssBytes)} | ${m.ms.toFixed(0)} | ${(m.peakBytes / off.peakBytes).toFixed(2)} | ${(m.ms / off.ms).toFixed(2)} |`,
         );
       }
     }
@@ -57,15 +58,15 @@ export function recomputeRows(levels: number, channels: number): void {
   // k=1, batch 2, patch 96×96×64 = z 64), Adam state included, nothing allocated.
   const space = createSearchSpace({ levels: 4, baseChannels: 16, nodes: 3 });
   console.log('\nestimated peak of one step at the paper size (examples/benchmark: 4 levels, 16 base channels, 3 nodes, batch 2; Adam state included)');
-  console.log('| patch x×y×z | kernels | search gumbel k=1 | search, recomputed per cell | heaviest child | child, recomputed per cell |');
-  console.log('|---|---|---|---|---|---|');
+  console.log('| patch x×y×z | kernels | search gumbel k=1 | per cell | per edge | heaviest child | per cell | per edge |');
+  console.log('|---|---|---|---|---|---|---|---|');
   for (const [px, py, pz] of [[64, 64, 32], [96, 96, 64]]) {
     const shape: [number, number, number, number, number] = [2, pz!, py!, px!, 1];
     const child = heaviestChild(space, shape);
     for (const k of ['native', 'js'] as const) {
-      const s = (recompute: 'none' | 'cell') => formatBytes(estimateSearchStepMemory(space, { inputShape: shape, kernels: k, recompute }).totalBytes);
-      const c = (recompute: 'none' | 'cell') => formatBytes(estimateChildStepMemory(child, { inputShape: shape, kernels: k, recompute }).totalBytes);
-      console.log(`| ${px}×${py}×${pz} | ${k} | ${s('none')} | ${s('cell')} | ${c('none')} | ${c('cell')} |`);
+      const s = (recompute: 'none' | 'cell' | 'edge') => formatBytes(estimateSearchStepMemory(space, { inputShape: shape, kernels: k, recompute }).totalBytes);
+      const c = (recompute: 'none' | 'cell' | 'edge') => formatBytes(estimateChildStepMemory(child, { inputShape: shape, kernels: k, recompute }).totalBytes);
+      console.log(`| ${px}×${py}×${pz} | ${k} | ${s('none')} | ${s('cell')} | ${s('edge')} | ${c('none')} | ${c('cell')} | ${c('edge')} |`);
     }
   }
 }
