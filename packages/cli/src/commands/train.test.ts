@@ -84,3 +84,24 @@ describe('voxnas train with its output to a pipe', () => {
       }
     }));
 });
+
+describe('voxnas train: train.recompute', () => {
+  it('edge gives the same training as none (same losses step by step) for a searched network and the U-Net', () =>
+    withTempDir(async (tmp) => {
+      const steps = ['--set', 'train.steps=3', '--set', 'train.validateEvery=3'];
+      const losses = async (arch: string, recompute: string) => {
+        const dir = join(tmp, `${arch}-${recompute}`);
+        const r = await voxnas(['train', '--out', dir, '--arch', arch, ...SET, ...steps, '--set', `train.recompute=${recompute}`]);
+        expect(r.code, r.err).toBe(0);
+        const records = readFileSync(join(dir, 'log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { type: string; loss?: number });
+        return records.filter((x) => x.type === 'step').map((x) => x.loss!);
+      };
+      for (const arch of ['random', 'unet']) {
+        const plain = await losses(arch, 'none');
+        const recomputed = await losses(arch, 'edge');
+        expect(plain).toHaveLength(3);
+        expect(recomputed).toHaveLength(3);
+        recomputed.forEach((l, i) => expect(l).toBeCloseTo(plain[i]!, 4));
+      }
+    }));
+});
