@@ -51,8 +51,8 @@ function lockedByOther(dir: string): boolean {
 /**
  * The `local` executor: runs the job graph on this machine, each job in its own process
  * (`voxnas experiment exec-job <job.json>`, started without a shell), as many at once as the cores
- * allow (each job takes its stage's `cpus`; `jobs` overrides), in graph order as their dependencies
- * finish. Jobs already done are skipped; a job whose dependency failed is skipped and reported, the
+ * allow (each job takes its stage's `cpus`; `jobs` overrides), as their dependencies finish — later
+ * stages first among the ready jobs (see {@link launchOrder}). Jobs already done are skipped; a job whose dependency failed is skipped and reported, the
  * rest of the graph runs on. Job processes stop when this process dies (even by SIGKILL), and
  * running it again continues every job from its last checkpoint. The report job runs last, in this
  * process, whatever failed.
@@ -61,8 +61,24 @@ function lockedByOther(dir: string): boolean {
  * const result = await runLocal({ plan, log: (l) => console.error(l) });
  * result.outcomes.filter((o) => o.state === 'failed');
  */
+/** Launch preference of the stages: the lower, the sooner among ready jobs. */
+const STAGE_PREFERENCE: Readonly<Record<PlannedJob['kind'], number>> = { aggregate: 0, evaluate: 1, train: 2, search: 3 };
+
+/**
+ * The order in which the local executor considers ready jobs: later stages first, graph order within
+ * a stage. An evaluation starts as soon as its training is done, so results arrive run by run and an
+ * interrupted study holds finished train + evaluate pairs rather than many unevaluated trainings.
+ *
+ * @example
+ * launchOrder(plan.graph.jobs)[0].kind; // 'aggregate' (it is ready only when everything else ended)
+ */
+export function launchOrder(jobs: readonly PlannedJob[]): PlannedJob[] {
+  return [...jobs].sort((a, b) => STAGE_PREFERENCE[a.kind] - STAGE_PREFERENCE[b.kind]);
+}
+
 export async function runLocal(o: LocalExecutorOptions): Promise<ExecutionResult> {
   const { graph, resolved } = o.plan;
+  const order = launchOrder(graph.jobs);
   const t0 = Date.now();
   const command = o.command ?? voxnasCommand();
   const cores = availableParallelism();
@@ -135,7 +151,7 @@ export async function runLocal(o: LocalExecutorOptions): Promise<ExecutionResult
         }
       }
       let usedCpus = [...running.values()].reduce((a, r) => a + r.cpus, 0);
-      for (const job of graph.jobs) {
+      for (const job of order) {
         if (state.get(job.id) !== 'pending') continue;
         const deps = job.deps.map((d) => state.get(d)!);
         const ready = job.kind === 'aggregate' ? deps.every((s) => s === 'done' || s === 'failed' || s === 'skipped') : deps.every((s) => s === 'done');

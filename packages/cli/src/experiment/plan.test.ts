@@ -7,6 +7,7 @@ import { withTempDir } from '@voxnas/testing';
 import { SpecChangedError } from './errors.js';
 import { readJobFile, writeJobStatus } from './job-files.js';
 import { JOB_FILES, layout } from './layout.js';
+import { launchOrder } from './local-executor.js';
 import { planExperiment, writePlan } from './plan.js';
 
 const SPEC = {
@@ -78,6 +79,21 @@ describe('planning an experiment', () => {
       }
       // the same split for every seed and arm; the random genotypes are files of the task's own space
       expect(existsSync(layout.randomGenotype(plan.expDir, "p 'two' $(x)", 'random', 1))).toBe(true);
+    });
+  });
+
+  it('the local executor considers ready jobs later stages first, graph order within a stage', async () => {
+    await withTempDir(async (dir) => {
+      const plan = await planExperiment({ spec: await writeSpec(dir, { ...SPEC, runFolds: [0] }), out: join(dir, 'exp') });
+      const order = launchOrder(plan.graph.jobs);
+      const kinds = order.map((j) => j.kind);
+      expect(kinds.indexOf('evaluate')).toBeLessThan(kinds.indexOf('train'));
+      expect(kinds.lastIndexOf('evaluate')).toBeLessThan(kinds.indexOf('train'));
+      expect(kinds.lastIndexOf('train')).toBeLessThan(kinds.indexOf('search'));
+      for (const kind of ['search', 'train', 'evaluate'] as const) {
+        expect(order.filter((j) => j.kind === kind).map((j) => j.id)).toEqual(plan.graph.jobs.filter((j) => j.kind === kind).map((j) => j.id));
+      }
+      expect(order).toHaveLength(plan.graph.jobs.length);
     });
   });
 
