@@ -11,6 +11,8 @@ import { Supernet } from './supernet.js';
 
 /** Measured reference: `tf.profile` peak bytes of one forward + backward (gradients of `vars`). */
 async function measuredPeak(net: { apply(x: tf.Tensor5D): tf.Tensor5D }, vars: tf.Variable[], shape: Shape5, classes: number): Promise<number> {
+  // A step is one long synchronous block: yield first so vitest's worker answers its RPC in time.
+  await new Promise((r) => setImmediate(r));
   const x = tf.randomNormal([...shape], 0, 1, 'float32', 1) as tf.Tensor5D;
   const y = tf.tidy(() => tf.oneHot(tf.randomUniform(shape.slice(0, 4), 0, classes, 'int32', 2), classes));
   const info = await tf.profile(() => {
