@@ -48,19 +48,6 @@ function lockedByOther(dir: string): boolean {
   }
 }
 
-/**
- * The `local` executor: runs the job graph on this machine, each job in its own process
- * (`voxnas experiment exec-job <job.json>`, started without a shell), as many at once as the cores
- * allow (each job takes its stage's `cpus`; `jobs` overrides), as their dependencies finish — later
- * stages first among the ready jobs (see {@link launchOrder}). Jobs already done are skipped; a job whose dependency failed is skipped and reported, the
- * rest of the graph runs on. Job processes stop when this process dies (even by SIGKILL), and
- * running it again continues every job from its last checkpoint. The report job runs last, in this
- * process, whatever failed.
- *
- * @example
- * const result = await runLocal({ plan, log: (l) => console.error(l) });
- * result.outcomes.filter((o) => o.state === 'failed');
- */
 /** Launch preference of the stages: the lower, the sooner among ready jobs. */
 const STAGE_PREFERENCE: Readonly<Record<PlannedJob['kind'], number>> = { aggregate: 0, evaluate: 1, train: 2, search: 3 };
 
@@ -76,6 +63,19 @@ export function launchOrder(jobs: readonly PlannedJob[]): PlannedJob[] {
   return [...jobs].sort((a, b) => STAGE_PREFERENCE[a.kind] - STAGE_PREFERENCE[b.kind]);
 }
 
+/**
+ * The `local` executor: runs the job graph on this machine, each job in its own process
+ * (`voxnas experiment exec-job <job.json>`, started without a shell), as many at once as the cores
+ * allow (each job takes its stage's `cpus`; `jobs` overrides), as their dependencies finish — later
+ * stages first among the ready jobs (see {@link launchOrder}). Jobs already done are skipped; a job
+ * whose dependency failed is skipped and reported, the rest of the graph runs on. Job processes stop
+ * when this process dies (even by SIGKILL), and running it again continues every job from its last
+ * checkpoint. The report job runs last, in this process, whatever failed.
+ *
+ * @example
+ * const result = await runLocal({ plan, log: (l) => console.error(l) });
+ * result.outcomes.filter((o) => o.state === 'failed');
+ */
 export async function runLocal(o: LocalExecutorOptions): Promise<ExecutionResult> {
   const { graph, resolved } = o.plan;
   const order = launchOrder(graph.jobs);
