@@ -5,27 +5,13 @@ import { withTempDir } from '@voxnas/testing';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../test/run-cli.js';
 import { main } from './main.js';
+import { tinySettings } from '../test/tiny-settings.js';
 
 // The whole tool on the built-in phantom data, through the CLI entry point:
 // search → genotype → train the child → predict (on the input's original grid) → export → predict
 // from the export (same labels) → report, plus the memory pre-flight.
 
-const TINY = [
-  'search.levels=2',
-  'search.baseChannels=4',
-  'search.nodes=2',
-  'data.patchSize=[16,16,16]',
-  'data.batchSize=1',
-  'data.phantomCases=4',
-  'data.folds=2',
-  'search.steps=4',
-  'search.warmupSteps=1',
-  'search.deriveEvery=2',
-  'train.steps=4',
-  'train.warmupSteps=1',
-  'train.validateEvery=2',
-  'inference.overlap=0',
-].flatMap((s) => ['--set', s]);
+const TINY = tinySettings('search.steps=4', 'search.warmupSteps=1', 'search.deriveEvery=2', 'train.steps=4', 'train.warmupSteps=1', 'train.validateEvery=2');
 
 async function voxnas(args: string[]): Promise<string> {
   const { code, out, err } = await runCli(args);

@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { withTempDir } from '@voxnas/testing';
 import { describe, expect, it } from 'vitest';
+import { tinySettings } from '../test/tiny-settings.js';
 
 // The exactness of resume, tested the hard way: a real `voxnas search` process is killed with SIGKILL
 // in the middle of its run, resumed from its directory, and must end with exactly the genotype,
@@ -13,20 +14,7 @@ const bin = join(root, 'packages', 'cli', 'src', 'bin.ts');
 // Node itself with tsx's loader (not the tsx CLI, which runs Node as a child: killing the CLI would
 // orphan the real process instead of killing it).
 const NODE_ARGS = ['--import', 'tsx', '--conditions=@voxnas/source', bin];
-const SETTINGS = [
-  'search.levels=2',
-  'search.baseChannels=4',
-  'search.nodes=2',
-  'data.patchSize=[16,16,16]',
-  'data.batchSize=1',
-  'data.phantomCases=4',
-  'data.folds=2',
-  'search.steps=6',
-  'search.warmupSteps=2',
-  'search.deriveEvery=3',
-  'search.checkpointEvery=1',
-  'inference.overlap=0',
-].flatMap((s) => ['--set', s]);
+const SETTINGS = tinySettings('search.steps=6', 'search.warmupSteps=2', 'search.deriveEvery=3', 'search.checkpointEvery=1');
 
 function voxnasSync(args: string[]): void {
   const r = spawnSync(process.execPath, [...NODE_ARGS, ...args], { encoding: 'utf8', cwd: root });

@@ -3,23 +3,9 @@ import { join } from 'node:path';
 import { withTempDir } from '@voxnas/testing';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../../test/run-cli.js';
+import { tinySettings } from '../../test/tiny-settings.js';
 
-const TINY = [
-  'search.levels=2',
-  'search.baseChannels=4',
-  'search.nodes=2',
-  'data.patchSize=[16,16,16]',
-  'data.batchSize=1',
-  'data.phantomCases=4',
-  'data.folds=2',
-  'search.steps=3',
-  'search.warmupSteps=1',
-  'search.deriveEvery=3',
-  'train.steps=2',
-  'train.warmupSteps=1',
-  'train.validateEvery=2',
-  'inference.overlap=0',
-].flatMap((s) => ['--set', s]);
+const TINY = tinySettings('search.steps=3', 'search.warmupSteps=1', 'search.deriveEvery=3', 'train.steps=2', 'train.warmupSteps=1', 'train.validateEvery=2');
 
 describe('voxnas search-quality', () => {
   it('scores the derived and random architectures by supernet and stand-alone, correlates them, and resumes', async () => {
