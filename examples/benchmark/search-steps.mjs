@@ -1,0 +1,77 @@
+// The searched-minus-random gap against search length. Pairs the searched arm of each search-length
+// study (search-steps-*.experiment.yaml, and efficacy.experiment.yaml's own 150-step search) with
+// efficacy's random and U-Net arms on the same held-out cases, seeds and splits, and prints one
+// markdown row per search length: mean Dice, the gaps with their paired Wilcoxon p over cases, and
+// the searched network's rank among the random genotypes.
+//
+//   node search-steps.mjs                      # after the three studies and their reports
+//   node search-steps.mjs --task phantom ../../runs/efficacy ../../runs/search-steps-50 …
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { wilcoxonSignedRank } from '@voxnas/metrics';
+
+const { values, positionals } = parseArgs({ allowPositionals: true, options: { task: { type: 'string', default: 'phantom' } } });
+const [baseline = '../../runs/efficacy', ...studies] = positionals;
+if (studies.length === 0) studies.push('../../runs/search-steps-50', '../../runs/search-steps-300');
+
+/** Mean Dice over classes per (arm, genotype, seed, case) of one task, from a report's per-case.csv. */
+async function perCaseMeans(expDir, task) {
+  const file = join(expDir, 'report', 'per-case.csv');
+  const text = await readFile(file, 'utf8').catch(() => {
+    throw new Error(`${file} not found: run the study and 'voxnas experiment report ${expDir}' first`);
+  });
+  const [header, ...lines] = text.trim().split('\n');
+  const col = Object.fromEntries(header.split(',').map((name, i) => [name, i]));
+  const sums = new Map();
+  for (const line of lines) {
+    const f = line.split(',');
+    if (f[col.task] !== task) continue;
+    const key = [f[col.arm], f[col.genotype], f[col.seed], f[col.case]].join('\t');
+    const s = sums.get(key) ?? { sum: 0, n: 0 };
+    s.sum += Number(f[col.dice]);
+    s.n += 1;
+    sums.set(key, s);
+  }
+  if (sums.size === 0) throw new Error(`${file} has no rows of task '${task}'`);
+  return [...sums].map(([key, s]) => {
+    const [arm, genotype, seed, kase] = key.split('\t');
+    return { arm, genotype, seed, case: kase, dice: s.sum / s.n };
+  });
+}
+
+/** case → mean over the rows selected (seeds, and genotypes for a random arm). */
+function byCase(rows) {
+  const m = new Map();
+  for (const r of rows) m.set(r.case, [...(m.get(r.case) ?? []), r.dice]);
+  return new Map([...m].map(([k, v]) => [k, v.reduce((a, b) => a + b, 0) / v.length]));
+}
+
+const mean = (v) => v.reduce((a, b) => a + b, 0) / v.length;
+const base = await perCaseMeans(baseline, values.task);
+const random = base.filter((r) => r.arm === 'random');
+const unet = byCase(base.filter((r) => r.arm.startsWith('U-Net')));
+const randomByCase = byCase(random);
+const genotypeMeans = [...new Set(random.map((r) => r.genotype))].map((g) => mean(random.filter((r) => r.genotype === g).map((r) => r.dice)));
+const cases = [...randomByCase.keys()].sort();
+
+const fmt = (x) => (x >= 0 ? '+' : '') + x.toFixed(3);
+console.log(`task ${values.task}: ${cases.length} held-out cases; random: ${genotypeMeans.length} genotypes, mean Dice ${mean(genotypeMeans).toFixed(3)} (median ${[...genotypeMeans].sort((a, b) => a - b)[genotypeMeans.length >> 1].toFixed(3)}); U-Net ${mean([...unet.values()]).toFixed(3)}\n`);
+console.log('| search steps | searched mean Dice | − random, p | − U-Net, p | rank among random |');
+console.log('| ---: | ---: | ---: | ---: | ---: |');
+for (const dir of [baseline, ...studies]) {
+  const rows = (dir === baseline ? base : await perCaseMeans(dir, values.task)).filter((r) => r.arm === 'searched');
+  const spec = JSON.parse(await readFile(join(dir, 'experiment.json'), 'utf8'));
+  const steps = spec.budget?.searchSteps ?? spec.spec?.budget?.searchSteps ?? '?';
+  const searched = byCase(rows);
+  const missing = cases.filter((c) => !searched.has(c));
+  if (missing.length > 0) throw new Error(`${dir}: no searched result for case(s) ${missing.join(', ')}`);
+  const s = cases.map((c) => searched.get(c));
+  const r = cases.map((c) => randomByCase.get(c));
+  const u = cases.map((c) => unet.get(c));
+  const score = mean(s);
+  const rank = 1 + genotypeMeans.filter((g) => g > score).length;
+  console.log(
+    `| ${steps} | ${score.toFixed(3)} | ${fmt(score - mean(r))}, p ${wilcoxonSignedRank(s, r).pvalue.toPrecision(2)} | ${fmt(score - mean(u))}, p ${wilcoxonSignedRank(s, u).pvalue.toPrecision(2)} | ${rank} of ${genotypeMeans.length + 1} |`,
+  );
+}
