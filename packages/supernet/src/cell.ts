@@ -2,12 +2,15 @@ import * as tf from '@tensorflow/tfjs-core';
 import { buildOperator, getOperator, identity as identityOperator, Module, recompute, type OnnxEmitContext, type OperatorConfig, type OperatorSpec } from '@voxnas/ops';
 import type { Rng } from '@voxnas/core';
 import { preprocessSpec, projectSpec } from './internal/blocks.js';
+import { mixPaths } from './internal/mix-paths.js';
 import type { CellInstance, EdgeSpec, MacroConfig } from './search-space.js';
 
 /** A sampled decision for one edge label: weights over the edge's candidates and the paths to run. */
 export interface EdgeDecision {
   readonly weights: tf.Tensor1D;
   readonly active: readonly number[];
+  /** The forward value of `weights` when the sampler knows it on the host (see `SampleResult.values`). */
+  readonly values?: Float32Array;
 }
 
 /** Where a cell input comes from: its resolution level and channels. */
@@ -153,14 +156,15 @@ export class Cell extends Module<CellInput, tf.Tensor5D> {
     const outShape: [number, number, number, number, number] = [n, d * f, h * f, w * f, this.instance.channels];
     const nodes: tf.Tensor5D[] = [];
     for (let t = 0; t < this.macro.nodes; t++) {
-      const terms: tf.Tensor5D[] = [];
+      const paths: tf.Tensor5D[] = [];
+      const mixed: Array<{ weights: tf.Tensor1D; index: number; value: number | undefined }> = [];
       for (const edge of this.edges) {
         if (edge.toIndex !== t) continue;
         const ops = this.edgeOps.get(edge.label);
         if (ops === undefined) continue;
         const src = states[edge.fromIndex]!;
         if (decisions === undefined) {
-          for (const op of ops.values()) terms.push(run(op, src));
+          for (const op of ops.values()) paths.push(run(op, src));
           continue;
         }
         const decision = decisions.get(edge.label);
@@ -168,12 +172,20 @@ export class Cell extends Module<CellInput, tf.Tensor5D> {
         for (const i of decision.active) {
           const op = ops.get(i);
           if (op === undefined) throw new Error(`Cell ${this.instance.id}: candidate ${i} of ${edge.label} is not built`);
-          terms.push(tf.mul(run(op, src), tf.slice(decision.weights, [i], [1])));
+          paths.push(run(op, src));
+          mixed.push({ weights: decision.weights, index: i, value: decision.values?.[i] });
         }
       }
-      const node = terms.length === 0 ? tf.zeros(outShape) : terms.length === 1 ? terms[0]! : tf.addN(terms);
-      nodes.push(node as tf.Tensor5D);
-      states.push(node as tf.Tensor5D);
+      let node: tf.Tensor5D;
+      if (paths.length === 0) node = tf.zeros(outShape);
+      else if (decisions === undefined) node = paths.length === 1 ? paths[0]! : (tf.addN(paths) as tf.Tensor5D);
+      else if (mixed.every((m) => m.value !== undefined)) node = mixPaths(mixed.map((m, j) => ({ ...m, path: paths[j]!, value: m.value! })));
+      else {
+        const terms = mixed.map((m, j) => tf.mul(paths[j]!, tf.slice(m.weights, [m.index], [1])) as tf.Tensor5D);
+        node = terms.length === 1 ? terms[0]! : (tf.addN(terms) as tf.Tensor5D);
+      }
+      nodes.push(node);
+      states.push(node);
     }
     return this.project.forward(nodes.length === 1 ? nodes[0]! : (tf.concat(nodes, 4) as tf.Tensor5D));
   }
@@ -200,7 +212,7 @@ export class Cell extends Module<CellInput, tf.Tensor5D> {
           decisions:
             decisions === undefined
               ? undefined
-              : new Map(labels.map((label, i) => [label, { weights: ts[k + i] as tf.Tensor1D, active: decisions.get(label)!.active }])),
+              : new Map(labels.map((label, i) => [label, { ...decisions.get(label)!, weights: ts[k + i] as tf.Tensor1D }])),
         }),
       { inputs: [...inputs, ...weights], variables: this.activeVariables(decisions) },
     );

@@ -9,6 +9,12 @@ import { InvalidArgumentError, type Rng } from '@voxnas/core';
 export interface SampleResult {
   readonly weights: tf.Tensor1D;
   readonly active: readonly number[];
+  /**
+   * The forward value of `weights`, when the sampler knows it on the host (hard samplers: `1/k` on the
+   * active paths). A mixed edge then skips multiplying a path by a weight of 1 and computes the
+   * weights' gradient as a dot product; without it (`full`), it multiplies and adds on the device.
+   */
+  readonly values?: Float32Array;
 }
 
 /**
@@ -96,7 +102,7 @@ export function gumbelSampler(options: { k?: number } = {}): Sampler {
       const soft = tf.softmax(tf.div(tf.add(logits, tf.tensor1d(noise)), tau)) as tf.Tensor1D;
       return straightThrough(soft, hard);
     });
-    return { weights, active };
+    return { weights, active, values: hard };
   };
 }
 
@@ -129,7 +135,7 @@ export const uniformSampler: Sampler = (logits, rng, tau) => {
   const j = rng.int(0, logits.size);
   const hard = new Float32Array(logits.size);
   hard[j] = 1;
-  return { weights: tf.tensor1d(hard), active: [j] };
+  return { weights: tf.tensor1d(hard), active: [j], values: hard };
 };
 
 /**

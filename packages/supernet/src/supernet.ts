@@ -30,7 +30,7 @@ const argmaxSampler: Sampler = (logits) => {
   for (let i = 1; i < a.length; i++) if (a[i]! > a[best]!) best = i;
   const w = new Float32Array(a.length);
   w[best] = 1;
-  return { weights: tf.tensor1d(w), active: [best] };
+  return { weights: tf.tensor1d(w), active: [best], values: w };
 };
 
 /** `"reduction.in0->n1"` → `"reduction.in0-n1"` (a variable path segment). */
