@@ -18,7 +18,7 @@ const buildScript = join(kernels, 'scripts', 'build-native.mjs');
 const binary = join(kernels, 'build', 'Release', 'voxnas_kernels.node');
 const statusFile = join(kernels, 'build', 'Release', 'native-build.json');
 // Measured with `pnpm demo` on this repository's 2-core development machine (README, "Quick start").
-const SLOWER = 'the demo runs on the JavaScript kernels: about 20× slower (≈1.5 h instead of ≈4–5 min on 2 idle cores)';
+const SLOWER = 'the demo runs on the JavaScript kernels: about 40× slower (≈3 h instead of ≈5 min on 2 idle cores)';
 
 const say = (line) => console.error(`setup-native: ${line}`);
 

@@ -62,7 +62,7 @@ console.log('| ---: | ---: | ---: | ---: | ---: |');
 for (const dir of [baseline, ...studies]) {
   const rows = (dir === baseline ? base : await perCaseMeans(dir, values.task)).filter((r) => r.arm === 'searched');
   const spec = JSON.parse(await readFile(join(dir, 'experiment.json'), 'utf8'));
-  const steps = spec.budget?.searchSteps ?? spec.spec?.budget?.searchSteps ?? '?';
+  const steps = spec.spec.budget?.searchSteps ?? spec.spec.search?.config?.search?.steps ?? '?';
   const searched = byCase(rows);
   const missing = cases.filter((c) => !searched.has(c));
   if (missing.length > 0) throw new Error(`${dir}: no searched result for case(s) ${missing.join(', ')}`);
