@@ -78,6 +78,22 @@ describe('experiment spec validation', () => {
     `);
   });
 
+  it('each run-config section is checked as its jobs see it: search.config may fix what the search budget breaks', () => {
+    // The base warm-up (50) is not shorter than the 50-step search budget: a problem of the base…
+    const base = { config: { search: { warmupSteps: 50 } }, budget: { searchSteps: 50, trainSteps: 20 } };
+    expect(problems(ok(base))).toEqual([`config: field 'search.warmupSteps' is 50, expected < search.steps (50)`]);
+    // … unless search.config, which only the searches read, shortens it; the trainings never read it.
+    expect(validateExperimentSpec(ok({ ...base, search: { config: { search: { warmupSteps: 16 } } } }), { baseDir: '/x' }).ok).toBe(true);
+    // A problem that search.config brings is reported there, not at the base.
+    expect(problems(ok({ ...base, search: { config: { search: { warmupSteps: 60 } } } }))).toEqual([
+      `search.config: field 'search.warmupSteps' is 60, expected < search.steps (50)`,
+    ]);
+    // The training budget applies to the trainings only: a train warm-up is checked against it.
+    expect(problems(ok({ ...base, search: { config: { search: { warmupSteps: 16 } } }, arms: [{ kind: 'unet', name: 'u', size: 'preset', config: { train: { warmupSteps: 30 } } }] }))).toEqual([
+      `arms[0].config: field 'train.warmupSteps' is 30, expected < train.steps (20)`,
+    ]);
+  });
+
   it('an arm naming a genotype file that does not exist or is not a genotype', async () => {
     await withTempDir(async (dir) => {
       await writeFile(join(dir, 'bad.json'), '{"schema": "voxnas/genotype@1"}');

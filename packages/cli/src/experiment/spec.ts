@@ -289,24 +289,33 @@ export function validateExperimentSpec(
     }
   }
 
-  // Run-config sections: each checked on top of the base config (problems of the base reported once).
-  const base = mergeConfig(spec.config, budgetConfig(spec));
-  const layers: Array<[string, Record<string, unknown>]> = [
-    ['config', spec.config],
-    ...spec.tasks.map((t, i): [string, Record<string, unknown>] => [`tasks[${i}].config`, t.config]),
-    ...spec.arms.map((a, i): [string, Record<string, unknown>] => [`arms[${i}].config`, a.config]),
-    ['search.config', s.config],
+  // Run-config sections, each checked as the jobs it reaches see it: searches get config + task +
+  // search.config + the search budget, trainings config + task + arm + the training budget. A problem
+  // of the base config is reported once (and not when search.config overrides what caused it).
+  const problemsOf = (kind: 'search' | 'train', ...layers: Array<Record<string, unknown>>): string[] => {
+    const r = validateConfig(mergeConfig(...layers, budgetConfig(spec, kind)));
+    return r.ok ? [] : r.problems;
+  };
+  const searchedBase = new Set(problemsOf('search', spec.config, s.config));
+  const baseProblems = new Set([...problemsOf('train', spec.config), ...problemsOf('search', spec.config).filter((p) => searchedBase.has(p))]);
+  const layers: Array<[string, Record<string, unknown>, string[]]> = [
+    ['config', spec.config, [...baseProblems]],
+    ['search.config', s.config, problemsOf('search', spec.config, s.config)],
+    ...spec.tasks.map((t, i): [string, Record<string, unknown>, string[]] => [
+      `tasks[${i}].config`,
+      t.config,
+      [...problemsOf('train', spec.config, t.config), ...problemsOf('search', spec.config, t.config, s.config)],
+    ]),
+    ...spec.arms.map((a, i): [string, Record<string, unknown>, string[]] => [`arms[${i}].config`, a.config, problemsOf('train', spec.config, a.config)]),
   ];
-  const baseProblems = new Set<string>();
-  for (const [where, layer] of layers) {
+  const shared = new Set<string>(); // found in config or search.config: not repeated for every task and arm
+  for (const [where, layer, found] of layers) {
     for (const [field, instead] of Object.entries(RESERVED_CONFIG_FIELDS)) {
       if (hasPath(layer, field)) problems.push(`field '${where}.${field}' is set by the experiment; use ${instead}`);
     }
-    const r = validateConfig(where === 'config' ? base : mergeConfig(spec.config, layer, budgetConfig(spec)));
-    if (r.ok) continue;
-    for (const p of r.problems) {
-      if (where === 'config') baseProblems.add(p);
-      else if (baseProblems.has(p)) continue;
+    for (const p of new Set(found)) {
+      if (shared.has(p)) continue;
+      if (where === 'config' || where === 'search.config') shared.add(p);
       problems.push(`${where}${files.has(where) ? ` (${files.get(where)})` : ''}: ${p}`);
     }
   }
