@@ -35,6 +35,7 @@ import {
   DEFAULT_CANDIDATES,
   estimateChildStepMemory,
   estimateSearchStepMemory,
+  gumbelSampler,
   heaviestChild,
   Supernet,
   type Sampler,
@@ -163,13 +164,20 @@ console.log(`full step peak by candidates: ${full.map((r) => `${r.candidates}: $
   const timeRows: Array<{ name: string; ms: number; peak: number }> = [];
   const peakOf = async (f: () => void) => (await tf.profile(f)).peakBytes;
   let derived: ReturnType<Supernet['deriveGenotype']> | undefined;
-  for (const k of [1, 2]) {
-    const net = new Supernet(spaceOf(6), { rng: new Rng(7), sampler: { kind: 'gumbel', k }, alphaInitStd: 1 });
+  // The peer rows run the same sampler without its host-known forward values, so every path is
+  // multiplied by its weight and summed on the device (what a sampled node did before `mixPaths`).
+  const unfused = (sampler: Sampler): Sampler => (logits, rng, tau) => {
+    const { weights, active } = sampler(logits, rng, tau);
+    return { weights, active };
+  };
+  for (const [k, fused] of [[1, true], [2, true], [1, false], [2, false]] as const) {
+    const sampler = fused ? ({ kind: 'gumbel', k } as const) : unfused(gumbelSampler({ k }));
+    const net = new Supernet(spaceOf(6), { rng: new Rng(7), sampler, alphaInitStd: 1 });
     const step = stepOf(net, [...net.weightVariables(), ...net.archVariables()]);
     derived ??= net.deriveGenotype({ topK: 2 });
     const peaks: number[] = [];
     for (let r = 0; r < 3; r++) peaks.push(await peakOf(step));
-    timeRows.push({ name: `supernet gumbel k=${k}`, ms: medianMs(step, REPS), peak: peaks.reduce((a, b) => a + b, 0) / peaks.length });
+    timeRows.push({ name: `supernet gumbel k=${k}${fused ? '' : ', unfused sum'}`, ms: medianMs(step, REPS), peak: peaks.reduce((a, b) => a + b, 0) / peaks.length });
     net.dispose();
   }
   const child = buildChild(spaceOf(6), derived!, { rng: new Rng(7) });
@@ -185,6 +193,10 @@ scalability: batch 2 × ${TP}³, levels ${LEVELS}, width ${C}, 6 candidates; med
   for (const r of timeRows) console.log(`| ${r.name} | ${r.ms.toFixed(0)} | ${(r.ms / c.ms).toFixed(2)} | ${mb(r.peak)} | ${(r.peak / c.peak).toFixed(2)} |`);
   for (const r of timeRows.slice(0, 2)) {
     console.log(`${r.name} / child: time ${(r.ms / c.ms).toFixed(2)}× (goal ≤ 1.3), peak memory ${(r.peak / c.peak).toFixed(2)}× (goal ≤ 1.5)`);
+  }
+  for (const k of [0, 1]) {
+    const [f, u] = [timeRows[k]!, timeRows[k + 2]!];
+    console.log(`${f.name}: fused weighted sum ${(f.ms / u.ms).toFixed(2)}× the time, ${(f.peak / u.peak).toFixed(2)}× the peak of the per-path products (${u.name})`);
   }
 }
 

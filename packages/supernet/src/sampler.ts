@@ -11,8 +11,8 @@ export interface SampleResult {
   readonly active: readonly number[];
   /**
    * The forward value of `weights`, when the sampler knows it on the host (hard samplers: `1/k` on the
-   * active paths). A mixed edge then skips multiplying a path by a weight of 1 and computes the
-   * weights' gradient as a dot product; without it (`full`), it multiplies and adds on the device.
+   * active paths). A mixed edge then skips multiplying a path by a weight of 1, forward and backward;
+   * without it (`full`), every path is multiplied by its weight on the device.
    */
   readonly values?: Float32Array;
 }

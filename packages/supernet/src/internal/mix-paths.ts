@@ -15,9 +15,9 @@ export interface MixTerm {
  * value known on the host (hard Gumbel, uniform, argmax), as one differentiable op. Same value and
  * gradients as multiplying each path by a slice of its weights and adding, with less work where it
  * matters: a path whose weight is 1 is neither multiplied in the forward pass nor in the backward pass
- * (its gradient is `dy` itself), and the weight's gradient `Σ dy · path` is a dot product (a matrix
- * product 1×N · N×1) instead of a full-size product followed by a sum. Those multiplications and sums
- * were a third of what a Gumbel k = 1 step adds over its child network's (docs/method.md).
+ * (its gradient is `dy` itself), and paths of equal weight (k > 1) are summed before one scaling. The
+ * weight's gradient `Σ dy · path` stays a product and a sum: as a 1×N · N×1 matrix product it was
+ * slower on the cpu backend (docs/method.md has the measurements).
  */
 export function mixPaths(terms: readonly MixTerm[]): tf.Tensor5D {
   const weightTensors = [...new Set(terms.map((t) => t.weights))];
@@ -36,8 +36,7 @@ export function mixPaths(terms: readonly MixTerm[]): tf.Tensor5D {
           return tf.clone(scaled.get(v)!);
         });
         tf.dispose([...scaled.values()]);
-        const row = tf.reshape(dy, [1, dy.size]);
-        const dots = saved.map((p) => tf.reshape(tf.matMul(row, tf.reshape(p, [p.size, 1])), []));
+        const dots = saved.map((p) => tf.sum(tf.mul(dy, p)));
         const dWeights = weightTensors.map((w) => {
           const entries: tf.Tensor[] = Array.from({ length: w.size }, () => tf.scalar(0));
           terms.forEach((t, i) => {
