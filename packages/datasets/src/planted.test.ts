@@ -24,13 +24,15 @@ describe('planted tasks', () => {
       pFg: number;
       pFgGivenNeighbourFg: number;
       spacing: number[];
+      barThin: number;
+      diskThick: number;
     }>(
       `
 import json, sys
 import numpy as np
 d = json.load(sys.stdin)
 nx, ny, nz = d['shape']
-ok = True; both = True; fg = 0; fg_pairs = 0; pairs = 0
+ok = True; both = True; fg = 0; fg_pairs = 0; pairs = 0; thin = []; thick = []
 for img, lab in zip(d['images'], d['labels']):
     img = np.array(img, dtype=np.float32).reshape(nz, ny, nx); lab = np.array(lab).reshape(nz, ny, nx)
     ok &= bool(np.all(img[lab > 0] == np.float32(1.0)) and np.all(img[lab == 0] == np.float32(0.2)))
@@ -39,14 +41,25 @@ for img, lab in zip(d['images'], d['labels']):
     fg += (lab > 0).sum()
     a = lab[:-1] > 0; b = lab[1:] > 0
     fg_pairs += (a & b).sum(); pairs += a.sum()
+    # in-plane thickness: the smaller of a voxel's run lengths of its class along x and along y
+    for cls, acc in ((2, thin), (1, thick)):
+        m = lab == cls
+        for z in range(nz):
+            for y, x in zip(*np.nonzero(m[z])):
+                run = lambda line, i: (np.argmin(np.append(line[i:], False)) + np.argmin(np.append(line[i::-1], False)) - 1)
+                acc.append(min(run(m[z, y, :], x), run(m[z, :, x], y)))
 print(json.dumps({'intensityOk': ok, 'bothClassesPerSlice': both,
-  'pFg': float(fg / (len(d['labels']) * nx * ny * nz)), 'pFgGivenNeighbourFg': float(fg_pairs / pairs), 'spacing': d['spacing']}))
+  'pFg': float(fg / (len(d['labels']) * nx * ny * nz)), 'pFgGivenNeighbourFg': float(fg_pairs / pairs), 'spacing': d['spacing'],
+  'barThin': float(np.mean(np.array(thin) <= 2)), 'diskThick': float(np.mean(np.array(thick) >= 3))}))
 `,
       { shape: SHAPE, images: cases.map((c) => Array.from(c.image.data)), labels: cases.map((c) => Array.from(c.label.data)), spacing: [cases[0]!.image.affine[0], cases[0]!.image.affine[5], cases[0]!.image.affine[10]] },
     );
     expect(r.intensityOk).toBe(true); // both classes have one intensity: only shape tells them apart
     expect(r.bothClassesPerSlice).toBe(true);
     expect(r.spacing).toEqual([1, 1, 4]); // thick slices
+    // Bars are 2 voxels wide (neighbouring bars may touch); most disk voxels sit in runs of 3 or more both ways.
+    expect(r.barThin).toBeGreaterThan(0.9);
+    expect(r.diskThick).toBeGreaterThan(0.9);
     // Independent slices: foreground next to foreground across z no likelier than anywhere (within 0.1).
     expect(Math.abs(r.pFgGivenNeighbourFg - r.pFg)).toBeLessThan(0.1);
   });
@@ -88,7 +101,7 @@ print(json.dumps(out))
       await generatePlantedDataset({ dir, task: 'in-plane', cases: 2, seed: 1, shape: [16, 16, 4] });
       const ds = await openDataset(dir);
       expect(ds.caseIds).toEqual(['inplane_000', 'inplane_001']);
-      expect([...ds.labels.values()]).toEqual(['background', 'disk', 'square']);
+      expect([...ds.labels.values()]).toEqual(['background', 'disk', 'bar']);
       expect(PLANTED_FAMILIES['in-plane']).toEqual(['conv-3x3x1', 'p3d-3x3x1']);
     });
   });

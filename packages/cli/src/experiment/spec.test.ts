@@ -134,7 +134,7 @@ describe('experiment spec validation', () => {
       expect(r.sources).toEqual([{ kind: 'planted', task: 'in-plane' }]);
       const [task] = await prepareTasks(r, join(dir, 'exp'));
       expect(task!.classes).toBe(3);
-      expect(task!.labelNames).toEqual({ 0: 'background', 1: 'disk', 2: 'square' });
+      expect(task!.labelNames).toEqual({ 0: 'background', 1: 'disk', 2: 'bar' });
       expect(task!.caseIds).toHaveLength(4);
       const reference = await generatePlantedDataset({ dir: join(dir, 'ref'), task: 'in-plane', cases: 4, shape: [16, 16, 8], seed: 3 });
       const source = join(dir, 'exp', 'data', 'in-plane', 'source');
