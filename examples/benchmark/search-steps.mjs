@@ -11,6 +11,7 @@
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { normalizedEntropy } from '@voxnas/core';
 import { wilcoxonSignedRank } from '@voxnas/metrics';
 
 const { values, positionals } = parseArgs({ allowPositionals: true, options: { task: { type: 'string', default: 'phantom' } } });
@@ -62,7 +63,7 @@ async function alphaAtEnd(expDir, task) {
       const lines = (await readFile(join(searchDir, seed, 'log.jsonl'), 'utf8')).trim().split('\n');
       const last = lines.map((l) => JSON.parse(l)).filter((e) => e.type === 'arch').at(-1);
       for (const p of Object.values(last?.probabilities ?? {})) {
-        entropies.push(-p.reduce((h, q) => h + (q > 0 ? q * Math.log(q) : 0), 0) / Math.log(p.length));
+        entropies.push(normalizedEntropy(p));
         tops.push(Math.max(...p));
       }
     }
