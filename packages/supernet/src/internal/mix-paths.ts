@@ -37,13 +37,10 @@ export function mixPaths(terms: readonly MixTerm[]): tf.Tensor5D {
         });
         tf.dispose([...scaled.values()]);
         const dots = saved.map((p) => tf.sum(tf.mul(dy, p)));
-        const dWeights = weightTensors.map((w) => {
-          const entries: tf.Tensor[] = Array.from({ length: w.size }, () => tf.scalar(0));
-          terms.forEach((t, i) => {
-            if (t.weights === w) entries[t.index] = dots[i]!;
-          });
-          return tf.stack(entries);
-        });
+        const zero = tf.scalar(0);
+        const dWeights = weightTensors.map((w) =>
+          tf.stack(Array.from({ length: w.size }, (_, j) => dots[terms.findIndex((t) => t.weights === w && t.index === j)] ?? zero)),
+        );
         return [...dPaths, ...dWeights];
       },
     };
