@@ -3,6 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 // `@voxnas/ops/gradients` (tfjs-core's register_all_gradients bundled for plain Node, without the
 // @tensorflow/tfjs umbrella; see ops' src/internal/gradients.ts) and, in browsers, to tfjs-core's file.
 import '#tfjs-gradients';
+import { variableGrads } from '@voxnas/ops';
 import { NonFiniteLossError, TrainConfigError } from './errors.js';
 import type { Optimizer } from './optimizer.js';
 
@@ -44,7 +45,9 @@ export async function gradientStep(options: GradientStepOptions): Promise<Gradie
     throw new TrainConfigError(`gradientStep: clipGradNorm is ${clipGradNorm}, expected a number > 0`);
   }
   const vars = optimizer.variables();
-  const { value, grads } = tf.variableGrads(options.loss, vars);
+  // The backward pass releases each operation's saved tensors and output gradients once it has run it
+  // (@voxnas/ops variableGrads): the same gradients as tf.variableGrads at a lower peak.
+  const { value, grads } = variableGrads(options.loss, vars);
   const list: Array<tf.Tensor | null> = vars.map((v) => grads[v.name] ?? null);
   try {
     const present = list.filter((g): g is tf.Tensor => g !== null);

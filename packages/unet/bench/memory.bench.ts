@@ -10,7 +10,10 @@
  * batch, and report the process's peak resident size (`maxRSS` / `ru_maxrss`) after the steps, absolute
  * and minus the baseline read after the imports (and, for voxnas, `initBackend`) before the network is
  * built. For voxnas also the `tf.profile` peak tensor bytes of a step and the estimator's bytes; with
- * recomputation per level (`recompute: 'level'`) too. PyTorch has no recomputation in these rows.
+ * recomputation per level (`recompute: 'level'`) too. voxnas's training step (@voxnas/ops `variableGrads`)
+ * releases each operation's saved tensors and output gradients once the backward pass has run it; the
+ * `tf.variableGrads (whole tape)` row is tfjs's own, which keeps them all until the step ends — the peer
+ * of that change, in the same run. PyTorch has no recomputation in these rows.
  *
  * Env: BENCH_UNET_MEMORY_PATCHES (default 32;64: cubes), BENCH_UNET_MEMORY_BATCH (2),
  * BENCH_UNET_MEMORY_STEPS (2), OMP_NUM_THREADS (threads of both sides; default 2). Without torch at
@@ -49,9 +52,9 @@ interface Torch {
   readonly version: string;
 }
 
-function voxnasRow(shape: number[], recompute: 'none' | 'level'): Voxnas {
+function voxnasRow(shape: number[], recompute: 'none' | 'level', tape: 'lean' | 'stock'): Voxnas {
   const script = fileURLToPath(new URL('./memory-step.ts', import.meta.url));
-  const job = { shape, config: {}, recompute, steps };
+  const job = { shape, config: {}, recompute, steps, tape };
   const r = spawnSync(process.execPath, [...process.execArgv, script, JSON.stringify(job)], { encoding: 'utf8', env: process.env });
   const line = r.stdout.trim().split('\n').pop() ?? '';
   if (r.status !== 0 || !line.startsWith('{')) throw new Error(`memory-step ${JSON.stringify(job)} failed (${r.status}): ${r.stderr.slice(-2000)}`);
@@ -97,8 +100,9 @@ let torchVersion = '';
 for (const p of patches) {
   const shape = [batch, p, p, p, 1];
   const torch = haveTorch ? runPythonReference<Torch>(TORCH, { threads, steps, size: p, batch, config, shapes }) : undefined;
-  for (const recompute of ['none', 'level'] as const) {
-    const v = voxnasRow(shape, recompute);
+  const cases = [['none', 'stock'], ['none', 'lean'], ['level', 'lean']] as const;
+  for (const [recompute, tape] of cases) {
+    const v = voxnasRow(shape, recompute, tape);
     kernels = v.kernels;
     if (torch && torch.params !== v.params) throw new Error(`PyTorch network has ${torch.params} parameters, voxnas ${v.params}`);
     const vDelta = v.maxRssBytes - v.baselineRssBytes;
@@ -109,7 +113,7 @@ for (const p of patches) {
       torchCells = `${mib(torch.maxRssBytes)} | ${mib(tDelta)} | ${(v.maxRssBytes / torch.maxRssBytes).toFixed(2)}× | ${(vDelta / tDelta).toFixed(2)}×`;
     }
     rows.push(
-      `| ${batch} × ${p}³ | ${recompute === 'level' ? 'per level' : 'off'} | ${mib(v.peakBytes)} | ${mib(v.estimateBytes)} | ${mib(v.maxRssBytes)} | ${mib(vDelta)} | ${torchCells} |`,
+      `| ${batch} × ${p}³ | ${recompute === 'level' ? 'per level' : 'off'} | ${tape === 'lean' ? 'released as it goes' : 'tf.variableGrads (whole tape)'} | ${mib(v.peakBytes)} | ${mib(v.estimateBytes)} | ${mib(v.maxRssBytes)} | ${mib(vDelta)} | ${torchCells} |`,
     );
   }
 }
@@ -117,6 +121,6 @@ console.log(
   `\n@voxnas/unet memory bench — ${steps} Adam training steps of the default U-Net (${config.levels} levels, ${config.baseChannels} base channels, ${config.norm} norm, ${config.upsampling} upsampling), ` +
     `one fresh process per cell, ${threads} thread(s); voxnas kernels ${kernels}${torchVersion ? `, PyTorch ${torchVersion} CPU (no recomputation)` : ''}. MiB; Δ = peak RSS − RSS after imports.\n`,
 );
-console.log('| batch × patch | voxnas recompute | voxnas peak tensor | estimate | voxnas peak RSS | voxnas Δ RSS | PyTorch peak RSS | PyTorch Δ RSS | RSS voxnas ÷ PyTorch | Δ voxnas ÷ PyTorch |');
-console.log('| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+console.log('| batch × patch | voxnas recompute | voxnas backward | voxnas peak tensor | estimate | voxnas peak RSS | voxnas Δ RSS | PyTorch peak RSS | PyTorch Δ RSS | RSS voxnas ÷ PyTorch | Δ voxnas ÷ PyTorch |');
+console.log('| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
 for (const r of rows) console.log(r);

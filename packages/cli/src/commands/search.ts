@@ -17,7 +17,7 @@ import { Rng } from '@voxnas/core';
 import { defineCommand } from '../command.js';
 import { UsageError } from '../errors.js';
 import { segmentationValidator } from '@voxnas/train/node';
-import { initBackend, parseByteSize } from '@voxnas/ops';
+import { initBackend, parseByteSize, variableGrads } from '@voxnas/ops';
 import { createLosses } from '@voxnas/metrics';
 import type { VoxnasConfig } from '../config.js';
 import { atomicWrite } from '@voxnas/core/node';
@@ -254,7 +254,7 @@ export async function dryRunSearch(flags: RunFlags & DryRunFlags, log: (line: st
       const y = tf.randomUniform([n, pz, py, px], 0, classes, 'int32', 2);
       const all = [...supernet.weightVariables(), ...supernet.archVariables()];
       const info = await tf.profile(() => {
-        const { value, grads } = tf.variableGrads(() => losses.diceCe(supernet.apply(x), y), all);
+        const { value, grads } = variableGrads(() => losses.diceCe(supernet.apply(x), y), all);
         value.dispose();
         tf.dispose(grads);
       });

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { Rng } from '@voxnas/core';
 import { createLosses } from '@voxnas/metrics';
-import { getOperator, initBackend } from '@voxnas/ops';
+import { getOperator, initBackend, variableGrads } from '@voxnas/ops';
 import { Supernet, sampleRandomGenotype, type SamplerConfig } from '@voxnas/supernet';
 import type { VoxnasConfig } from '../config.js';
 import { UsageError } from '../errors.js';
@@ -107,7 +107,7 @@ export async function measureStepTime(o: { kind: StepKind; config: VoxnasConfig;
       try {
         const pass = (vars: tf.Variable[]) =>
           tf.tidy(() => {
-            const { value, grads } = tf.variableGrads(() => losses.diceCe(net.apply(x), y), vars);
+            const { value, grads } = variableGrads(() => losses.diceCe(net.apply(x), y), vars);
             value.dataSync();
             tf.dispose(grads);
           });
@@ -128,7 +128,7 @@ export async function measureStepTime(o: { kind: StepKind; config: VoxnasConfig;
       try {
         seconds = time(() =>
           tf.tidy(() => {
-            const { value, grads } = tf.variableGrads(() => losses.diceCe(net.apply(x) as tf.Tensor5D, y), net.trainableVariables());
+            const { value, grads } = variableGrads(() => losses.diceCe(net.apply(x) as tf.Tensor5D, y), net.trainableVariables());
             value.dataSync();
             tf.dispose(grads);
           }),
