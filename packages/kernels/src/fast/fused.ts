@@ -248,17 +248,20 @@ export const GROUP_NORM_GRAD_CONFIG: tf.GradConfig = {
 };
 
 /**
- * ReLU's gradient, `dy · step(x)`, served by `VoxnasReluGrad` (one pass, no intermediate step
- * tensor) when the active backend has it, and computed as tfjs does otherwise.
+ * ReLU's gradient, `dy · step(y)` with `y = relu(x)` — equal to tfjs's `dy · step(x)`, since `y > 0`
+ * exactly where `x > 0` — served by `VoxnasReluGrad` (one pass, no intermediate step tensor) when the
+ * active backend has it, and computed as tfjs does otherwise. It keeps the *output* for the backward
+ * pass, as PyTorch does: the next layer (a convolution) keeps that same tensor, so a conv → norm → ReLU
+ * block keeps two activations instead of three (the norm's output is freed after the forward pass).
  */
 export const RELU_GRAD_CONFIG: tf.GradConfig = {
   kernelName: tf.Relu,
-  inputsToSave: ['x'],
+  outputsToSave: [true],
   gradFunc: (dy, saved) => {
-    const [x] = saved as [tf.Tensor];
+    const [y] = saved as [tf.Tensor];
     if (tf.getKernel(RELU_GRAD, tf.getBackend()) !== undefined) {
-      return { x: () => tf.engine().runKernel(RELU_GRAD, { dy: dy as tf.Tensor, x }) as tf.Tensor };
+      return { x: () => tf.engine().runKernel(RELU_GRAD, { dy: dy as tf.Tensor, x: y }) as tf.Tensor };
     }
-    return { x: () => tf.mul(dy as tf.Tensor, tf.cast(tf.step(x as tf.Tensor), 'float32')) };
+    return { x: () => tf.mul(dy as tf.Tensor, tf.cast(tf.step(y as tf.Tensor), 'float32')) };
   },
 };
