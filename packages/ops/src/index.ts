@@ -7,7 +7,7 @@ export { heNormal, glorotUniform, constantInit } from './init.js';
 export type { Initializer } from './init.js';
 export { Module } from './module.js';
 export { recompute, isRecomputing } from './recompute.js';
-export { variableGrads, withEarlyRelease } from './lean-gradients.js';
+export { variableGrads } from './lean-gradients.js';
 export type { RecomputeMode, RecomputeOptions } from './recompute.js';
 export { hostTensor, hostVector } from './onnx-hook.js';
 export type { OnnxEmitContext, OnnxEmittable, HostTensor } from './onnx-hook.js';

@@ -26,20 +26,19 @@ function nextTensorId(): number | undefined {
  *
  * tfjs also keeps every input gradient it adds into an earlier one (fan-out: skip connections, a
  * variable read twice); those are released too. A node is released when the next node's gradient
- * runs (all of its input gradients are computed and added by then); the last one is left to tfjs. Kept: gradients of `xs` (the tensors the caller wants gradients
- * of) and `keep` (e.g. a caller's `dy`), and any tensor a gradient function returns that it did not
- * create itself (a pass-through `dy`, a saved tensor, a forward tensor), which may sit in more than one
- * accumulator slot. Without tfjs's tensor-id counter only saved tensors and zero-filled gradients are
+ * runs (all of its input gradients are computed and added by then); the last one is left to tfjs.
+ * Kept: gradients of `xs` (the tensors the caller wants gradients of), and any tensor a gradient
+ * function returns that it did not create itself (a pass-through `dy`, a saved tensor, a forward
+ * tensor), which may sit in more than one accumulator slot. Without tfjs's tensor-id counter only saved tensors and zero-filled gradients are
  * released.
  */
-function releaseEarly(tape: TapeNode[], xs: readonly tf.Tensor[], keep: readonly tf.Tensor[]): void {
+function releaseEarly(tape: TapeNode[], xs: readonly tf.Tensor[]): void {
   const wanted = new Set(xs.map((x) => x.id));
-  const kept = new Set<tf.Tensor>(keep);
   const foreign = new Set<tf.Tensor>(); // returned by a gradient function that did not make them
   const reached = new Set<number>(); // ids of tensors that already received a gradient
   let pending: tf.Tensor[] = [];
   const release = (): void => {
-    for (const t of pending) if (!foreign.has(t) && !kept.has(t)) t.dispose();
+    for (const t of pending) if (!foreign.has(t)) t.dispose();
     pending = [];
   };
   const counting = nextTensorId() !== undefined;
@@ -85,12 +84,11 @@ function releaseEarly(tape: TapeNode[], xs: readonly tf.Tensor[], keep: readonly
 }
 
 /**
- * Returns `f` wrapped for use as the forward function of `tf.engine().gradients(·, xs, dy)`: when it
- * runs under a fresh top-level tape (not inside another gradient computation, where the tape must stay
- * whole for higher-order gradients), it marks the tape for early release (see {@link variableGrads}).
- * `keep` lists tensors the backward pass must not dispose (a `dy` the caller passes).
+ * `f` wrapped as the forward function of a gradient computation with respect to `xs`: when it runs
+ * under a fresh top-level tape (not inside another gradient computation, where the tape must stay
+ * whole for higher-order gradients), it marks the tape for early release.
  */
-export function withEarlyRelease<T extends tf.Tensor>(f: () => T, xs: readonly tf.Tensor[], keep: readonly tf.Tensor[] = []): () => T {
+function withEarlyRelease<T extends tf.Tensor>(f: () => T, xs: readonly tf.Tensor[]): () => T {
   return () => {
     // A gradient computed inside `f` (a gradient penalty) records its backward kernels on this tape
     // for a higher-order gradient; such a tape is left whole. tfjs opens a tape for every gradient.
@@ -108,7 +106,7 @@ export function withEarlyRelease<T extends tf.Tensor>(f: () => T, xs: readonly t
       engine.startTape = startTape;
     }
     const tape = engine.state.activeTape as unknown as TapeNode[] | null;
-    if (!nested && engine.state.gradientDepth === 1 && tape !== null) releaseEarly(tape, xs, keep);
+    if (!nested && engine.state.gradientDepth === 1 && tape !== null) releaseEarly(tape, xs);
     return y;
   };
 }
