@@ -155,6 +155,20 @@ describe('SearchTrainer', () => {
     supernet.dispose();
   });
 
+  it('never keeps a warm-up snapshot as best once a snapshot after warm-up exists', async () => {
+    const { supernet, search } = makeSearch(4, { warmupSteps: 3 });
+    // Steps 1 (warm-up: α untouched, the derived genotype is the tie-break) then 3 and 5 (after α steps).
+    const scores = [0.9, 0.2, 0.5];
+    let call = 0;
+    const result = await search.fit({ steps: 6, deriveEvery: 2, validate: async () => scores[call++]! });
+    expect(result.history.map((h) => h.step)).toEqual([1, 3, 5]);
+    expect(result.bestStep).toBe(5);
+    expect(result.bestScore).toBe(0.5);
+    expect(result.bestGenotype).toEqual(result.history[2]!.genotype);
+    search.dispose();
+    supernet.dispose();
+  });
+
   it.each([
     [{ warmupSteps: -1 }, 'SearchTrainer: warmupSteps is -1, expected an integer ≥ 0'],
     [{ archLr: -1 }, 'SearchTrainer: archLr is -1, expected a finite number ≥ 0 (0 freezes α)'],

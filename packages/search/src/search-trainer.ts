@@ -98,7 +98,10 @@ export interface SearchFitOptions {
 export interface SearchResult {
   /** Derived from the final α. */
   readonly finalGenotype: Genotype;
-  /** The snapshot genotype with the highest validation score (the final one without a validator). */
+  /**
+   * The snapshot genotype with the highest validation score among the snapshots taken after warm-up
+   * (the final one without a validator). Warm-up snapshots count only when no later one exists.
+   */
   readonly bestGenotype: Genotype;
   readonly bestScore: number | null;
   readonly bestStep: number;
@@ -284,8 +287,14 @@ export class SearchTrainer {
       warnings,
     };
     this.history.push(snap);
-    // Without a validator the latest genotype is the best one; with one, the highest score wins.
-    const better = score === null || this.best === null || this.best.score === null || score > this.best.score;
+    // Without a validator the latest genotype is the best one; with one, the highest score wins. A
+    // snapshot taken before the first α step (warm-up) derives from untouched α, i.e. from the
+    // tie-break rule rather than the search, so it is kept only until a snapshot after warm-up exists.
+    const searched = (s: number) => s >= this.options.warmupSteps;
+    const better =
+      this.best === null ||
+      (searched(step) && !searched(this.best.step)) ||
+      (searched(step) === searched(this.best.step) && (score === null || this.best.score === null || score > this.best.score));
     if (better) this.best = { genotype, score, step };
     return snap;
   }
