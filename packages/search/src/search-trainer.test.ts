@@ -157,7 +157,7 @@ describe('SearchTrainer', () => {
 
   it('never keeps a warm-up snapshot as best once a snapshot after warm-up exists', async () => {
     const { supernet, search } = makeSearch(4, { warmupSteps: 3 });
-    // Steps 1 (warm-up: α untouched, the derived genotype is the tie-break) then 3 and 5 (after α steps).
+    // Step 1 is in the warm-up (α still at their random init); steps 3 and 5 follow α steps.
     const scores = [0.9, 0.2, 0.5];
     let call = 0;
     const result = await search.fit({ steps: 6, deriveEvery: 2, validate: async () => scores[call++]! });

@@ -288,8 +288,8 @@ export class SearchTrainer {
     };
     this.history.push(snap);
     // Without a validator the latest genotype is the best one; with one, the highest score wins. A
-    // snapshot taken before the first α step (warm-up) derives from untouched α, i.e. from the
-    // tie-break rule rather than the search, so it is kept only until a snapshot after warm-up exists.
+    // snapshot taken before the first α step (warm-up) derives from the random initial α, not from the
+    // search, so it is kept only until a snapshot after warm-up exists.
     const searched = (s: number) => s >= this.options.warmupSteps;
     const better =
       this.best === null ||
