@@ -81,6 +81,12 @@ const searchSection = z
       ),
     sampler: z.enum(SAMPLER_KINDS).default('gumbel').describe('path sampler: `gumbel` (the paper), `full` (DARTS) or `uniform`'),
     k: count().default(1).describe('paths sampled per edge by the gumbel sampler'),
+    weightSampler: z
+      .enum(['same', 'uniform'])
+      .default('same')
+      .describe(
+        'paths of the weight steps: `same` (from `sampler`, as the paper) or `uniform` (every candidate trained equally often whatever α says, as SPOS/FairNAS; α still learns through `sampler`)',
+      ),
     tauStart: positive().default(5).describe('initial Gumbel temperature'),
     tauEnd: positive().default(0.5).describe('final Gumbel temperature'),
     tauSchedule: z.enum(TEMPERATURE_SCHEDULE_KINDS).default('exponential').describe('temperature schedule from tauStart to tauEnd over the search steps'),

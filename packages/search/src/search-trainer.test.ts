@@ -2,7 +2,7 @@ import { readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { createLosses } from '@voxnas/metrics';
-import { buildChild, createSearchSpace, Supernet } from '@voxnas/supernet';
+import { buildChild, createSearchSpace, gumbelOneSampler, Supernet, uniformSampler, type Sampler } from '@voxnas/supernet';
 import { expectNoLeaks, withTempDir } from '@voxnas/testing';
 import type { JsonValue } from '@voxnas/core';
 import type { BatchSource } from '@voxnas/train';
@@ -153,6 +153,48 @@ describe('SearchTrainer', () => {
     }
     search.dispose();
     supernet.dispose();
+  });
+
+  it('draws the α steps\' paths from `sampler` and the weight steps\' from `weightSampler`', async () => {
+    const run = async (weightSampler: 'uniform' | 'same') => {
+      const calls = { arch: 0, weights: 0 };
+      const counted = (phase: 'arch' | 'weights', inner: Sampler): Sampler => (logits, rng, tau) => {
+        calls[phase] += 1;
+        return inner(logits, rng, tau);
+      };
+      const supernet = new Supernet(space, {
+        rng: new Rng(31),
+        sampler: counted('arch', gumbelOneSampler),
+        ...(weightSampler === 'uniform' ? { weightSampler: counted('weights', uniformSampler) } : {}),
+      });
+      // α far from uniform: the Gumbel sampler picks candidate 1 of every edge (p(other) ≈ e^-40).
+      for (const a of supernet.archVariables()) a.assign(tf.tensor1d(Array.from({ length: a.size }, (_, i) => (i === 1 ? 40 : 0))));
+      const search = new SearchTrainer({
+        supernet,
+        weightData: ballSource(32),
+        archData: ballSource(33),
+        loss: (out, batch) => losses.diceCe(out, batch.label),
+        weightOptimizer: { kind: 'adamw', weightDecay: 1e-4 },
+        weightSchedule: { kind: 'constant', lr: 3e-3 },
+        archLr: 1e-3,
+        temperature: { kind: 'constant', tau: 1 },
+        warmupSteps: 2,
+      });
+      const weightPaths = new Set<number>();
+      await search.fit({ steps: 6, deriveEvery: 6, onStep: () => Object.values(supernet.lastActive).forEach((p) => p.forEach((i) => weightPaths.add(i))) });
+      expect(supernet.phase).toBe('weights');
+      search.dispose();
+      supernet.dispose();
+      return { calls, weightPaths: [...weightPaths].sort() };
+    };
+    const labels = new Set(space.edges.map((e) => e.label)).size;
+    const fair = await run('uniform');
+    // 4 α steps (after the 2 warm-up steps) and 6 weight steps, one draw per edge label each.
+    expect(fair.calls).toEqual({ arch: 4 * labels, weights: 6 * labels });
+    expect(fair.weightPaths.length).toBeGreaterThan(3);
+    const same = await run('same');
+    expect(same.calls.arch).toBe(10 * labels);
+    expect(same.weightPaths).toEqual([1]);
   });
 
   it('never keeps a warm-up snapshot as best once a snapshot after warm-up exists', async () => {

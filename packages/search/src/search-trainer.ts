@@ -214,7 +214,10 @@ export class SearchTrainer {
     return this.history;
   }
 
-  /** One search step: τ, then (after warm-up) an α step, then a weight step. */
+  /**
+   * One search step: τ, then (after warm-up) an α step (the supernet in its `arch` phase: paths from its
+   * `sampler`), then a weight step (`weights` phase: paths from its `weightSampler`).
+   */
   async step(): Promise<SearchStepResult> {
     const step = this.trainer.stepsDone;
     const tau = temperatureAt(this.options.temperature, step);
@@ -225,6 +228,7 @@ export class SearchTrainer {
       await this.readAlphas();
       try {
         this.supernet.train(true);
+        this.supernet.setPhase('arch');
         const r = await gradientStep({
           loss: () => this.options.loss(this.supernet.apply(batch.image), batch),
           optimizer: this.archOptimizer,
@@ -233,6 +237,7 @@ export class SearchTrainer {
         archLoss = r.loss;
         this.archSteps += 1;
       } finally {
+        this.supernet.setPhase('weights');
         batch.image.dispose();
         batch.label.dispose();
       }

@@ -38,7 +38,7 @@ export type { RenderGenotypeOptions } from './render-genotype.js';
 export { CELL_RECOMPUTE_MODES } from './cell-network.js';
 export type { CellRecompute } from './cell-network.js';
 export { Supernet } from './supernet.js';
-export type { SupernetOptions } from './supernet.js';
+export type { SupernetOptions, SupernetPhase } from './supernet.js';
 export { ChildNetwork, buildChild } from './child.js';
 export type { BuildChildOptions } from './child.js';
 export { genotypeCost } from './genotype-cost.js';

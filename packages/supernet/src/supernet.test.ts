@@ -207,8 +207,34 @@ describe('Supernet', () => {
       tf.dispose([x, y]);
     });
     expect(() => net.setTemperature(0)).toThrowErrorMatchingInlineSnapshot(`[InvalidArgumentError: Supernet: tau must be a finite number > 0, got 0]`);
+    expect(() => net.setPhase('alpha' as never)).toThrowErrorMatchingInlineSnapshot(`[InvalidArgumentError: Supernet.setPhase: phase is "alpha", expected 'weights' or 'arch']`);
     net.dispose();
     const bad = createSearchSpace({ levels: 2, candidates: { reduction: ['zero', 'conv-3x3x5'] } });
     expect(() => new Supernet(bad, { rng: new Rng(1) })).toThrow(UnknownOperatorError);
+  });
+
+  it('draws training paths from weightSampler in the weights phase and from sampler in the arch phase', () => {
+    const space = createSearchSpace({ levels: 2, baseChannels: 2, nodes: 2 });
+    const net = new Supernet(space, { rng: new Rng(5), sampler: { kind: 'gumbel', k: 1 }, weightSampler: { kind: 'uniform' } });
+    // α far from uniform: Gumbel picks candidate 2 of every edge (p(other) ≈ e^-40); uniform ignores α.
+    for (const a of net.archVariables()) a.assign(tf.tensor1d(Array.from({ length: a.size }, (_, i) => (i === 2 ? 40 : 0))));
+    const x = tf.randomNormal([1, 6, 6, 6, 1], 0, 1, 'float32', 1) as tf.Tensor5D;
+    const paths = (phase: 'weights' | 'arch') => {
+      net.setPhase(phase);
+      const seen = new Set<number>();
+      for (let i = 0; i < 4; i++) {
+        tf.dispose(net.apply(x));
+        for (const p of Object.values(net.lastActive)) p.forEach((j) => seen.add(j));
+      }
+      return [...seen].sort();
+    };
+    net.train(true);
+    expect(net.phase).toBe('weights');
+    expect(paths('arch')).toEqual([2]);
+    expect(paths('weights').length).toBeGreaterThan(3);
+    net.train(false);
+    expect(paths('weights')).toEqual([2]); // eval mode: the argmax path whatever the phase
+    x.dispose();
+    net.dispose();
   });
 });

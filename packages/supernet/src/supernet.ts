@@ -15,6 +15,13 @@ export interface SupernetOptions {
   readonly rng: Rng;
   /** Path sampler (plain config or function). Default `{ kind: 'gumbel', k: 1 }`. */
   readonly sampler?: SamplerConfig | Sampler;
+  /**
+   * Path sampler of the `weights` phase (see {@link Supernet.setPhase}); default: `sampler`. With
+   * `{ kind: 'uniform' }` every candidate's weights are trained equally often whatever α says (as in
+   * SPOS and FairNAS), so an operator that α favoured early is not also the only one whose weights
+   * learn; α still learns through `sampler` in the `arch` phase.
+   */
+  readonly weightSampler?: SamplerConfig | Sampler;
   /** Initial temperature τ (change it with `setTemperature`). Default 1. */
   readonly tau?: number;
   /** Standard deviation of the initial α (DARTS: 1e-3). Default 1e-3. */
@@ -22,6 +29,12 @@ export interface SupernetOptions {
   /** Activation recomputation per cell in training (see `CellRecompute`; `setRecompute` changes it). Default `'none'`. */
   readonly recompute?: CellRecompute;
 }
+
+/**
+ * Which optimiser the next training-mode forward pass serves: `weights` (default) draws paths from the
+ * supernet's `weightSampler`, `arch` from its `sampler`.
+ */
+export type SupernetPhase = 'weights' | 'arch';
 
 /** Deterministic top-1 path (argmax α), weight 1: what the supernet runs in eval mode with a stochastic sampler. */
 const argmaxSampler: Sampler = (logits) => {
@@ -63,7 +76,9 @@ export class Supernet extends CellNetwork implements Network {
   /** The stream paths are drawn from; save `samplerRng.getState()` to resume a search exactly. */
   readonly samplerRng: Rng;
   private readonly sampler: Sampler;
+  private readonly weightSampler: Sampler;
   private readonly evalSampler: Sampler;
+  private phaseValue: SupernetPhase = 'weights';
   private readonly alphas = new Map<string, tf.Variable>();
   private tauValue: number;
   private lastActiveValue: Record<string, readonly number[]> = {};
@@ -80,6 +95,8 @@ export class Supernet extends CellNetwork implements Network {
     this.samplerRng = options.rng.fork('sampler');
     const cfg = options.sampler ?? { kind: 'gumbel', k: 1 };
     this.sampler = typeof cfg === 'function' ? cfg : createSampler(cfg);
+    const weightCfg = options.weightSampler;
+    this.weightSampler = weightCfg === undefined ? this.sampler : typeof weightCfg === 'function' ? weightCfg : createSampler(weightCfg);
     this.evalSampler = this.sampler === fullSampler ? fullSampler : argmaxSampler;
     this.tauValue = checkTau(options.tau ?? 1);
     if (options.recompute !== undefined) this.setRecompute(options.recompute);
@@ -104,13 +121,32 @@ export class Supernet extends CellNetwork implements Network {
     return this;
   }
 
+  /** The phase of training-mode forward passes: which sampler draws the paths. */
+  get phase(): SupernetPhase {
+    return this.phaseValue;
+  }
+
+  /**
+   * Sets the phase: `arch` before an α step, `weights` (the default) before a weight step. It matters only
+   * when the supernet was built with a `weightSampler`; the search trainer sets it around its α step.
+   *
+   * @throws InvalidArgumentError for any other value.
+   */
+  setPhase(phase: SupernetPhase): this {
+    if (phase !== 'weights' && phase !== 'arch') {
+      throw new InvalidArgumentError(`Supernet.setPhase: phase is ${JSON.stringify(phase)}, expected 'weights' or 'arch'`);
+    }
+    this.phaseValue = phase;
+    return this;
+  }
+
   /** The active candidate indices of every label in the last forward pass. */
   get lastActive(): Readonly<Record<string, readonly number[]>> {
     return this.lastActiveValue;
   }
 
   forward(x: tf.Tensor5D): tf.Tensor5D {
-    const sampler = this.training ? this.sampler : this.evalSampler;
+    const sampler = !this.training ? this.evalSampler : this.phaseValue === 'arch' ? this.sampler : this.weightSampler;
     const decisions = new Map<string, EdgeDecision>();
     const active: Record<string, readonly number[]> = {};
     for (const [label, alpha] of this.alphas) {

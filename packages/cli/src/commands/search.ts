@@ -72,7 +72,13 @@ export async function runSearch(flags: RunFlags, log: (line: string) => void): P
   const { cfg, run, data } = await startRun(resolved.cfg, dir, log, { verbose: flags.verbose ?? false });
   const rng = new Rng(cfg.seed);
   const space = spaceFromConfig(cfg, data.channels, data.classes);
-  const supernet = new Supernet(space, { rng: rng.fork('supernet'), sampler: samplerOf(cfg), tau: cfg.search.tauStart, recompute: cfg.search.recompute });
+  const supernet = new Supernet(space, {
+    rng: rng.fork('supernet'),
+    sampler: samplerOf(cfg),
+    ...(cfg.search.weightSampler === 'uniform' ? { weightSampler: { kind: 'uniform' } as const } : {}),
+    tau: cfg.search.tauStart,
+    recompute: cfg.search.recompute,
+  });
   const split = searchSplit(cfg, data.train);
   const dataRng = rng.fork('data');
   const weightData = batchSource(cfg, data, split.weights, dataRng.fork('weights').seed32());
