@@ -2,7 +2,7 @@ import { readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { createLosses } from '@voxnas/metrics';
-import { buildChild, createSearchSpace, gumbelOneSampler, Supernet, uniformSampler, type Sampler } from '@voxnas/supernet';
+import { buildChild, createSearchSpace, gumbelOneSampler, Supernet, uniformSampler, type Sampler, type SupernetOptions } from '@voxnas/supernet';
 import { expectNoLeaks, withTempDir } from '@voxnas/testing';
 import type { JsonValue } from '@voxnas/core';
 import type { BatchSource } from '@voxnas/train';
@@ -49,8 +49,8 @@ function ballSource(seed: number): BatchSource & { position: number } {
   };
 }
 
-function makeSearch(seed: number, overrides: Partial<SearchTrainerOptions> = {}) {
-  const supernet = new Supernet(space, { rng: new Rng(seed), sampler: { kind: 'gumbel', k: 1 } });
+function makeSearch(seed: number, overrides: Partial<SearchTrainerOptions> = {}, supernetOptions: Partial<SupernetOptions> = {}) {
+  const supernet = new Supernet(space, { rng: new Rng(seed), sampler: { kind: 'gumbel', k: 1 }, ...supernetOptions });
   const search = new SearchTrainer({
     supernet,
     weightData: ballSource(seed + 1),
@@ -64,6 +64,16 @@ function makeSearch(seed: number, overrides: Partial<SearchTrainerOptions> = {})
     ...overrides,
   });
   return { supernet, search };
+}
+
+/** A 6-step search deriving every 2 steps (snapshots at steps 1, 3, 5) whose validator returns `scores` in turn. */
+async function fitWithScores(warmupSteps: number, scores: number[]) {
+  const { supernet, search } = makeSearch(4, { warmupSteps });
+  let call = 0;
+  const result = await search.fit({ steps: 6, deriveEvery: 2, validate: async () => scores[call++]! });
+  search.dispose();
+  supernet.dispose();
+  return result;
 }
 
 function snapshotValues(supernet: Supernet): Float32Array[] {
@@ -140,10 +150,7 @@ describe('SearchTrainer', () => {
   });
 
   it('logs snapshots with probabilities that sum to 1 and keeps the best-scoring genotype', async () => {
-    const { supernet, search } = makeSearch(4, { warmupSteps: 0 });
-    const scores = [0.2, 0.9, 0.5];
-    let call = 0;
-    const result = await search.fit({ steps: 6, deriveEvery: 2, validate: async () => scores[call++]! });
+    const result = await fitWithScores(0, [0.2, 0.9, 0.5]);
     expect(result.history.map((h) => h.step)).toEqual([1, 3, 5]);
     expect(result.bestScore).toBe(0.9);
     expect(result.bestStep).toBe(3);
@@ -151,8 +158,6 @@ describe('SearchTrainer', () => {
     for (const p of Object.values(result.history[2]!.probabilities)) {
       expect(p.reduce((x, y) => x + y, 0)).toBeCloseTo(1, 6);
     }
-    search.dispose();
-    supernet.dispose();
   });
 
   it('draws the α steps\' paths from `sampler` and the weight steps\' from `weightSampler`', async () => {
@@ -162,24 +167,16 @@ describe('SearchTrainer', () => {
         calls[phase] += 1;
         return inner(logits, rng, tau);
       };
-      const supernet = new Supernet(space, {
-        rng: new Rng(31),
-        sampler: counted('arch', gumbelOneSampler),
-        ...(weightSampler === 'uniform' ? { weightSampler: counted('weights', uniformSampler) } : {}),
-      });
+      const { supernet, search } = makeSearch(
+        31,
+        { archLr: 1e-3, temperature: { kind: 'constant', tau: 1 } },
+        {
+          sampler: counted('arch', gumbelOneSampler),
+          ...(weightSampler === 'uniform' ? { weightSampler: counted('weights', uniformSampler) } : {}),
+        },
+      );
       // α far from uniform: the Gumbel sampler picks candidate 1 of every edge (p(other) ≈ e^-40).
       for (const a of supernet.archVariables()) a.assign(tf.tensor1d(Array.from({ length: a.size }, (_, i) => (i === 1 ? 40 : 0))));
-      const search = new SearchTrainer({
-        supernet,
-        weightData: ballSource(32),
-        archData: ballSource(33),
-        loss: (out, batch) => losses.diceCe(out, batch.label),
-        weightOptimizer: { kind: 'adamw', weightDecay: 1e-4 },
-        weightSchedule: { kind: 'constant', lr: 3e-3 },
-        archLr: 1e-3,
-        temperature: { kind: 'constant', tau: 1 },
-        warmupSteps: 2,
-      });
       const weightPaths = new Set<number>();
       await search.fit({ steps: 6, deriveEvery: 6, onStep: () => Object.values(supernet.lastActive).forEach((p) => p.forEach((i) => weightPaths.add(i))) });
       expect(supernet.phase).toBe('weights');
@@ -198,17 +195,12 @@ describe('SearchTrainer', () => {
   });
 
   it('never keeps a warm-up snapshot as best once a snapshot after warm-up exists', async () => {
-    const { supernet, search } = makeSearch(4, { warmupSteps: 3 });
     // Step 1 is in the warm-up (α still at their random init); steps 3 and 5 follow α steps.
-    const scores = [0.9, 0.2, 0.5];
-    let call = 0;
-    const result = await search.fit({ steps: 6, deriveEvery: 2, validate: async () => scores[call++]! });
+    const result = await fitWithScores(3, [0.9, 0.2, 0.5]);
     expect(result.history.map((h) => h.step)).toEqual([1, 3, 5]);
     expect(result.bestStep).toBe(5);
     expect(result.bestScore).toBe(0.5);
     expect(result.bestGenotype).toEqual(result.history[2]!.genotype);
-    search.dispose();
-    supernet.dispose();
   });
 
   it.each([
