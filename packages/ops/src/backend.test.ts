@@ -84,6 +84,26 @@ describe('initBackend', () => {
     await initBackend({ backend: 'cpu', logger: () => {} });
   });
 
+  it('threads sets the native kernels\' OpenMP threads, and a bad count is refused before anything loads', async () => {
+    for (const bad of [0, 1.5, -2]) {
+      await expect(initBackend({ threads: bad, logger: () => {} })).rejects.toThrow(`initBackend: threads must be a positive integer, got ${bad}`);
+    }
+    const before = await initBackend({ logger: () => {} });
+    if (!before.native) return; // no addon on this machine: the option has nothing to set
+    const kernels = (await import(/* @vite-ignore */ '@voxnas/kernels')) as { nativeStatus: { threads: number }; setNativeThreads: (n: number) => void };
+    const initial = kernels.nativeStatus.threads;
+    const lines: string[] = [];
+    try {
+      // One more than the default, so the assertion cannot pass by the default alone.
+      await initBackend({ threads: initial + 1, logger: (l) => lines.push(l) });
+      expect(kernels.nativeStatus.threads).toBe(initial + 1);
+      expect(lines[0]).toContain(`@voxnas/kernels native (${initial + 1} threads,`);
+    } finally {
+      kernels.setNativeThreads(initial);
+      await initBackend({ backend: 'cpu', logger: () => {} });
+    }
+  });
+
   it('webgpu without the optional Dawn package: one line saying why, then the CPU path', async () => {
     const lines: string[] = [];
     const choice = await initBackend({ backend: 'webgpu', logger: (l) => lines.push(l), importModule: failing(['webgpu', '@voxnas/kernels']) });

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { InvalidArgumentError } from '@voxnas/core';
 import { BackendError } from './errors.js';
 import { adapterLabel, selectWebGpu, type WebGpuProbe } from './webgpu.js';
 
@@ -39,6 +40,12 @@ export interface InitBackendOptions {
   readonly logger?: (line: string) => void;
   /** Module loader for the optional packages (default: dynamic `import`). Tests pass a failing one. */
   readonly importModule?: (specifier: string) => Promise<unknown>;
+  /**
+   * Threads of @voxnas/kernels' native kernels (OpenMP), like `torch.set_num_threads`. Default: what the
+   * addon chose (every core, or `OMP_NUM_THREADS`). Set it when other jobs share the machine. Only the
+   * native kernels use it; the other backends ignore it.
+   */
+  readonly threads?: number;
 }
 
 interface KernelsModule {
@@ -48,6 +55,7 @@ interface KernelsModule {
   fastKernelStatus?: { loaded: boolean; kernels: readonly string[] };
   registerFastKernels?: () => void;
   unregisterFastKernels?: () => void;
+  setNativeThreads?: (n: number) => void;
   conv3dGradConfig?: unknown;
 }
 
@@ -102,6 +110,9 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
   const asked = (options.backend ?? envBackend ?? 'auto').trim().toLowerCase() || 'auto';
   const load = options.importModule ?? dynamicImport;
   const log = options.logger ?? ((line: string) => console.error(line));
+  if (options.threads !== undefined && (!Number.isInteger(options.threads) || options.threads < 1)) {
+    throw new InvalidArgumentError(`initBackend: threads must be a positive integer, got ${String(options.threads)}`);
+  }
   const notes: string[] = [];
   let choice: Omit<BackendChoice, 'summary' | 'notes'> | undefined;
   let threads = 0;
@@ -171,7 +182,10 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
         // not installed: nothing to undo
       }
     }
-    if (kernels !== undefined) kernels.registerNativeKernels?.();
+    if (kernels !== undefined) {
+      kernels.registerNativeKernels?.();
+      if (options.threads !== undefined) kernels.setNativeThreads?.(options.threads);
+    }
     await tf.setBackend('cpu');
     // tfjs-backend-cpu prints a "Hi, looks like you are running TensorFlow.js in Node.js… install our
     // node backend" banner on its first tensor write under Node. The line logged below already says

@@ -13,8 +13,12 @@ describe('voxnas search-quality', () => {
       const search = join(tmp, 'search');
       expect((await runCli(['search', '--out', search, '--quiet', ...TINY])).code).toBe(0);
       const out = join(tmp, 'quality');
-      const first = await runCli(['search-quality', '--run', search, '--out', out, '--samples', '2', '--json', '--quiet']);
+      const first = await runCli(['search-quality', '--run', search, '--out', out, '--samples', '2', '--threads', '3', '--json']);
       expect(first.code, first.err).toBe(0);
+      // --threads reaches the native kernels (the backend line names their thread count when they load).
+      const backend = first.err.split('\n').find((l) => l.startsWith('voxnas backend:'));
+      expect(backend).toBeDefined();
+      if (backend!.includes('@voxnas/kernels native')) expect(backend).toContain('native (3 threads,');
       const r = JSON.parse(first.out);
       expect(r.count).toBe(3);
       expect(r.architectures.map((a: { id: string }) => a.id)).toEqual(['derived', 'random-0', 'random-1']);
@@ -36,8 +40,12 @@ describe('voxnas search-quality', () => {
     });
   }, 600_000);
 
-  it('refuses a directory that is not a finished search run', async () => {
+  it('refuses a directory that is not a finished search run, and a bad --threads before reading anything', async () => {
     await withTempDir(async (tmp) => {
+      for (const bad of ['0', 'two', '1.5']) {
+        const t = await runCli(['search-quality', '--run', tmp, '--out', join(tmp, 'q'), '--threads', bad]);
+        expect([t.code, t.err.split('\n')[0]]).toEqual([2, `voxnas search-quality: --threads is '${bad}', expected a positive integer`]);
+      }
       const r = await runCli(['search-quality', '--run', tmp, '--out', join(tmp, 'q')]);
       expect(r.code).toBe(1);
       expect(r.err).toContain(`voxnas search-quality --run ${tmp}: no genotype.json there (not a finished search run)`);

@@ -25,6 +25,8 @@ export interface SearchQualityFlags {
   samples?: string;
   /** Training steps of each stand-alone run (default: the run's `train.steps`). */
   steps?: string;
+  /** Threads of the native kernels (default: every core, or `OMP_NUM_THREADS`). */
+  threads?: string;
 }
 
 /** What `voxnas search-quality` writes into `<out>/search-quality.json`. */
@@ -54,6 +56,7 @@ export async function runSearchQuality(flags: SearchQualityFlags, log: (line: st
   if (!flags.run) throw new UsageError('voxnas search-quality: --run <search-run> is required');
   if (!flags.out) throw new UsageError('voxnas search-quality: --out <dir> is required');
   const samples = positiveInt(flags.samples, 8, '--samples');
+  const threads = flags.threads === undefined ? undefined : positiveInt(flags.threads, 1, '--threads');
   const searchDir = resolve(flags.run);
   if (!existsSync(join(searchDir, 'genotype.json'))) {
     throw new ConfigError(`voxnas search-quality --run ${flags.run}: no genotype.json there (not a finished search run)`);
@@ -62,7 +65,7 @@ export async function runSearchQuality(flags: SearchQualityFlags, log: (line: st
   const steps = positiveInt(flags.steps, cfg.train.steps, '--steps');
   const out = resolve(flags.out);
   await mkdir(join(out, 'genotypes'), { recursive: true });
-  await initBackend({ logger: log });
+  await initBackend({ logger: log, ...(threads === undefined ? {} : { threads }) });
   const data = await prepareData(cfg, searchDir);
   const space = spaceFromConfig(cfg, data.channels, data.classes);
   const supernet = new Supernet(space, { rng: new Rng(cfg.seed) });
@@ -132,12 +135,18 @@ export function formatSearchQuality(s: SearchQualitySummary): string {
 export const searchQualityCommand = defineCommand({
   name: 'search-quality',
   summary: "measure the search phase: does the supernet rank architectures like training them does? (Kendall τ, Spearman ρ)",
-  usage: '--run <search-run> --out <dir> [--samples 8] [--steps n] [--json]',
+  usage: '--run <search-run> --out <dir> [--samples 8] [--steps n] [--threads n] [--json]',
   flags: {
     run: { type: 'string', value: '<search-run>', description: 'a finished voxnas search run directory' },
     out: { type: 'string', value: '<dir>', description: 'where the study goes: stand-alone train runs, genotypes, search-quality.json (re-run to continue)' },
     samples: { type: 'string', value: '<n>', description: 'random architectures drawn from the search space besides the derived one', default: '8' },
     steps: { type: 'string', value: '<n>', description: 'training steps of each stand-alone run', default: "the search run's train.steps" },
+    threads: {
+      type: 'string',
+      value: '<n>',
+      description: 'threads of the native kernels; give 1 when experiment jobs share the machine, or each side slows several-fold',
+      default: 'every core, or OMP_NUM_THREADS',
+    },
     json: { type: 'boolean', description: 'print the result as JSON' },
   },
   async run({ flags, io, log }) {

@@ -103,7 +103,14 @@ export async function measureStepTime(o: { kind: StepKind; config: VoxnasConfig;
   try {
     if (o.kind === 'search') {
       const sampler: SamplerConfig = cfg.search.sampler === 'gumbel' ? { kind: 'gumbel', k: cfg.search.k } : { kind: cfg.search.sampler };
-      const net = new Supernet(space, { rng: new Rng(0), sampler, tau: cfg.search.tauStart, recompute: cfg.search.recompute });
+      const uniformWeights = cfg.search.weightSampler === 'uniform';
+      const net = new Supernet(space, {
+        rng: new Rng(0),
+        sampler,
+        ...(uniformWeights ? { weightSampler: { kind: 'uniform' } as const } : {}),
+        tau: cfg.search.tauStart,
+        recompute: cfg.search.recompute,
+      });
       try {
         const pass = (vars: tf.Variable[]) =>
           tf.tidy(() => {
@@ -111,8 +118,17 @@ export async function measureStepTime(o: { kind: StepKind; config: VoxnasConfig;
             value.dataSync();
             tf.dispose(grads);
           });
-        // a search step after warm-up is a weight step and an α step: two passes of the same cost
-        seconds = 2 * time(() => pass([...net.weightVariables(), ...net.archVariables()]));
+        // A search step after warm-up is a weight step and an α step. With the paper's scheme both draw
+        // their paths from α's sampler: two passes of the same cost. With uniform weight steps the weight
+        // pass runs one path per edge whatever k is, so each phase is timed on its own.
+        if (uniformWeights) {
+          net.setPhase('weights');
+          const weights = time(() => pass(net.weightVariables()));
+          net.setPhase('arch');
+          seconds = weights + time(() => pass(net.archVariables()));
+        } else {
+          seconds = 2 * time(() => pass([...net.weightVariables(), ...net.archVariables()]));
+        }
       } finally {
         net.dispose();
       }
