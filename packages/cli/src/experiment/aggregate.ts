@@ -98,6 +98,23 @@ export interface PerCaseRow {
   readonly hd95: number | null;
 }
 
+/** One search-quality study (spec `searchQuality`): how its search's supernet ranked architectures. */
+export interface SearchQualityRow {
+  readonly task: string;
+  /** null for a protocol-once search. */
+  readonly fold: number | null;
+  readonly seed: number;
+  /** Architectures ranked: the random ones and the derived one. */
+  readonly count: number;
+  readonly standaloneSteps: number;
+  /** NaN (null in report.json) when a ranking has no spread (e.g. every stand-alone score equal). */
+  readonly kendall: { readonly value: number; readonly lower: number; readonly upper: number; readonly pvalue: number };
+  readonly spearman: { readonly value: number; readonly lower: number; readonly upper: number; readonly pvalue: number };
+  /** The derived architecture's rank (1 = best) by stand-alone score and by the supernet. */
+  readonly derivedStandaloneRank: number;
+  readonly derivedProxyRank: number;
+}
+
 /** Everything the report shows. */
 export interface ExperimentResults {
   readonly schema: 'voxnas/experiment-results@1';
@@ -118,6 +135,8 @@ export interface ExperimentResults {
   readonly tasks: ReadonlyArray<{ readonly task: string; readonly classes: readonly string[]; readonly cases: number; readonly arms: readonly ArmResult[] }>;
   readonly comparisons: readonly ComparisonRow[];
   readonly ranks: readonly RankRow[];
+  /** The search-quality studies that finished (none unless the spec asked for them). */
+  readonly searchQuality: readonly SearchQualityRow[];
   /** Evaluations planned but not done (with their state and log). */
   readonly missing: ReadonlyArray<{ readonly id: string; readonly state: string; readonly log: string }>;
   readonly notes: readonly string[];
@@ -161,6 +180,20 @@ const METRICS_FILE = z.object({
     }),
   ),
 }).loose();
+
+// A correlation is NaN (null in the JSON) when a ranking has no spread, e.g. every stand-alone score 0.
+const nan = z.number().nullable().transform((v) => v ?? Number.NaN);
+const CORRELATION = z.object({ value: nan, lower: nan, upper: nan, pvalue: nan }).loose();
+const SEARCH_QUALITY_FILE = z
+  .object({
+    count: z.number(),
+    standaloneSteps: z.number(),
+    kendall: CORRELATION,
+    spearman: CORRELATION,
+    derivedStandaloneRank: z.number(),
+    derivedProxyRank: z.number(),
+  })
+  .loose();
 
 interface LoadedJob {
   readonly file: JobFile;
@@ -444,6 +477,31 @@ export async function aggregateExperiment(expDir: string): Promise<ExperimentRes
     idx.forEach((i, k) => (pHolm[i] = adj[k]!));
   }
 
+  const searchQuality: SearchQualityRow[] = [];
+  for (const [id, j] of jobs) {
+    if (j.file.kind !== 'search-quality') continue;
+    if (!isDone(j)) {
+      notes.push(`search-quality job ${id} not done (${j.status?.state ?? 'not started'}; log ${join(j.file.dir, JOB_FILES.log)})`);
+      continue;
+    }
+    const path = join(j.file.dir, 'search-quality.json');
+    const q = SEARCH_QUALITY_FILE.safeParse(JSON.parse(readFileSync(path, 'utf8')));
+    if (!q.success) throw new ExperimentStateError(`${path}: not a voxnas search-quality.json (field '${q.error.issues[0]!.path.join('.')}' ${q.error.issues[0]!.message})`);
+    const m = j.file.meta as Record<string, unknown>;
+    const corr = (c: z.output<typeof CORRELATION>) => ({ value: c.value, lower: c.lower, upper: c.upper, pvalue: c.pvalue });
+    searchQuality.push({
+      task: String(m.task),
+      fold: typeof m.fold === 'number' ? m.fold : null,
+      seed: seedsStr(m.seed),
+      count: q.data.count,
+      standaloneSteps: q.data.standaloneSteps,
+      kendall: corr(q.data.kendall),
+      spearman: corr(q.data.spearman),
+      derivedStandaloneRank: q.data.derivedStandaloneRank,
+      derivedProxyRank: q.data.derivedProxyRank,
+    });
+  }
+
   const search = spec.search as { protocol: string; task?: string; cases?: unknown };
   return {
     schema: 'voxnas/experiment-results@1',
@@ -463,6 +521,7 @@ export async function aggregateExperiment(expDir: string): Promise<ExperimentRes
     tasks,
     comparisons: comparisons.map((c, i) => ({ ...c, pHolm: pHolm[i]! })),
     ranks,
+    searchQuality,
     missing,
     notes,
     perCase,

@@ -13,7 +13,7 @@ import { readJobStatus } from './job-files.js';
 // The acceptance of `voxnas experiment`, the real way: real `voxnas` processes, real job processes,
 // and a real one-node Slurm cluster (scripts/slurm/cluster.sh, started and stopped here). One tiny
 // experiment — the phantom, 2 folds × 2 arms (searched, matched U-Net) × 2 seeds, 2 search and 4
-// training steps on 8³ patches — runs locally, is killed with SIGKILL mid-way and finished by a second run, and runs
+// training steps on 8³ patches, a search-quality study after each search — runs locally, is killed with SIGKILL mid-way and finished by a second run, and runs
 // under Slurm with one training requeued while it runs; every per-case metrics file must be byte-for-
 // byte the same each time.
 
@@ -41,8 +41,9 @@ const SPEC = {
     { kind: 'searched', name: 'searched' },
     { kind: 'unet', name: 'unet', size: 'matched' },
   ],
+  searchQuality: { samples: 2 },
   report: { resamples: 200 },
-  resources: Object.fromEntries(['search', 'train', 'evaluate', 'aggregate'].map((s) => [s, { mem: '1G', time: '0:20:00' }])),
+  resources: Object.fromEntries(['search', 'search-quality', 'train', 'evaluate', 'aggregate'].map((s) => [s, { mem: '1G', time: '0:20:00' }])),
 };
 
 interface Run {
@@ -133,17 +134,27 @@ describe.sequential('voxnas experiment: local and Slurm executors', () => {
   it('local: a 2-fold × 2-arm × 2-seed experiment runs to the final table', async () => {
     const r = await voxnas(['experiment', 'run', spec, '--out', expA], { timeoutS: 900 }).done;
     expect(r.code, r.err.slice(-3000)).toBe(0);
-    expect(r.out).toContain('voxnas experiment (local): 19 job(s) done, 0 failed, 0 skipped');
+    expect(r.out).toContain('voxnas experiment (local): 21 job(s) done, 0 failed, 0 skipped');
     expect(perCaseMetrics(expA).size).toBe(8);
     const md = readFileSync(join(expA, 'report', 'report.md'), 'utf8');
     expect(md).toMatch(/\| searched \| [0-9.]+ ± [0-9.]+ \|/);
     expect(md).toMatch(/\| unet \| [0-9.]+ ± [0-9.]+ \|/);
     expect(md).toContain('| phantom | searched | unet | mean |');
     for (const f of ['report.html', 'report.json', 'report.csv', 'comparisons.csv', 'per-case.csv']) expect(existsSync(join(expA, 'report', f))).toBe(true);
+    // One search-quality job per search (2 folds, one search seed), run with the stage's threads; the
+    // report's section carries each study's numbers.
+    // (After 4 training steps every stand-alone score may tie: τ is then NaN, null in JSON, n/a in the table.)
+    const quality = [0, 1].map((f) => JSON.parse(readFileSync(join(expA, 'jobs', 'phantom', `fold-${f}`, 'search-quality', 'seed-0', 'search-quality.json'), 'utf8')) as { count: number; standaloneSteps: number; kendall: { value: number | null } });
+    expect(quality.map((q) => [q.count, q.standaloneSteps])).toEqual([[3, 4], [3, 4]]);
+    expect(md).toContain('## Search quality');
+    for (const [f, q] of quality.entries()) expect(md).toContain(`| phantom | ${f} | 0 | ${q.kendall.value === null ? 'n/a' : q.kendall.value.toFixed(3)} [`);
+    const json = JSON.parse(readFileSync(join(expA, 'report', 'report.json'), 'utf8')) as { searchQuality: Array<{ fold: number; kendall: { value: number | null } }> };
+    expect(json.searchQuality.map((q) => [q.fold, q.kendall.value])).toEqual(quality.map((q, f) => [f, q.kendall.value]));
+    expect(readFileSync(join(expA, 'jobs', 'phantom', 'fold-0', 'search-quality', 'seed-0', 'job.log'), 'utf8')).toMatch(/@voxnas\/kernels native \(1 threads|voxnas backend: cpu \(/);
     // A second run finds everything done and redoes nothing.
     const again = await voxnas(['experiment', 'run', spec, '--out', expA], { timeoutS: 300 }).done;
     expect(again.code).toBe(0);
-    expect(again.out).toContain('0 job(s) done (+19 done earlier), 0 failed');
+    expect(again.out).toContain('0 job(s) done (+21 done earlier), 0 failed');
   }, 1_200_000);
 
   it('local: killed with SIGKILL mid-way and run again, it ends with byte-identical per-case metrics', async () => {
@@ -194,7 +205,7 @@ describe.sequential('voxnas experiment: local and Slurm executors', () => {
       execFileSync('scontrol', ['requeue', requeued.id], { env: { ...process.env, ...env }, timeout: 30_000 });
       const r = await run.done;
       expect(r.code, r.err.slice(-3000)).toBe(0);
-      expect(r.out).toContain('voxnas experiment (slurm): 19 job(s) done, 0 failed, 0 skipped');
+      expect(r.out).toContain('voxnas experiment (slurm): 21 job(s) done, 0 failed, 0 skipped');
       const a = perCaseMetrics(expA);
       const c = perCaseMetrics(expC);
       expect([...c.keys()]).toEqual([...a.keys()]);

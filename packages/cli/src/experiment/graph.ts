@@ -41,6 +41,8 @@ export interface JobMeta {
 export type JobDraft = Omit<PlannedJob, 'hash' | 'resolvedConfig' | 'totalSteps'> & {
   /** Content the job reads besides its config (hashes of genotype files, case lists): part of its hash. */
   readonly inputs?: Readonly<Record<string, unknown>>;
+  /** Training steps of a job without a run config of its own (search-quality: all its stand-alone trainings). */
+  readonly totalSteps?: number;
 };
 
 /** One job of an experiment: an ordinary voxnas run directory and the commands that fill it. */
@@ -349,7 +351,7 @@ const aggregateStage: StageBuilder = (ctx) => {
         id: rel(ctx.expDir, dir),
         kind: 'aggregate',
         dir,
-        deps: [...ctx.jobs.values()].filter((j) => j.kind === 'evaluate').map((j) => j.id),
+        deps: [...ctx.jobs.values()].filter((j) => j.kind === 'evaluate' || j.kind === 'search-quality').map((j) => j.id),
         steps: [{ argv: ['experiment', 'report', ctx.expDir] }],
         config: null,
         meta: {},
@@ -358,8 +360,38 @@ const aggregateStage: StageBuilder = (ctx) => {
   ];
 };
 
+/**
+ * With the spec's `searchQuality`: one `voxnas search-quality` job per search (after it), scoring
+ * `samples` random genotypes and the derived one with the supernet's weights and training each alone
+ * for `steps` steps (default: the budget's trainSteps, else the search's train.steps). Its threads are
+ * the stage's `cpus`, like any job's, so it never competes with the other jobs for every core.
+ */
+const searchQualityStage: StageBuilder = (ctx) => {
+  const quality = ctx.resolved.spec.searchQuality;
+  if (!quality) return [];
+  const out: PlannedJob[] = [];
+  for (const search of ctx.jobs.values()) {
+    if (search.kind !== 'search') continue;
+    const steps = quality.steps ?? ctx.resolved.spec.budget.trainSteps ?? search.resolvedConfig!.train.steps;
+    const dir = layout.searchQuality(search.dir);
+    out.push(
+      ctx.job({
+        id: rel(ctx.expDir, dir),
+        kind: 'search-quality',
+        dir,
+        deps: [search.id],
+        steps: [{ argv: ['search-quality', '--run', search.dir, '--out', dir, '--samples', String(quality.samples), '--steps', String(steps)] }],
+        config: null,
+        meta: { ...search.meta, search: search.id },
+        totalSteps: (quality.samples + 1) * steps,
+      }),
+    );
+  }
+  return out;
+};
+
 /** The stages of an experiment, in order (see {@link StageBuilder} to add one). */
-export const STAGE_BUILDERS: readonly StageBuilder[] = [searchStage, trainStage, evaluateStage, aggregateStage];
+export const STAGE_BUILDERS: readonly StageBuilder[] = [searchStage, searchQualityStage, trainStage, evaluateStage, aggregateStage];
 
 /**
  * Expands a spec into its job graph: searches → trainings → evaluations → the report. Every job is an
@@ -383,9 +415,9 @@ export function expandGraph(o: { resolved: ResolvedSpec; expDir: string; tasks: 
     tasks: o.tasks,
     jobs,
     note: (line) => notes.push(line),
-    job: ({ inputs, ...j }) => {
+    job: ({ inputs, totalSteps: given, ...j }) => {
       const resolvedConfig = j.config ? (validateConfig(j.config) as { ok: true; config: VoxnasConfig }).config : null;
-      const totalSteps = j.kind === 'search' ? resolvedConfig!.search.steps : j.kind === 'train' ? resolvedConfig!.train.steps : null;
+      const totalSteps = j.kind === 'search' ? resolvedConfig!.search.steps : j.kind === 'train' ? resolvedConfig!.train.steps : (given ?? null);
       const depHashes = j.deps.map((d) => {
         const dep = jobs.get(d);
         if (!dep) throw new ExperimentSpecError(`internal: job ${j.id} depends on ${d}, which is not planned`);

@@ -1,4 +1,4 @@
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 
 /**
  * Where everything of an experiment lives, relative to its directory — one place, so the planner,
@@ -14,6 +14,7 @@ import { join } from 'node:path';
  * <exp>/genotypes/<task>/<arm>-<r>.json      the random arms' genotypes
  * <exp>/jobs/<task>/fold-<f>/search/seed-<s>/            a search run (protocol per-fold)
  * <exp>/jobs/<task>/search/seed-<s>/                     the search run (protocol once)
+ * <exp>/jobs/<task>/[fold-<f>/]search-quality/seed-<s>/  its search-quality study (spec searchQuality)
  * <exp>/jobs/<task>/fold-<f>/<arm>/seed-<s>/train/       a training run
  * <exp>/jobs/<task>/fold-<f>/<arm>/seed-<s>/eval/        its evaluation on fold f's held-out cases
  * <exp>/report/                              the aggregate job: report.md, .csv, .json, .html
@@ -31,6 +32,8 @@ export const layout = {
   randomGenotype: (exp: string, task: string, arm: string, r: number) => join(exp, 'genotypes', task, `${arm}-${r}.json`),
   foldSearch: (exp: string, task: string, fold: number, seed: number) => join(exp, 'jobs', task, `fold-${fold}`, 'search', `seed-${seed}`),
   onceSearch: (exp: string, task: string, seed: number) => join(exp, 'jobs', task, 'search', `seed-${seed}`),
+  /** The search-quality study of the search run in `searchDir` (a sibling of its `search` directory). */
+  searchQuality: (searchDir: string) => join(searchDir, '..', '..', 'search-quality', basename(searchDir)),
   train: (exp: string, task: string, fold: number, arm: string, seed: number) => join(exp, 'jobs', task, `fold-${fold}`, arm, `seed-${seed}`, 'train'),
   evaluate: (exp: string, task: string, fold: number, arm: string, seed: number) => join(exp, 'jobs', task, `fold-${fold}`, arm, `seed-${seed}`, 'eval'),
   report: (exp: string) => join(exp, 'report'),

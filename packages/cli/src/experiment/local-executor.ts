@@ -48,8 +48,11 @@ function lockedByOther(dir: string): boolean {
   }
 }
 
-/** Launch preference of the stages: the lower, the sooner among ready jobs. */
-const STAGE_PREFERENCE: Readonly<Record<PlannedJob['kind'], number>> = { aggregate: 0, evaluate: 1, train: 2, search: 3 };
+/**
+ * Launch preference of the stages: the lower, the sooner among ready jobs. Search-quality studies come
+ * last: they are diagnostics that nothing but the report waits for, and long (several trainings each).
+ */
+const STAGE_PREFERENCE: Readonly<Record<PlannedJob['kind'], number>> = { aggregate: 0, evaluate: 1, train: 2, search: 3, 'search-quality': 4 };
 
 /**
  * The order in which the local executor considers ready jobs: later stages first, graph order within

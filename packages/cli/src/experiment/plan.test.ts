@@ -97,6 +97,34 @@ describe('planning an experiment', () => {
     });
   });
 
+  it('searchQuality adds one search-quality job per search, after it, before the report; an arm may not take its directory name', async () => {
+    await withTempDir(async (dir) => {
+      const spec = { ...SPEC, runFolds: [0], searchQuality: { samples: 3 } };
+      const plan = await planExperiment({ spec: await writeSpec(dir, spec), out: join(dir, 'exp') });
+      const searches = plan.graph.jobs.filter((j) => j.kind === 'search');
+      const quality = plan.graph.jobs.filter((j) => j.kind === 'search-quality');
+      expect(quality.map((q) => q.deps)).toEqual(searches.map((s) => [s.id]));
+      const q = plan.graph.byId.get('jobs/p one/fold-0/search-quality/seed-1')!;
+      expect(q.steps).toEqual([
+        { argv: ['search-quality', '--run', join(plan.expDir, 'jobs/p one/fold-0/search/seed-1'), '--out', join(plan.expDir, 'jobs/p one/fold-0/search-quality/seed-1'), '--samples', '3', '--steps', '3'] },
+      ]);
+      expect([q.meta.task, q.meta.fold, q.meta.seed, q.totalSteps]).toEqual(['p one', 0, 1, 4 * 3]);
+      // the report waits for them; the launch order starts them after everything but the report
+      expect(plan.graph.byId.get('report')!.deps).toEqual(expect.arrayContaining(quality.map((x) => x.id)));
+      const kinds = launchOrder(plan.graph.jobs).map((j) => j.kind);
+      expect(kinds.indexOf('search-quality')).toBeGreaterThan(kinds.lastIndexOf('search'));
+      // steps given: they replace the training budget; without the section nothing is planned
+      const steps = await planExperiment({ spec: await writeSpec(dir, { ...spec, searchQuality: { samples: 2, steps: 7 } }), out: join(dir, 'exp2') });
+      expect(steps.graph.byId.get('jobs/p one/fold-0/search-quality/seed-0')!.steps[0]!.argv.slice(-4)).toEqual(['--samples', '2', '--steps', '7']);
+      const none = await planExperiment({ spec: await writeSpec(dir, { ...SPEC, runFolds: [0] }), out: join(dir, 'exp3') });
+      expect(none.graph.jobs.some((j) => j.kind === 'search-quality')).toBe(false);
+      await expect(planExperiment({ spec: await writeSpec(dir, { ...spec, arms: [{ kind: 'random', name: 'search-quality', count: 2 }] }), out: join(dir, 'exp4') })).rejects.toThrow(
+        "field 'arms[0].name' is 'search-quality', which names the search-quality jobs' directories; choose another name",
+      );
+      await expect(planExperiment({ spec: await writeSpec(dir, { ...spec, searchQuality: { samples: 1 } }), out: join(dir, 'exp5') })).rejects.toThrow('searchQuality.samples');
+    });
+  });
+
   it('runFolds plans only the named outer folds (the split is still k-fold)', async () => {
     await withTempDir(async (dir) => {
       const plan = await planExperiment({ spec: await writeSpec(dir, { ...SPEC, runFolds: [2] }), out: join(dir, 'exp') });

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { atomicWrite } from '@voxnas/core/node';
 import { toJson } from '@voxnas/metrics';
 import { escapeHtml } from '../report/svg.js';
-import { aggregateExperiment, type ArmResult, type ExperimentResults, type Stat } from './aggregate.js';
+import { aggregateExperiment, type ArmResult, type ExperimentResults, type SearchQualityRow, type Stat } from './aggregate.js';
 import { boxPlot } from './box-plot.js';
 import { layout } from './layout.js';
 
@@ -71,6 +71,35 @@ function rankTable(r: ExperimentResults): Table {
   return {
     head: ['task', 'arm', 'random arm', 'rank', "arm's mean Dice", "random genotypes' mean Dice"],
     rows: r.ranks.map((k) => [k.task, k.arm, k.random, `${k.rank} of ${k.of}`, f3(k.armMean), k.randomMeans.map(f3).join(', ')]),
+  };
+}
+
+const SEARCH_QUALITY_NOTE =
+  "Per search: random genotypes of its space and the derived one, scored with the supernet's weights on the search's validation cases and trained alone; Kendall τ and Spearman ρ between the two rankings with paired-bootstrap CIs (τ near 0: the supernet ranks no better than chance). One training per architecture, so the stand-alone ranking carries the run-to-run noise of one training.";
+
+function searchQualityTable(r: ExperimentResults): Table | null {
+  if (!r.searchQuality.length) return null;
+  const corr = (c: { value: number; lower: number; upper: number; pvalue: number }) => `${f3(c.value)} [${f3(c.lower)}, ${f3(c.upper)}] ${fp(c.pvalue)}`;
+  const rows = r.searchQuality.map((q) => [
+    q.task,
+    q.fold === null ? '—' : String(q.fold),
+    String(q.seed),
+    corr(q.kendall),
+    corr(q.spearman),
+    `${q.derivedProxyRank} of ${q.count}`,
+    `${q.derivedStandaloneRank} of ${q.count}`,
+    String(q.standaloneSteps),
+  ]);
+  // One mean row per task with more than one study: τ averaged over its searches.
+  for (const task of [...new Set(r.searchQuality.map((q) => q.task))]) {
+    const qs = r.searchQuality.filter((q) => q.task === task);
+    if (qs.length < 2) continue;
+    const mean = (f: (q: SearchQualityRow) => number) => qs.reduce((a, q) => a + f(q), 0) / qs.length;
+    rows.push([task, 'mean', `${qs.length} searches`, f3(mean((q) => q.kendall.value)), f3(mean((q) => q.spearman.value)), `${mean((q) => q.derivedProxyRank).toFixed(1)}`, `${mean((q) => q.derivedStandaloneRank).toFixed(1)}`, '']);
+  }
+  return {
+    head: ['task', 'fold', 'seed', 'Kendall τ [CI] p', 'Spearman ρ [CI] p', 'derived: rank by supernet', 'derived: rank stand-alone', 'stand-alone steps'],
+    rows,
   };
 }
 
@@ -145,6 +174,8 @@ export function renderMarkdown(r: ExperimentResults): string {
   if (r.ranks.length) parts.push('## Rank among the random genotypes', '', markdownTable(rankTable(r)), '');
   const tr = transferTable(r);
   if (tr) parts.push('## Transfer', '', markdownTable(tr), '');
+  const sq = searchQualityTable(r);
+  if (sq) parts.push('## Search quality', '', SEARCH_QUALITY_NOTE, '', markdownTable(sq), '');
   const notes = footnotes(r);
   if (notes.length) parts.push('## Notes', '', ...notes.map((n) => (n.startsWith('  - ') ? n : `- ${n}`)), '');
   return parts.join('\n');
@@ -214,6 +245,8 @@ export function renderHtml(r: ExperimentResults): string {
   if (r.ranks.length) body.push('<h2>Rank among the random genotypes</h2>', htmlTable(rankTable(r)));
   const tr = transferTable(r);
   if (tr) body.push('<h2>Transfer</h2>', htmlTable(tr));
+  const sq = searchQualityTable(r);
+  if (sq) body.push('<h2>Search quality</h2>', `<p>${escapeHtml(SEARCH_QUALITY_NOTE)}</p>`, htmlTable(sq));
   const notes = footnotes(r);
   if (notes.length) body.push('<h2>Notes</h2>', `<ul>${notes.map((n) => `<li>${escapeHtml(n.trim().replace(/^- /, ''))}</li>`).join('')}</ul>`);
   return `<!doctype html>

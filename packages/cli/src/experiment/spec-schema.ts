@@ -164,6 +164,15 @@ export const EXPERIMENT_SPEC_SCHEMA = z
       })
       .prefault({})
       .describe('how architectures are searched'),
+    searchQuality: z
+      .strictObject({
+        samples: z.int().min(2).max(1000).default(8).describe('random genotypes drawn from the search space besides the derived one (≥ 2)'),
+        steps: z.int().min(1).optional().describe("training steps of each stand-alone network (default: the budget's trainSteps, else the search run's train.steps)"),
+      })
+      .optional()
+      .describe(
+        'a search-quality job after every search (`voxnas search-quality`): does the supernet rank architectures like training them alone does? Kendall τ and Spearman ρ in the report',
+      ),
     arms: z
       .array(z.discriminatedUnion('kind', [searchedArm, unetArm, randomArm, genotypeArm, transferArm]))
       .min(1)
@@ -178,6 +187,7 @@ export const EXPERIMENT_SPEC_SCHEMA = z
     resources: z
       .strictObject({
         search: resources.describe('each search job'),
+        'search-quality': resources.describe('each search-quality job (its stand-alone trainings run one after another in it)'),
         train: resources.describe('each training job'),
         evaluate: resources.describe('each evaluation job'),
         aggregate: resources.describe('the report job'),
@@ -207,6 +217,6 @@ export type TaskSpec = ExperimentSpec['tasks'][number];
 /** Resources of one stage. */
 export type StageResources = ExperimentSpec['resources']['train'];
 /** The stages of an experiment's job graph, in order. */
-export const STAGES = ['search', 'train', 'evaluate', 'aggregate'] as const;
+export const STAGES = ['search', 'search-quality', 'train', 'evaluate', 'aggregate'] as const;
 /** One stage. */
 export type Stage = (typeof STAGES)[number];

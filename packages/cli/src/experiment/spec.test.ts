@@ -31,11 +31,12 @@ describe('experiment spec validation', () => {
   });
 
   it.each([
-    ['unknown top-level field', { ...ok(), sedds: [1] }, `unknown field 'sedds', expected one of name, out, seed, seeds, folds, runFolds, config, budget, tasks, search, arms, report, resources (did you mean 'seeds'?)`],
+    ['unknown top-level field', { ...ok(), sedds: [1] }, `unknown field 'sedds', expected one of name, out, seed, seeds, folds, runFolds, config, budget, tasks, search, searchQuality, arms, report, resources (did you mean 'seeds'?)`],
     ['unknown arm kind', ok({ arms: [{ kind: 'unte', name: 'u' }] }), `field 'arms[0].kind' must be one of 'searched', 'unet', 'random', 'genotype', 'transfer', got 'unte' (did you mean 'unet'?)`],
     ['unknown enum value', ok({ arms: [{ kind: 'unet', name: 'u', size: 'matchd' }] }), `field 'arms[0].size' must be one of 'matched', 'preset', got 'matchd' (did you mean 'matched'?)`],
     ['unknown arm field', ok({ arms: [{ kind: 'random', name: 'r', cont: 3 }] }), `unknown field 'arms[0].cont', expected one of kind, name, config, count (did you mean 'count'?)`],
     ['folds below 2', ok({ folds: 1 }), `field 'folds' must be an integer ≥ 2 ≤ 20, got 1`],
+    ['search quality with one sample', ok({ searchQuality: { samples: 1 } }), `field 'searchQuality.samples' must be an integer ≥ 2 ≤ 1000, got 1`],
     ['a task name with a slash', ok({ tasks: [{ name: 'a/b', dataset: 'phantom' }] }), `field 'tasks[0].name' must not contain '/', '\\' or control characters, start or end with a space, or be '.' or '..', got 'a/b'`],
     ['a task without dataset', ok({ tasks: [{ name: 'p' }] }), `field 'tasks[0].dataset' is required (a dataset directory (MSD, nnU-Net v2 or folder pairs; relative to the spec file), \`phantom\`, \`planted:in-plane\` / \`planted:long-range\` (tasks whose best operators are known), or \`atlas:human-deep-grey\` / \`atlas:macaque-basal-ganglia\`)`],
     ['unknown planted task', ok({ tasks: [{ name: 'p', dataset: 'planted:in-plain' }] }), `field 'tasks[0].dataset' is 'planted:in-plain', expected planted:in-plane or planted:long-range (did you mean 'in-plane'?)`],

@@ -212,7 +212,9 @@ export function validateExperimentSpec(
   for (const d of new Set(dupes(taskNames))) problems.push(`field 'tasks': two tasks are named '${d}', expected unique names`);
   for (const d of new Set(dupes(spec.arms.map((a) => a.name)))) problems.push(`field 'arms': two arms are named '${d}', expected unique names`);
   for (const [i, a] of spec.arms.entries()) {
-    if (a.name === 'search') problems.push(`field 'arms[${i}].name' is 'search', which names the searches' directories; choose another name`);
+    if (a.name === 'search' || a.name === 'search-quality') {
+      problems.push(`field 'arms[${i}].name' is '${a.name}', which names the ${a.name === 'search' ? 'searches' : 'search-quality jobs'}' directories; choose another name`);
+    }
   }
   if (new Set(spec.seeds).size !== spec.seeds.length) problems.push(`field 'seeds' is ${fmt(spec.seeds)}, expected distinct seeds`);
   if (spec.runFolds) {
