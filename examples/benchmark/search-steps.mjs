@@ -8,49 +8,17 @@
 //   pnpm search-steps (runs the two studies, then this)
 //   node --import tsx --conditions=@voxnas/source search-steps.mjs                     # after the three studies and their reports
 //   node --import tsx --conditions=@voxnas/source search-steps.mjs --task phantom ../../runs/efficacy ../../runs/search-steps-50 …
+import { existsSync } from 'node:fs';
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { normalizedEntropy } from '@voxnas/core';
 import { wilcoxonSignedRank } from '@voxnas/metrics';
+import { byCase, mean, perCaseMeans } from './study-data.mjs';
 
 const { values, positionals } = parseArgs({ allowPositionals: true, options: { task: { type: 'string', default: 'phantom' } } });
 const [baseline = '../../runs/efficacy', ...studies] = positionals;
 if (studies.length === 0) studies.push('../../runs/search-steps-50', '../../runs/search-steps-300');
-
-/** Mean Dice over classes per (arm, genotype, seed, case) of one task, from a report's per-case.csv. */
-async function perCaseMeans(expDir, task) {
-  const file = join(expDir, 'report', 'per-case.csv');
-  const text = await readFile(file, 'utf8').catch(() => {
-    throw new Error(`${file} not found: run the study and 'voxnas experiment report ${expDir}' first`);
-  });
-  const [header, ...lines] = text.trim().split('\n');
-  const col = Object.fromEntries(header.split(',').map((name, i) => [name, i]));
-  const sums = new Map();
-  for (const line of lines) {
-    const f = line.split(',');
-    if (f[col.task] !== task) continue;
-    const key = [f[col.arm], f[col.genotype], f[col.seed], f[col.case]].join('\t');
-    const s = sums.get(key) ?? { sum: 0, n: 0 };
-    s.sum += Number(f[col.dice]);
-    s.n += 1;
-    sums.set(key, s);
-  }
-  if (sums.size === 0) throw new Error(`${file} has no rows of task '${task}'`);
-  return [...sums].map(([key, s]) => {
-    const [arm, genotype, seed, kase] = key.split('\t');
-    return { arm, genotype, seed, case: kase, dice: s.sum / s.n };
-  });
-}
-
-/** case → mean over the rows selected (seeds, and genotypes for a random arm). */
-function byCase(rows) {
-  const m = new Map();
-  for (const r of rows) m.set(r.case, [...(m.get(r.case) ?? []), r.dice]);
-  return new Map([...m].map(([k, v]) => [k, v.reduce((a, b) => a + b, 0) / v.length]));
-}
-
-const mean = (v) => v.reduce((a, b) => a + b, 0) / v.length;
 
 /** α at the end of every search of `task` in an experiment: mean normalised entropy and top probability over edges and searches. */
 async function alphaAtEnd(expDir, task) {
@@ -60,6 +28,8 @@ async function alphaAtEnd(expDir, task) {
   for (const fold of (await readdir(taskDir)).filter((d) => d.startsWith('fold-'))) {
     const searchDir = join(taskDir, fold, 'search');
     for (const seed of await readdir(searchDir).catch(() => [])) {
+      // only finished searches (a planned one may not have started)
+      if (!existsSync(join(searchDir, seed, 'genotype.json'))) continue;
       const lines = (await readFile(join(searchDir, seed, 'log.jsonl'), 'utf8')).trim().split('\n');
       const last = lines.map((l) => JSON.parse(l)).filter((e) => e.type === 'arch').at(-1);
       for (const p of Object.values(last?.probabilities ?? {})) {

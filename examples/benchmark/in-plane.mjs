@@ -1,0 +1,114 @@
+// The planted in-plane study over every fold and seed it ran: does the search pick the planted operator,
+// and does the network it hands over beat the matched U-Net and random genotypes? Reads finished
+// studies (in-plane.experiment.yaml holds out fold 0, in-plane-fold1.experiment.yaml fold 1) and prints
+//
+//  1. per search, the planted operator's α (mean over the normal cells' edges) and how many of the
+//     derived genotype's non-zero normal-cell edges use it; then the exact one-sided binomial test of
+//     those picks against the rate at which random genotypes use it (sampleRandomGenotype draws each
+//     non-zero candidate with probability 1 / their number, so that rate is known exactly), and the
+//     one-sided Wilcoxon test of α − chance over searches;
+//  2. searched against the U-Net and against random genotypes, paired by held-out case (each case's
+//     Dice averaged over seeds, and over genotypes for random), over all cases the studies share.
+//
+//   node --import tsx --conditions=@voxnas/source in-plane.mjs                                   # the two studies' default directories
+//   node --import tsx --conditions=@voxnas/source in-plane.mjs --operator conv-3x3x1 ../../runs/in-plane ../../runs/in-plane-fold1
+import { readFile, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { wilcoxonSignedRank } from '@voxnas/metrics';
+import { byCase, mean, perCaseMeans } from './study-data.mjs';
+
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: {
+    task: { type: 'string', default: 'in-plane' },
+    operator: { type: 'string', default: 'conv-3x3x1' },
+    cells: { type: 'string', default: 'encoder-normal,decoder-normal' },
+  },
+});
+const dirs = positionals.length > 0 ? positionals : ['../../runs/in-plane', '../../runs/in-plane-fold1'];
+const cells = values.cells.split(',');
+const op = values.operator;
+
+const fmt = (x) => (x >= 0 ? '+' : '') + x.toFixed(3);
+const inCells = (label) => cells.includes(label.split('.')[0]);
+
+/** P(X ≥ k) for X ~ Binomial(n, p), summed exactly. */
+function binomialUpper(k, n, p) {
+  let logC = 0;
+  let total = 0;
+  for (let i = 0; i <= n; i++) {
+    if (i > 0) logC += Math.log(n - i + 1) - Math.log(i);
+    if (i >= k) total += Math.exp(logC + i * Math.log(p) + (n - i) * Math.log1p(-p));
+  }
+  return Math.min(1, total);
+}
+
+/** Every finished search of the task in an experiment: its fold, seed, candidates, final α and derived genotype. */
+async function searches(expDir) {
+  const out = [];
+  const taskDir = join(expDir, 'jobs', values.task);
+  for (const fold of (await readdir(taskDir)).filter((d) => d.startsWith('fold-')).sort()) {
+    const searchDir = join(taskDir, fold, 'search');
+    for (const seed of (await readdir(searchDir).catch(() => [])).sort()) {
+      const dir = join(searchDir, seed);
+      const genotype = await readFile(join(dir, 'genotype.json'), 'utf8').then(JSON.parse, () => null);
+      if (!genotype) continue;
+      const config = JSON.parse(await readFile(join(dir, 'config.json'), 'utf8'));
+      const lines = (await readFile(join(dir, 'log.jsonl'), 'utf8')).trim().split('\n');
+      const arch = lines.map((l) => JSON.parse(l)).filter((e) => e.type === 'arch').at(-1);
+      out.push({ where: `${fold}/${seed}`, candidates: config.config.search.candidates, probabilities: arch.probabilities, choices: genotype.choices });
+    }
+  }
+  return out;
+}
+
+// 1. The planted operator in the searches.
+const all = (await Promise.all(dirs.map(searches))).flat();
+if (all.length === 0) throw new Error(`no finished search of task '${values.task}' in ${dirs.join(', ')}`);
+console.log(`## '${op}' in the ${cells.join(' and ')} cells of ${all.length} searches\n`);
+console.log(`| search | α on ${op} (chance) | picks / non-zero edges |`);
+console.log('| --- | ---: | ---: |');
+let picks = 0;
+let edges = 0;
+const alphaMinusChance = [];
+let rate = null;
+for (const s of all) {
+  const index = s.candidates.indexOf(op);
+  if (index < 0) throw new Error(`${s.where}: '${op}' is not among the candidates ${s.candidates.join(', ')}`);
+  const real = s.candidates.filter((c) => c !== 'zero').length;
+  if (rate !== null && rate !== 1 / real) throw new Error(`${s.where}: a different candidate count; the searches are not comparable`);
+  rate = 1 / real;
+  const alpha = mean(Object.entries(s.probabilities).filter(([label]) => inCells(label)).map(([, p]) => p[index]));
+  const used = Object.entries(s.choices).filter(([label, c]) => inCells(label) && c !== 'zero');
+  const hits = used.filter(([, c]) => c === op).length;
+  picks += hits;
+  edges += used.length;
+  alphaMinusChance.push(alpha - 1 / s.candidates.length);
+  console.log(`| ${s.where} | ${alpha.toFixed(3)} (${(1 / s.candidates.length).toFixed(3)}) | ${hits} / ${used.length} |`);
+}
+const w = wilcoxonSignedRank(alphaMinusChance, undefined, { alternative: 'greater' });
+console.log(
+  `\npicks: ${picks} of ${edges} (${(picks / edges).toFixed(3)}); random genotypes use it at ${rate.toFixed(3)} (expected ${(edges * rate).toFixed(1)}); one-sided exact binomial p ${binomialUpper(picks, edges, rate).toPrecision(2)}`,
+);
+console.log(
+  `α above chance in ${alphaMinusChance.filter((d) => d > 0).length} of ${all.length} searches (mean ${fmt(mean(alphaMinusChance))}); one-sided Wilcoxon p ${w.pvalue.toPrecision(2)}\n`,
+);
+
+// 2. Searched against the U-Net and random, paired by case over every study.
+const rows = (await Promise.all(dirs.map((d) => perCaseMeans(d, values.task)))).flat();
+const searched = byCase(rows.filter((r) => r.arm === 'searched'));
+const arms = { 'U-Net': byCase(rows.filter((r) => r.arm.startsWith('U-Net'))), random: byCase(rows.filter((r) => r.arm === 'random')) };
+console.log(`## searched against the U-Net and random, paired by held-out case\n`);
+console.log('| against | cases | searched | other | searched − other | Wilcoxon p (two-sided) | cases searched wins |');
+console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: |');
+for (const [name, other] of Object.entries(arms)) {
+  const cases = [...searched.keys()].filter((c) => other.has(c)).sort();
+  if (cases.length === 0) continue;
+  const s = cases.map((c) => searched.get(c));
+  const o = cases.map((c) => other.get(c));
+  const wins = cases.filter((_, i) => s[i] > o[i]).length;
+  console.log(
+    `| ${name} | ${cases.length} | ${mean(s).toFixed(3)} | ${mean(o).toFixed(3)} | ${fmt(mean(s) - mean(o))} | ${wilcoxonSignedRank(s, o).pvalue.toPrecision(2)} | ${wins} of ${cases.length} |`,
+  );
+}

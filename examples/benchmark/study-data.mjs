@@ -1,0 +1,38 @@
+// Reading finished experiment reports, shared by the analysis scripts of this folder
+// (search-steps.mjs, in-plane.mjs).
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+
+export const mean = (v) => v.reduce((a, b) => a + b, 0) / v.length;
+
+/** Mean Dice over classes per (arm, genotype, seed, case) of one task, from a report's per-case.csv. */
+export async function perCaseMeans(expDir, task) {
+  const file = join(expDir, 'report', 'per-case.csv');
+  const text = await readFile(file, 'utf8').catch(() => {
+    throw new Error(`${file} not found: run the study and 'voxnas experiment report ${expDir}' first`);
+  });
+  const [header, ...lines] = text.trim().split('\n');
+  const col = Object.fromEntries(header.split(',').map((name, i) => [name, i]));
+  const sums = new Map();
+  for (const line of lines) {
+    const f = line.split(',');
+    if (f[col.task] !== task) continue;
+    const key = [f[col.arm], f[col.genotype], f[col.seed], f[col.case]].join('\t');
+    const s = sums.get(key) ?? { sum: 0, n: 0 };
+    s.sum += Number(f[col.dice]);
+    s.n += 1;
+    sums.set(key, s);
+  }
+  if (sums.size === 0) throw new Error(`${file} has no rows of task '${task}'`);
+  return [...sums].map(([key, s]) => {
+    const [arm, genotype, seed, kase] = key.split('\t');
+    return { arm, genotype, seed, case: kase, dice: s.sum / s.n };
+  });
+}
+
+/** case → mean Dice over the rows given (seeds, and genotypes for a random arm). */
+export function byCase(rows) {
+  const m = new Map();
+  for (const r of rows) m.set(r.case, [...(m.get(r.case) ?? []), r.dice]);
+  return new Map([...m].map(([k, v]) => [k, mean(v)]));
+}
