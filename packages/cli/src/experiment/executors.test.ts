@@ -150,6 +150,9 @@ describe.sequential('voxnas experiment: local and Slurm executors', () => {
     for (const [f, q] of quality.entries()) expect(md).toContain(`| phantom | ${f} | 0 | ${q.kendall.value === null ? 'n/a' : q.kendall.value.toFixed(3)} [`);
     const json = JSON.parse(readFileSync(join(expA, 'report', 'report.json'), 'utf8')) as { searchQuality: Array<{ fold: number; kendall: { value: number | null } }> };
     expect(json.searchQuality.map((q) => [q.fold, q.kendall.value])).toEqual(quality.map((q, f) => [f, q.kendall.value]));
+    const csvRows = readFileSync(join(expA, 'report', 'search-quality.csv'), 'utf8').trim().split('\n');
+    expect(csvRows[0]!.split(',').slice(0, 6)).toEqual(['task', 'fold', 'seed', 'architectures', 'standalone_steps', 'kendall_tau']);
+    expect(csvRows.slice(1).map((l) => l.split(',').slice(0, 6))).toEqual(quality.map((q, f) => ['phantom', String(f), '0', '3', '4', q.kendall.value === null ? '' : String(q.kendall.value)]));
     expect(readFileSync(join(expA, 'jobs', 'phantom', 'fold-0', 'search-quality', 'seed-0', 'job.log'), 'utf8')).toMatch(/@voxnas\/kernels native \(1 threads|voxnas backend: cpu \(/);
     // A second run finds everything done and redoes nothing.
     const again = await voxnas(['experiment', 'run', spec, '--out', expA], { timeoutS: 300 }).done;

@@ -192,8 +192,11 @@ function csv(head: readonly string[], rows: ReadonlyArray<ReadonlyArray<string |
 
 const num = (x: number | null | undefined) => (x === null || x === undefined || !Number.isFinite(x) ? null : x);
 
-/** `report.csv` (one row per task, arm and class), `comparisons.csv` and `per-case.csv`. */
-export function renderCsv(r: ExperimentResults): { report: string; comparisons: string; perCase: string } {
+/**
+ * `report.csv` (one row per task, arm and class), `comparisons.csv`, `per-case.csv` and, when the
+ * experiment ran search-quality studies, `search-quality.csv` (one row per search).
+ */
+export function renderCsv(r: ExperimentResults): { report: string; comparisons: string; perCase: string; searchQuality: string | null } {
   const rows: Array<Array<string | number | null>> = [];
   for (const t of r.tasks) {
     for (const a of t.arms) {
@@ -220,6 +223,17 @@ export function renderCsv(r: ExperimentResults): { report: string; comparisons: 
       ['task', 'fold', 'arm', 'genotype', 'seed', 'case', 'class', 'dice', 'hd95'],
       r.perCase.map((p) => [p.task, p.fold, p.arm, p.genotype, p.seed, p.caseId, p.class, num(p.dice), num(p.hd95)]),
     ),
+    searchQuality: r.searchQuality.length
+      ? csv(
+          ['task', 'fold', 'seed', 'architectures', 'standalone_steps', 'kendall_tau', 'kendall_ci_lower', 'kendall_ci_upper', 'kendall_p', 'spearman_rho', 'spearman_ci_lower', 'spearman_ci_upper', 'spearman_p', 'derived_rank_supernet', 'derived_rank_standalone'],
+          r.searchQuality.map((q) => [
+            q.task, q.fold, q.seed, q.count, q.standaloneSteps,
+            num(q.kendall.value), num(q.kendall.lower), num(q.kendall.upper), num(q.kendall.pvalue),
+            num(q.spearman.value), num(q.spearman.lower), num(q.spearman.upper), num(q.spearman.pvalue),
+            q.derivedProxyRank, q.derivedStandaloneRank,
+          ]),
+        )
+      : null,
   };
 }
 
@@ -272,8 +286,8 @@ export interface ReportFiles {
 
 /**
  * `voxnas experiment report <exp-dir>`: aggregates the experiment ({@link aggregateExperiment}) and
- * writes `report.md`, `report.html`, `report.json`, `report.csv`, `comparisons.csv` and
- * `per-case.csv` into `<exp>/report/` (or `out`).
+ * writes `report.md`, `report.html`, `report.json`, `report.csv`, `comparisons.csv`,
+ * `per-case.csv` and (with search-quality studies) `search-quality.csv` into `<exp>/report/` (or `out`).
  *
  * @example
  * const { markdown } = await writeExperimentReport({ expDir: 'runs/study' });
@@ -291,6 +305,7 @@ export async function writeExperimentReport(o: { expDir: string; out?: string })
     ['report.csv', c.report],
     ['comparisons.csv', c.comparisons],
     ['per-case.csv', c.perCase],
+    ...(c.searchQuality === null ? [] : ([['search-quality.csv', c.searchQuality]] as Array<[string, string]>)),
   ];
   for (const [name, text] of files) await atomicWrite(join(dir, name), text);
   return { dir, files: files.map(([n]) => join(dir, n)), results, markdown };
