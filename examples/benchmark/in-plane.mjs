@@ -1,17 +1,18 @@
 // The planted in-plane study over every fold and seed it ran: does the search pick the planted operator,
 // and does the network it hands over beat the matched U-Net and random genotypes? Reads finished
-// studies (in-plane.experiment.yaml holds out fold 0, in-plane-fold1.experiment.yaml fold 1) and prints
+// studies (in-plane.experiment.yaml holds out fold 0; in-plane-fold1 and in-plane-fold1-random fold 1) and prints
 //
 //  1. per search, the planted operator's α (mean over the normal cells' edges) and how many of the
 //     derived genotype's non-zero normal-cell edges use it; then the exact one-sided binomial test of
 //     those picks against the rate at which random genotypes use it (sampleRandomGenotype draws each
 //     non-zero candidate with probability 1 / their number, so that rate is known exactly), and the
 //     one-sided Wilcoxon test of α − chance over searches;
-//  2. searched against the U-Net and against random genotypes, paired by held-out case (each case's
-//     Dice averaged over seeds, and over genotypes for random), over all cases the studies share.
+//  2. the searched network and the every-edge planted-operator genotype (arm `all-<operator without
+//     dashes>`) against the U-Net, random genotypes and each other, paired by held-out case (each case's
+//     Dice averaged over seeds, and over genotypes for random), over every fold the studies ran and per fold.
 //
-//   node --import tsx --conditions=@voxnas/source in-plane.mjs                                   # the two studies' default directories
-//   node --import tsx --conditions=@voxnas/source in-plane.mjs --operator conv-3x3x1 ../../runs/in-plane ../../runs/in-plane-fold1
+//   node --import tsx --conditions=@voxnas/source in-plane.mjs                                   # the three studies' default directories
+//   node --import tsx --conditions=@voxnas/source in-plane.mjs --operator p3d-3x3x1 ../../runs/in-plane ../../runs/in-plane-fold1
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -26,7 +27,7 @@ const { values, positionals } = parseArgs({
     cells: { type: 'string', default: 'encoder-normal,decoder-normal' },
   },
 });
-const dirs = positionals.length > 0 ? positionals : ['../../runs/in-plane', '../../runs/in-plane-fold1'];
+const dirs = positionals.length > 0 ? positionals : ['../../runs/in-plane', '../../runs/in-plane-fold1', '../../runs/in-plane-fold1-random'];
 const cells = values.cells.split(',');
 const op = values.operator;
 
@@ -95,20 +96,39 @@ console.log(
   `α above chance in ${alphaMinusChance.filter((d) => d > 0).length} of ${all.length} searches (mean ${fmt(mean(alphaMinusChance))}); one-sided Wilcoxon p ${w.pvalue.toPrecision(2)}\n`,
 );
 
-// 2. Searched against the U-Net and random, paired by case over every study.
+// 2. Searched (and the every-edge planted-operator genotype) against the U-Net and random, paired by
+// case, over every fold the studies ran and per fold.
 const rows = (await Promise.all(dirs.map((d) => perCaseMeans(d, values.task)))).flat();
-const searched = byCase(rows.filter((r) => r.arm === 'searched'));
-const arms = { 'U-Net': byCase(rows.filter((r) => r.arm.startsWith('U-Net'))), random: byCase(rows.filter((r) => r.arm === 'random')) };
-console.log(`## searched against the U-Net and random, paired by held-out case\n`);
-console.log('| against | cases | searched | other | searched − other | Wilcoxon p (two-sided) | cases searched wins |');
-console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: |');
-for (const [name, other] of Object.entries(arms)) {
-  const cases = [...searched.keys()].filter((c) => other.has(c)).sort();
-  if (cases.length === 0) continue;
-  const s = cases.map((c) => searched.get(c));
-  const o = cases.map((c) => other.get(c));
-  const wins = cases.filter((_, i) => s[i] > o[i]).length;
-  console.log(
-    `| ${name} | ${cases.length} | ${mean(s).toFixed(3)} | ${mean(o).toFixed(3)} | ${fmt(mean(s) - mean(o))} | ${wilcoxonSignedRank(s, o).pvalue.toPrecision(2)} | ${wins} of ${cases.length} |`,
-  );
+const planted = `all-${op.replaceAll('-', '')}`;
+const armRows = {
+  searched: rows.filter((r) => r.arm === 'searched'),
+  'U-Net': rows.filter((r) => r.arm.startsWith('U-Net')),
+  random: rows.filter((r) => r.arm === 'random'),
+  [planted]: rows.filter((r) => r.arm === planted),
+};
+const pairs = [
+  ['searched', 'U-Net'],
+  ['searched', 'random'],
+  ['searched', planted],
+  [planted, 'U-Net'],
+  [planted, 'random'],
+];
+const folds = [...new Set(rows.map((r) => r.fold))].sort();
+console.log(`## paired by held-out case (each case's Dice averaged over its seeds, and genotypes for random)\n`);
+console.log('| A | B | folds | cases | A | B | A − B | Wilcoxon p (two-sided) | cases A wins |');
+console.log('| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |');
+for (const [a, b] of pairs) {
+  for (const scope of [folds, ...(folds.length > 1 ? folds.map((f) => [f]) : [])]) {
+    const inScope = (r) => scope.includes(r.fold);
+    const A = byCase(armRows[a].filter(inScope));
+    const B = byCase(armRows[b].filter(inScope));
+    const cases = [...A.keys()].filter((c) => B.has(c)).sort();
+    if (cases.length < 2) continue;
+    const x = cases.map((c) => A.get(c));
+    const y = cases.map((c) => B.get(c));
+    const wins = cases.filter((_, i) => x[i] > y[i]).length;
+    console.log(
+      `| ${a} | ${b} | ${scope.join(', ')} | ${cases.length} | ${mean(x).toFixed(3)} | ${mean(y).toFixed(3)} | ${fmt(mean(x) - mean(y))} | ${wilcoxonSignedRank(x, y).pvalue.toPrecision(2)} | ${wins} of ${cases.length} |`,
+    );
+  }
 }

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 
 export const mean = (v) => v.reduce((a, b) => a + b, 0) / v.length;
 
-/** Mean Dice over classes per (arm, genotype, seed, case) of one task, from a report's per-case.csv. */
+/** Mean Dice over classes per (arm, genotype, seed, case; and the case's outer fold) of one task, from a report's per-case.csv. */
 export async function perCaseMeans(expDir, task) {
   const file = join(expDir, 'report', 'per-case.csv');
   const text = await readFile(file, 'utf8').catch(() => {
@@ -17,7 +17,7 @@ export async function perCaseMeans(expDir, task) {
   for (const line of lines) {
     const f = line.split(',');
     if (f[col.task] !== task) continue;
-    const key = [f[col.arm], f[col.genotype], f[col.seed], f[col.case]].join('\t');
+    const key = [f[col.arm], f[col.genotype], f[col.seed], f[col.case], f[col.fold]].join('\t');
     const s = sums.get(key) ?? { sum: 0, n: 0 };
     s.sum += Number(f[col.dice]);
     s.n += 1;
@@ -25,8 +25,8 @@ export async function perCaseMeans(expDir, task) {
   }
   if (sums.size === 0) throw new Error(`${file} has no rows of task '${task}'`);
   return [...sums].map(([key, s]) => {
-    const [arm, genotype, seed, kase] = key.split('\t');
-    return { arm, genotype, seed, case: kase, dice: s.sum / s.n };
+    const [arm, genotype, seed, kase, fold] = key.split('\t');
+    return { arm, genotype, seed, case: kase, fold: Number(fold), dice: s.sum / s.n };
   });
 }
 

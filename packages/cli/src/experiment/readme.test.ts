@@ -35,4 +35,17 @@ describe('experiment specs in the docs and examples', () => {
     const plan = await planExperiment({ spec: join(root, 'examples', 'benchmark', name), withoutData: true });
     expect(plan.graph.jobs.length).toBeGreaterThan(10);
   });
+
+  // The planted in-plane studies (README "The planted in-plane task …"): trainings per spec, from the
+  // arms × folds × seeds they declare.
+  it.each([
+    ['in-plane.experiment.yaml', 5, 5 * (3 + 1 + 1 + 8)],
+    ['in-plane-fold1.experiment.yaml', 5, 5 * 2],
+    ['in-plane-fold1-random.experiment.yaml', 0, 3 * (1 + 8)],
+    ['in-plane-fair.experiment.yaml', 3, 3],
+  ])('examples/benchmark/%s is a valid spec: %i searches, %i trainings', async (name, searches, trainings) => {
+    const plan = await planExperiment({ spec: join(root, 'examples', 'benchmark', name), withoutData: true });
+    const count = (k: string) => plan.graph.jobs.filter((j) => j.kind === k).length;
+    expect([count('search'), count('train')]).toEqual([searches, trainings]);
+  });
 });
