@@ -43,6 +43,7 @@ describe('experiment specs in the docs and examples', () => {
     ['in-plane-fold1.experiment.yaml', 5, 5 * 2],
     ['in-plane-fold1-random.experiment.yaml', 0, 3 * (1 + 8)],
     ['in-plane-fair.experiment.yaml', 3, 3],
+    ['in-plane-fold1-archlr.experiment.yaml', 5, 5],
   ])('examples/benchmark/%s is a valid spec: %i searches, %i trainings', async (name, searches, trainings) => {
     const plan = await planExperiment({ spec: join(root, 'examples', 'benchmark', name), withoutData: true });
     const count = (k: string) => plan.graph.jobs.filter((j) => j.kind === k).length;
