@@ -22,7 +22,7 @@ import { createLosses } from '@voxnas/metrics';
 import type { VoxnasConfig } from '../config.js';
 import { atomicWrite } from '@voxnas/core/node';
 import { createProgress } from '../progress.js';
-import { spaceFromConfig } from '../pipeline/network.js';
+import { searchSampler, spaceFromConfig, supernetSamplers } from '../pipeline/network.js';
 import {
   batchSource,
   foregroundLabels,
@@ -48,10 +48,6 @@ export type SearchSummary = {
   readonly resumedFrom: number | null;
 };
 
-function samplerOf(cfg: VoxnasConfig): SamplerConfig {
-  return cfg.search.sampler === 'gumbel' ? { kind: 'gumbel', k: cfg.search.k } : { kind: cfg.search.sampler };
-}
-
 /** Splits the fold's training cases for the two optimisers (see `SearchMode`). */
 export function searchSplit(cfg: VoxnasConfig, train: readonly string[]): { weights: string[]; arch: string[] } {
   if (cfg.search.mode === 'joint') return { weights: [...train], arch: [...train] };
@@ -74,8 +70,7 @@ export async function runSearch(flags: RunFlags, log: (line: string) => void): P
   const space = spaceFromConfig(cfg, data.channels, data.classes);
   const supernet = new Supernet(space, {
     rng: rng.fork('supernet'),
-    sampler: samplerOf(cfg),
-    ...(cfg.search.weightSampler === 'uniform' ? { weightSampler: { kind: 'uniform' } as const } : {}),
+    ...supernetSamplers(cfg),
     tau: cfg.search.tauStart,
     recompute: cfg.search.recompute,
   });
@@ -228,7 +223,7 @@ export async function dryRunSearch(flags: RunFlags & DryRunFlags, log: (line: st
   const n = cfg.data.batchSize;
   const shape = [n, pz, py, px, channels] as const;
   const space = spaceFromConfig(cfg, channels, classes);
-  const configured = samplerOf(cfg);
+  const configured = searchSampler(cfg);
   const samplers: Array<[string, SamplerConfig]> = [[configured.kind === 'gumbel' ? `gumbel k=${configured.k ?? 1}` : configured.kind, configured]];
   if (configured.kind !== 'full') samplers.push(['full (DARTS)', { kind: 'full' }]);
   // selecting the backend allocates no tensor; it tells which kernels the estimate is calibrated for

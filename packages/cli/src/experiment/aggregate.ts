@@ -182,8 +182,9 @@ const METRICS_FILE = z.object({
 }).loose();
 
 // A correlation is NaN (null in the JSON) when a ranking has no spread, e.g. every stand-alone score 0.
+// (z.object keeps only these four fields of the file's correlation.)
 const nan = z.number().nullable().transform((v) => v ?? Number.NaN);
-const CORRELATION = z.object({ value: nan, lower: nan, upper: nan, pvalue: nan }).loose();
+const CORRELATION = z.object({ value: nan, lower: nan, upper: nan, pvalue: nan });
 const SEARCH_QUALITY_FILE = z
   .object({
     count: z.number(),
@@ -488,15 +489,14 @@ export async function aggregateExperiment(expDir: string): Promise<ExperimentRes
     const q = SEARCH_QUALITY_FILE.safeParse(JSON.parse(readFileSync(path, 'utf8')));
     if (!q.success) throw new ExperimentStateError(`${path}: not a voxnas search-quality.json (field '${q.error.issues[0]!.path.join('.')}' ${q.error.issues[0]!.message})`);
     const m = j.file.meta as Record<string, unknown>;
-    const corr = (c: z.output<typeof CORRELATION>) => ({ value: c.value, lower: c.lower, upper: c.upper, pvalue: c.pvalue });
     searchQuality.push({
       task: String(m.task),
       fold: typeof m.fold === 'number' ? m.fold : null,
       seed: seedsStr(m.seed),
       count: q.data.count,
       standaloneSteps: q.data.standaloneSteps,
-      kendall: corr(q.data.kendall),
-      spearman: corr(q.data.spearman),
+      kendall: q.data.kendall,
+      spearman: q.data.spearman,
       derivedStandaloneRank: q.data.derivedStandaloneRank,
       derivedProxyRank: q.data.derivedProxyRank,
     });

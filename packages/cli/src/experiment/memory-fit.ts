@@ -1,8 +1,8 @@
 import { currentBackend, formatBytes, parseByteSize } from '@voxnas/ops';
-import { estimateChildStepMemory, estimateSearchStepMemory, heaviestChild, type SamplerConfig } from '@voxnas/supernet';
+import { estimateChildStepMemory, estimateSearchStepMemory, heaviestChild } from '@voxnas/supernet';
 import { estimateUNetStepMemory } from '@voxnas/unet';
 import type { VoxnasConfig } from '../config.js';
-import { spaceFromConfig } from '../pipeline/network.js';
+import { searchSampler, spaceFromConfig } from '../pipeline/network.js';
 import type { JobFitCheck } from './executor.js';
 import type { PlannedJob } from './graph.js';
 import type { ExperimentPlan } from './plan.js';
@@ -31,8 +31,7 @@ export function jobStepBytes(job: PlannedJob, task: { readonly channels: number;
   }
   const space = spaceFromConfig(cfg, task.channels, classes);
   if (job.kind === 'search') {
-    const sampler: SamplerConfig = cfg.search.sampler === 'gumbel' ? { kind: 'gumbel', k: cfg.search.k } : { kind: cfg.search.sampler };
-    return estimateSearchStepMemory(space, { inputShape: shape, sampler, kernels, recompute: cfg.search.recompute }).totalBytes;
+    return estimateSearchStepMemory(space, { inputShape: shape, sampler: searchSampler(cfg), kernels, recompute: cfg.search.recompute }).totalBytes;
   }
   return estimateChildStepMemory(heaviestChild(space, shape), { inputShape: shape, kernels, recompute: cfg.train.recompute }).totalBytes;
 }

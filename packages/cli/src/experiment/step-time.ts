@@ -2,10 +2,10 @@ import * as tf from '@tensorflow/tfjs-core';
 import { Rng } from '@voxnas/core';
 import { createLosses } from '@voxnas/metrics';
 import { getOperator, initBackend, variableGrads } from '@voxnas/ops';
-import { Supernet, sampleRandomGenotype, type SamplerConfig } from '@voxnas/supernet';
+import { Supernet, sampleRandomGenotype } from '@voxnas/supernet';
 import type { VoxnasConfig } from '../config.js';
 import { UsageError } from '../errors.js';
-import { buildNetwork, spaceFromConfig, type NetworkSpec } from '../pipeline/network.js';
+import { buildNetwork, spaceFromConfig, supernetSamplers, type NetworkSpec } from '../pipeline/network.js';
 
 /** The network kinds whose step time a dry run measures. */
 export type StepKind = 'search' | 'unet' | 'child';
@@ -102,15 +102,7 @@ export async function measureStepTime(o: { kind: StepKind; config: VoxnasConfig;
   let seconds: number;
   try {
     if (o.kind === 'search') {
-      const sampler: SamplerConfig = cfg.search.sampler === 'gumbel' ? { kind: 'gumbel', k: cfg.search.k } : { kind: cfg.search.sampler };
-      const uniformWeights = cfg.search.weightSampler === 'uniform';
-      const net = new Supernet(space, {
-        rng: new Rng(0),
-        sampler,
-        ...(uniformWeights ? { weightSampler: { kind: 'uniform' } as const } : {}),
-        tau: cfg.search.tauStart,
-        recompute: cfg.search.recompute,
-      });
+      const net = new Supernet(space, { rng: new Rng(0), ...supernetSamplers(cfg), tau: cfg.search.tauStart, recompute: cfg.search.recompute });
       try {
         const pass = (vars: tf.Variable[]) =>
           tf.tidy(() => {
@@ -121,7 +113,7 @@ export async function measureStepTime(o: { kind: StepKind; config: VoxnasConfig;
         // A search step after warm-up is a weight step and an α step. With the paper's scheme both draw
         // their paths from α's sampler: two passes of the same cost. With uniform weight steps the weight
         // pass runs one path per edge whatever k is, so each phase is timed on its own.
-        if (uniformWeights) {
+        if (cfg.search.weightSampler === 'uniform') {
           net.setPhase('weights');
           const weights = time(() => pass(net.weightVariables()));
           net.setPhase('arch');

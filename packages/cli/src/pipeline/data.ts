@@ -26,12 +26,12 @@ import {
   type SamplerSpec,
   type TransformSpec,
 } from '@voxnas/datasets';
-import { estimateChildStepMemory, estimateSearchStepMemory, heaviestChild, type SamplerConfig } from '@voxnas/supernet';
+import { estimateChildStepMemory, estimateSearchStepMemory, heaviestChild } from '@voxnas/supernet';
 import { currentBackend } from '@voxnas/ops';
 import type { Volume } from '@voxnas/volume';
 import type { VoxnasConfig } from '../config.js';
 import { ConfigError } from '../errors.js';
-import { spaceFromConfig } from './network.js';
+import { searchSampler, spaceFromConfig } from './network.js';
 
 /** How images are normalised before the network (recorded in the run and the model card): see the plan. */
 export const NORMALIZATION = 'per channel as plan.json says (CT: dataset foreground clip + z-score; else per-case z-score)';
@@ -93,7 +93,7 @@ export async function resolveDatasetRoot(cfg: VoxnasConfig, cacheDir: string): P
 export function networkMemoryModel(cfg: VoxnasConfig, channels: number, classes: number): MemoryModel {
   const space = spaceFromConfig(cfg, channels, classes);
   const m = 2 ** (cfg.search.levels - 1);
-  const sampler: SamplerConfig = cfg.search.sampler === 'gumbel' ? { kind: 'gumbel', k: cfg.search.k } : { kind: cfg.search.sampler };
+  const sampler = searchSampler(cfg);
   const kernels = currentBackend()?.native ? 'native' : 'js';
   const fit = (p: number) => Math.max(2 * m, Math.ceil(p / m) * m);
   const budgetBytes = Math.min(2 * 2 ** 30, Math.floor(freemem() / 4));

@@ -1,5 +1,14 @@
 import type { Network } from '@voxnas/ops';
-import { CELL_TYPES, ChildNetwork, createSearchSpace, validateGenotype, type CellRecompute, type SearchSpace } from '@voxnas/supernet';
+import {
+  CELL_TYPES,
+  ChildNetwork,
+  createSearchSpace,
+  validateGenotype,
+  type CellRecompute,
+  type SamplerConfig,
+  type SearchSpace,
+  type SupernetOptions,
+} from '@voxnas/supernet';
 import { UNet } from '@voxnas/unet';
 import type { NetworkSpec } from '../run-files.js';
 import type { Rng } from '@voxnas/core';
@@ -23,6 +32,19 @@ export function spaceFromConfig(cfg: VoxnasConfig, channels: number, classes: nu
         }
       : {}),
   });
+}
+
+/** The path sampler of a config's search (`search.sampler`, with `search.k` paths for `gumbel`). */
+export function searchSampler(cfg: VoxnasConfig): SamplerConfig {
+  return cfg.search.sampler === 'gumbel' ? { kind: 'gumbel', k: cfg.search.k } : { kind: cfg.search.sampler };
+}
+
+/**
+ * The samplers of a config's supernet: `sampler` (α's passes, and the weight passes too under the paper's
+ * scheme) and, with `search.weightSampler: uniform`, a uniform `weightSampler` for the weight passes.
+ */
+export function supernetSamplers(cfg: VoxnasConfig): Pick<SupernetOptions, 'sampler' | 'weightSampler'> {
+  return { sampler: searchSampler(cfg), ...(cfg.search.weightSampler === 'uniform' ? { weightSampler: { kind: 'uniform' } as const } : {}) };
 }
 
 /**
