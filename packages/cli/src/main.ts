@@ -3,6 +3,7 @@ import { formatCommandHelp, parseCommandLine, type Command, type Io } from './co
 import { UsageError } from './errors.js';
 import { formatConfigHelp, formatHelp } from './help.js';
 import { progressIntervalSeconds, type ProgressSettings } from './progress.js';
+import { deriveCommand } from './commands/derive.js';
 import { doctorCommand } from './commands/doctor-command.js';
 import { evaluateCommand } from './commands/evaluate.js';
 import { experimentCommand } from './commands/experiment.js';
@@ -22,6 +23,7 @@ export const COMMANDS: readonly Command[] = [
   planCommand,
   searchCommand,
   searchQualityCommand,
+  deriveCommand,
   trainCommand,
   evaluateCommand,
   predictCommand,

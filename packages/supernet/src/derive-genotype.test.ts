@@ -86,6 +86,64 @@ describe('deriveGenotype', () => {
       `[InvalidArgumentError: deriveGenotype: alphas["reduction.in1->n1"] has 4 value(s) [0, 1, NaN, 2], expected 4 finite logits (zero, identity, conv-3x3x3, p3d-3x3x1)]`,
     );
     expect(() => deriveGenotype(space, alphas, { topK: 0 })).toThrow(InvalidArgumentError);
+    expect(() => deriveGenotype(space, alphas, { operators: 'node' as 'cell' })).toThrowErrorMatchingInlineSnapshot(
+      `[InvalidArgumentError: deriveGenotype: operators must be one of edge, cell, got node]`,
+    );
+  });
+});
+
+describe("deriveGenotype operators: 'cell'", () => {
+  const CELLS = ['encoder-normal', 'reduction', 'decoder-normal', 'expansion'];
+  /** Per cell type, the non-zero candidate with the largest summed probability (written out here, not via core). */
+  function referenceCellOperators(alphas: Record<string, number[]>): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const cell of CELLS) {
+      const mass = CANDS.map(() => 0);
+      for (const e of space.edges.filter((x) => x.cell === cell)) {
+        const a = alphas[e.label]!;
+        const z = a.reduce((s, v) => s + Math.exp(v), 0);
+        a.forEach((v, i) => (mass[i]! += Math.exp(v) / z));
+      }
+      let best = 1;
+      for (let i = 2; i < CANDS.length; i++) if (mass[i]! > mass[best]!) best = i;
+      out[cell] = CANDS[best]!;
+    }
+    return out;
+  }
+
+  it('a lean spread over every edge beats an operator that wins a few edges outright', () => {
+    // encoder-normal: conv-3x3x3 is each edge's winner on 3 of 9 edges, p3d-3x3x1 a close second everywhere
+    const alphas = alphasFor({}, new Rng(11));
+    const enc = space.edges.filter((e) => e.cell === 'encoder-normal');
+    enc.forEach((e, i) => (alphas[e.label] = i < 3 ? [0, 0, 2, 1.5] : [0, 0.2, 0.1, 1]));
+    const perEdge = deriveGenotype(space, alphas);
+    expect(enc.filter((e, i) => i < 3 && perEdge.choices[e.label] === 'conv-3x3x3').length).toBeGreaterThan(0);
+    const shared = deriveGenotype(space, alphas, { operators: 'cell' });
+    for (const e of enc) expect(shared.choices[e.label]).toBe(perEdge.choices[e.label] === 'zero' ? 'zero' : 'p3d-3x3x1');
+    expect(shared.meta).toEqual({ derivedBy: 'deriveGenotype', topK: 2, operators: 'cell' });
+  });
+
+  it.each([1, 2, 3])('random α (seed %i): the reference operator of each cell type on the same kept edges', (seed) => {
+    const rng = new Rng(100 + seed);
+    const alphas: Record<string, number[]> = {};
+    for (const e of space.edges) alphas[e.label] = CANDS.map(() => rng.uniform(-2, 2));
+    const want = referenceCellOperators(alphas);
+    const perEdge = deriveGenotype(space, alphas);
+    const shared = deriveGenotype(space, alphas, { operators: 'cell' });
+    for (const e of space.edges) {
+      expect(shared.choices[e.label] === 'zero').toBe(perEdge.choices[e.label] === 'zero');
+      if (shared.choices[e.label] !== 'zero') expect(shared.choices[e.label]).toBe(want[e.cell]);
+    }
+    validateGenotype(JSON.parse(JSON.stringify(shared)), { space });
+  });
+
+  it('topK=null: edges whose argmax is zero stay zero, the others take the cell type operator', () => {
+    const alphas = alphasFor({ 'decoder-normal.in0->n0': { op: 'zero', logit: 9 } }, new Rng(4));
+    const want = referenceCellOperators(alphas);
+    const g = deriveGenotype(space, alphas, { topK: null, operators: 'cell' });
+    const argmax = deriveGenotype(space, alphas, { topK: null });
+    expect(g.choices['decoder-normal.in0->n0']).toBe('zero');
+    for (const e of space.edges) expect(g.choices[e.label]).toBe(argmax.choices[e.label] === 'zero' ? 'zero' : want[e.cell]);
   });
 });
 

@@ -6,6 +6,11 @@ import { ZERO_OPERATOR, type EdgeSpec, type SearchSpace } from './search-space.j
 /** Architecture logits per edge label: plain numbers or 1-D tensors, ordered like `edge.candidates`. */
 export type AlphaValues = Readonly<Record<string, ArrayLike<number> | tf.Tensor>>;
 
+/** The operator rules of {@link deriveGenotype}: per edge (DARTS) or one per cell type. */
+export const DERIVE_OPERATORS = ['edge', 'cell'] as const;
+/** One of {@link DERIVE_OPERATORS}. */
+export type DeriveOperators = (typeof DERIVE_OPERATORS)[number];
+
 /** Options of {@link deriveGenotype}. */
 export interface DeriveGenotypeOptions {
   /**
@@ -15,6 +20,15 @@ export interface DeriveGenotypeOptions {
    * Default 2.
    */
   topK?: number | null;
+  /**
+   * How each kept edge's operator is chosen. `edge` (DARTS, the default): the edge's own most probable
+   * non-`zero` candidate. `cell`: one operator per cell type, the non-`zero` candidate whose probability
+   * summed over that cell type's edges is largest, on every kept edge of the type. The kept edges are the
+   * same under both (the edge strengths do not change), so the two genotypes differ only in operators. A
+   * search whose α leans the same way on most edges without winning each of them hands that lean over
+   * whole instead of on a minority of edges.
+   */
+  operators?: DeriveOperators;
   /** Extra JSON stored as the genotype's `meta` (merged over `{ derivedBy: 'deriveGenotype', topK }`). */
   meta?: Genotype['meta'];
 }
@@ -33,39 +47,67 @@ function readAlpha(alphas: AlphaValues, edge: EdgeSpec): number[] {
   return values;
 }
 
+/** Index of the largest value among `indices` (the first on ties). */
+function argmaxOf(values: readonly number[], indices: Iterable<number>): number {
+  let best = -1;
+  for (const i of indices) if (best < 0 || values[i]! > values[best]!) best = i;
+  return best;
+}
+
 /**
  * Derives a discrete genotype from the architecture logits α: per edge, the most probable non-`zero`
- * candidate; per node, the `topK` strongest incoming edges (others `zero`). Ties go to the earlier
- * candidate / edge, so the result is deterministic.
+ * candidate (or, with `operators: 'cell'`, its cell type's most probable one); per node, the `topK`
+ * strongest incoming edges (others `zero`). Ties go to the earlier candidate / edge, so the result is
+ * deterministic.
  *
  * @throws InvalidArgumentError when a label is missing from `alphas`, has the wrong length or a
- *   non-finite value, or `topK` is not a positive integer or null.
+ *   non-finite value, `topK` is not a positive integer or null, or `operators` is not `edge` or `cell`.
  * @example
  * const genotype = deriveGenotype(space, supernet.alphaValues(), { topK: 2 });
+ * const shared = deriveGenotype(space, supernet.alphaValues(), { operators: 'cell' });
  */
 export function deriveGenotype(space: SearchSpace, alphas: AlphaValues, options: DeriveGenotypeOptions = {}): Genotype {
   const topK = options.topK === undefined ? 2 : options.topK;
   if (topK !== null && (!Number.isInteger(topK) || topK < 1)) {
     throw new InvalidArgumentError(`deriveGenotype: topK must be a positive integer or null, got ${topK}`);
   }
+  const operators = options.operators ?? 'edge';
+  if (!(DERIVE_OPERATORS as readonly string[]).includes(operators)) {
+    throw new InvalidArgumentError(`deriveGenotype: operators must be one of ${DERIVE_OPERATORS.join(', ')}, got ${String(operators)}`);
+  }
+  const probs = new Map(space.edges.map((edge) => [edge.label, softmax(readAlpha(alphas, edge))]));
+  // operators: 'cell' — each cell type's non-zero candidate with the largest probability mass over its edges
+  const cellOperator = new Map<string, string>();
+  if (operators === 'cell') {
+    const mass = new Map<string, number[]>();
+    for (const edge of space.edges) {
+      const sum = mass.get(edge.cell) ?? new Array<number>(edge.candidates.length).fill(0);
+      probs.get(edge.label)!.forEach((v, i) => (sum[i]! += v));
+      mass.set(edge.cell, sum);
+    }
+    for (const edge of space.edges) {
+      if (cellOperator.has(edge.cell)) continue;
+      const nonZero = edge.candidates.flatMap((c, i) => (c === ZERO_OPERATOR ? [] : [i]));
+      cellOperator.set(edge.cell, edge.candidates[argmaxOf(mass.get(edge.cell)!, nonZero)]!);
+    }
+  }
   const choices: Record<string, string> = {};
   const byNode = new Map<string, Array<{ edge: EdgeSpec; op: string; strength: number }>>();
   for (const edge of space.edges) {
-    const p = softmax(readAlpha(alphas, edge));
+    const p = probs.get(edge.label)!;
     if (topK === null) {
-      let best = 0;
-      for (let i = 1; i < p.length; i++) if (p[i]! > p[best]!) best = i;
-      choices[edge.label] = edge.candidates[best]!;
+      const best = argmaxOf(p, p.keys());
+      const op = edge.candidates[best]!;
+      choices[edge.label] = op === ZERO_OPERATOR ? op : (cellOperator.get(edge.cell) ?? op);
       continue;
     }
-    let best = -1;
-    for (let i = 0; i < p.length; i++) {
-      if (edge.candidates[i] === ZERO_OPERATOR) continue;
-      if (best < 0 || p[i]! > p[best]!) best = i;
-    }
+    const best = argmaxOf(
+      p,
+      edge.candidates.flatMap((c, i) => (c === ZERO_OPERATOR ? [] : [i])),
+    );
     const key = `${edge.cell}.${edge.to}`;
     const list = byNode.get(key) ?? [];
-    list.push({ edge, op: edge.candidates[best]!, strength: p[best]! });
+    list.push({ edge, op: cellOperator.get(edge.cell) ?? edge.candidates[best]!, strength: p[best]! });
     byNode.set(key, list);
   }
   for (const list of byNode.values()) {
@@ -80,7 +122,7 @@ export function deriveGenotype(space: SearchSpace, alphas: AlphaValues, options:
       schema: GENOTYPE_SCHEMA,
       macro: space.macro,
       choices: ordered,
-      meta: { derivedBy: 'deriveGenotype', topK, ...(options.meta ?? {}) },
+      meta: { derivedBy: 'deriveGenotype', topK, ...(operators === 'cell' ? { operators } : {}), ...(options.meta ?? {}) },
     },
     { space, source: 'deriveGenotype' },
   );

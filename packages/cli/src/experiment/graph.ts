@@ -238,8 +238,18 @@ const trainStage: StageBuilder = (ctx) => {
             let arch: string[];
             let deps: string[] = [];
             let inputs: Record<string, string> = {};
+            let derive: string[] | null = null;
             switch (arm.kind) {
               case 'searched':
+                deps = [rel(expDir, searchDir)];
+                if (arm.derive) {
+                  const derived = join(dir, JOB_FILES.derivedGenotype);
+                  derive = ['derive', '--run', searchDir, '--out', derived, '--from', arm.derive.from, '--operators', arm.derive.operators];
+                  arch = ['--arch', derived];
+                } else {
+                  arch = ['--arch', searchGenotype];
+                }
+                break;
               case 'transfer':
                 arch = ['--arch', searchGenotype];
                 deps = [rel(expDir, searchDir)];
@@ -281,7 +291,10 @@ const trainStage: StageBuilder = (ctx) => {
                   kind: 'train',
                   dir,
                   deps,
-                  steps: [{ argv: ['train', '--config', join(dir, JOB_FILES.config), '--out', dir, ...arch], resume: ['train', '--resume', dir] }],
+                  steps: [
+                    ...(derive ? [{ argv: derive }] : []),
+                    { argv: ['train', '--config', join(dir, JOB_FILES.config), '--out', dir, ...arch], resume: ['train', '--resume', dir] },
+                  ],
                   config,
                   meta: {
                     task: task.name,

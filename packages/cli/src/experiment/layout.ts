@@ -50,4 +50,6 @@ export const JOB_FILES = {
   status: 'job-status.json',
   /** Everything the job printed, every attempt appended. */
   log: 'job.log',
+  /** A searched arm with `derive`: the genotype its job derives from the search's α (`voxnas derive`) and trains. */
+  derivedGenotype: 'derived-genotype.json',
 } as const;

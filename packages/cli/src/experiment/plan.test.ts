@@ -125,6 +125,32 @@ describe('planning an experiment', () => {
     });
   });
 
+  it('a searched arm with derive re-derives from the same search inside its training job; a bad rule is a spec error', async () => {
+    await withTempDir(async (dir) => {
+      const arms = [
+        { kind: 'searched', name: 'searched' },
+        { kind: 'searched', name: 'per cell', derive: { operators: 'cell' } },
+        { kind: 'searched', name: 'kept', derive: { from: 'best' } },
+      ];
+      const plan = await planExperiment({ spec: await writeSpec(dir, { ...SPEC, runFolds: [0], arms }), out: join(dir, 'exp') });
+      expect(plan.graph.jobs.filter((j) => j.kind === 'search')).toHaveLength(4); // one search per task, fold and seed, shared by the arms
+      const job = (arm: string) => plan.graph.byId.get(`jobs/p one/fold-0/${arm}/seed-1/train`)!;
+      const search = join(plan.expDir, 'jobs/p one/fold-0/search/seed-1');
+      for (const arm of ['searched', 'per cell', 'kept']) expect(job(arm).deps).toEqual(['jobs/p one/fold-0/search/seed-1']);
+      expect(job('searched').steps).toHaveLength(1);
+      expect(job('searched').steps[0]!.argv.slice(-2)).toEqual(['--arch', join(search, 'genotype.json')]);
+      const derived = join(job('per cell').dir, JOB_FILES.derivedGenotype);
+      expect(job('per cell').steps).toEqual([
+        { argv: ['derive', '--run', search, '--out', derived, '--from', 'final', '--operators', 'cell'] },
+        { argv: ['train', '--config', join(job('per cell').dir, JOB_FILES.config), '--out', job('per cell').dir, '--arch', derived], resume: ['train', '--resume', job('per cell').dir] },
+      ]);
+      expect(job('kept').steps[0]!.argv.slice(-4)).toEqual(['--from', 'best', '--operators', 'edge']);
+      expect(new Set(['searched', 'per cell', 'kept'].map((a) => job(a).hash)).size).toBe(3);
+      const bad = { ...SPEC, arms: [{ kind: 'searched', name: 's', derive: { operators: 'node' } }] };
+      await expect(planExperiment({ spec: await writeSpec(dir, bad), out: join(dir, 'exp2') })).rejects.toThrow("arms[0].derive.operators");
+    });
+  });
+
   it('runFolds plans only the named outer folds (the split is still k-fold)', async () => {
     await withTempDir(async (dir) => {
       const plan = await planExperiment({ spec: await writeSpec(dir, { ...SPEC, runFolds: [2] }), out: join(dir, 'exp') });

@@ -1,3 +1,4 @@
+import { DERIVE_OPERATORS } from '@voxnas/supernet';
 import { z } from 'zod';
 
 // The experiment spec (`voxnas experiment run <spec.yaml>`), declared once, in the style of the run
@@ -53,6 +54,18 @@ const ARM_COMMON = {
 const searchedArm = z.strictObject({
   kind: z.literal('searched').describe('the network found by the search (see `search`)'),
   ...ARM_COMMON,
+  derive: z
+    .strictObject({
+      from: z.enum(['best', 'final']).default('final').describe("whose α: `final` (the search's last snapshot) or `best` (the snapshot it kept)"),
+      operators: z
+        .enum(DERIVE_OPERATORS)
+        .default('edge')
+        .describe("`edge`: each kept edge its most probable operator (DARTS); `cell`: one operator per cell type, the one with the most probability summed over the type's edges"),
+    })
+    .optional()
+    .describe(
+      "derive the genotype again from the search's α (`voxnas derive`, in the training job) instead of training the search's genotype.json; several searched arms with different rules share one search, so they compare paired",
+    ),
 });
 const unetArm = z.strictObject({
   kind: z.literal('unet').describe('a 3D U-Net baseline'),
