@@ -1,15 +1,18 @@
 // The planted in-plane study over every fold and seed it ran: does the search pick the planted operator,
 // and does the network it hands over beat the matched U-Net and random genotypes? Reads finished
-// studies (in-plane.experiment.yaml holds out fold 0; in-plane-fold1 and in-plane-fold1-random fold 1) and prints
+// studies (in-plane.experiment.yaml holds out fold 0; in-plane-fold1 and in-plane-fold1-random fold 1;
+// in-plane-derive and in-plane-random both folds, with a second derive rule) and prints
 //
 //  1. per search, the planted operator's α (mean over the normal cells' edges) and how many of the
 //     derived genotype's non-zero normal-cell edges use it; then the exact one-sided binomial test of
 //     those picks against the rate at which random genotypes use it (sampleRandomGenotype draws each
 //     non-zero candidate with probability 1 / their number, so that rate is known exactly), and the
 //     one-sided Wilcoxon test of α − chance over searches;
-//  2. the searched network and the every-edge planted-operator genotype (arm `all-<operator without
-//     dashes>`) against the U-Net, random genotypes and each other, paired by held-out case (each case's
-//     Dice averaged over seeds, and over genotypes for random), over every fold the studies ran and per fold.
+//     every searched arm with `derive` gets its own picks column and test;
+//  2. every searched arm (`searched`, and arms named `searched …` with a derive rule) and the every-edge
+//     planted-operator genotype (arm `all-<operator without dashes>`) against the U-Net, random
+//     genotypes and each other, paired by held-out case (each case's Dice averaged over seeds, and over
+//     genotypes for random), over every fold the studies ran and per fold.
 //
 //   node --import tsx --conditions=@voxnas/source in-plane.mjs                                   # the three studies' default directories
 //   node --import tsx --conditions=@voxnas/source in-plane.mjs --operator p3d-3x3x1 ../../runs/in-plane ../../runs/in-plane-fold1
@@ -58,7 +61,14 @@ async function searches(expDir) {
       const config = JSON.parse(await readFile(join(dir, 'config.json'), 'utf8'));
       const lines = (await readFile(join(dir, 'log.jsonl'), 'utf8')).trim().split('\n');
       const arch = lines.map((l) => JSON.parse(l)).filter((e) => e.type === 'arch').at(-1);
-      out.push({ where: `${fold}/${seed}`, candidates: config.config.search.candidates, probabilities: arch.probabilities, choices: genotype.choices });
+      // searched arms with `derive`: the genotype each one's training job derived from this search
+      const derived = {};
+      for (const arm of await readdir(join(taskDir, fold))) {
+        const file = join(taskDir, fold, arm, seed, 'train', 'derived-genotype.json');
+        const g = await readFile(file, 'utf8').then(JSON.parse, () => null);
+        if (g) derived[arm] = g.choices;
+      }
+      out.push({ where: `${fold}/${seed}`, candidates: config.config.search.candidates, probabilities: arch.probabilities, choices: { searched: genotype.choices, ...derived } });
     }
   }
   return out;
@@ -68,10 +78,10 @@ async function searches(expDir) {
 const all = (await Promise.all(dirs.map(searches))).flat();
 if (all.length === 0) throw new Error(`no finished search of task '${values.task}' in ${dirs.join(', ')}`);
 console.log(`## '${op}' in the ${cells.join(' and ')} cells of ${all.length} searches\n`);
-console.log(`| search | α on ${op} (chance) | picks / non-zero edges |`);
-console.log('| --- | ---: | ---: |');
-let picks = 0;
-let edges = 0;
+const rules = [...new Set(all.flatMap((s) => Object.keys(s.choices)))];
+console.log(`| search | α on ${op} (chance) | ${rules.map((r) => `picks / non-zero edges (${r})`).join(' | ')} |`);
+console.log(`| --- | ---: | ${rules.map(() => '---:').join(' | ')} |`);
+const picks = Object.fromEntries(rules.map((r) => [r, { hits: 0, edges: 0 }]));
 const alphaMinusChance = [];
 let rate = null;
 for (const s of all) {
@@ -81,17 +91,25 @@ for (const s of all) {
   if (rate !== null && rate !== 1 / real) throw new Error(`${s.where}: a different candidate count; the searches are not comparable`);
   rate = 1 / real;
   const alpha = mean(Object.entries(s.probabilities).filter(([label]) => inCells(label)).map(([, p]) => p[index]));
-  const used = Object.entries(s.choices).filter(([label, c]) => inCells(label) && c !== 'zero');
-  const hits = used.filter(([, c]) => c === op).length;
-  picks += hits;
-  edges += used.length;
+  const cellsOf = rules.map((r) => {
+    if (!s.choices[r]) return '–';
+    const used = Object.entries(s.choices[r]).filter(([label, c]) => inCells(label) && c !== 'zero');
+    const hits = used.filter(([, c]) => c === op).length;
+    picks[r].hits += hits;
+    picks[r].edges += used.length;
+    return `${hits} / ${used.length}`;
+  });
   alphaMinusChance.push(alpha - 1 / s.candidates.length);
-  console.log(`| ${s.where} | ${alpha.toFixed(3)} (${(1 / s.candidates.length).toFixed(3)}) | ${hits} / ${used.length} |`);
+  console.log(`| ${s.where} | ${alpha.toFixed(3)} (${(1 / s.candidates.length).toFixed(3)}) | ${cellsOf.join(' | ')} |`);
 }
 const w = wilcoxonSignedRank(alphaMinusChance, undefined, { alternative: 'greater' });
-console.log(
-  `\npicks: ${picks} of ${edges} (${(picks / edges).toFixed(3)}); random genotypes use it at ${rate.toFixed(3)} (expected ${(edges * rate).toFixed(1)}); one-sided exact binomial p ${binomialUpper(picks, edges, rate).toPrecision(2)}`,
-);
+console.log('');
+for (const r of rules) {
+  const { hits, edges } = picks[r];
+  console.log(
+    `picks (${r}): ${hits} of ${edges} (${(hits / edges).toFixed(3)}); random genotypes use it at ${rate.toFixed(3)} (expected ${(edges * rate).toFixed(1)}); one-sided exact binomial p ${binomialUpper(hits, edges, rate).toPrecision(2)}`,
+  );
+}
 console.log(
   `α above chance in ${alphaMinusChance.filter((d) => d > 0).length} of ${all.length} searches (mean ${fmt(mean(alphaMinusChance))}); one-sided Wilcoxon p ${w.pvalue.toPrecision(2)}\n`,
 );
@@ -100,16 +118,20 @@ console.log(
 // case, over every fold the studies ran and per fold.
 const rows = (await Promise.all(dirs.map((d) => perCaseMeans(d, values.task)))).flat();
 const planted = `all-${op.replaceAll('-', '')}`;
+const searchedArms = [...new Set(rows.map((r) => r.arm).filter((a) => a.startsWith('searched')))].sort((a, b) => (a === 'searched' ? -1 : b === 'searched' ? 1 : a.localeCompare(b)));
 const armRows = {
-  searched: rows.filter((r) => r.arm === 'searched'),
+  ...Object.fromEntries(searchedArms.map((a) => [a, rows.filter((r) => r.arm === a)])),
   'U-Net': rows.filter((r) => r.arm.startsWith('U-Net')),
   random: rows.filter((r) => r.arm === 'random'),
   [planted]: rows.filter((r) => r.arm === planted),
 };
 const pairs = [
-  ['searched', 'U-Net'],
-  ['searched', 'random'],
-  ['searched', planted],
+  ...searchedArms.flatMap((a) => [
+    [a, 'U-Net'],
+    [a, 'random'],
+    [a, planted],
+  ]),
+  ...searchedArms.filter((a) => a !== 'searched').map((a) => [a, 'searched']),
   [planted, 'U-Net'],
   [planted, 'random'],
 ];
