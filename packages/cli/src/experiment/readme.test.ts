@@ -44,7 +44,7 @@ describe('experiment specs in the docs and examples', () => {
     ['in-plane-fold1-random.experiment.yaml', 0, 3 * (1 + 8)],
     ['in-plane-fair.experiment.yaml', 3, 3],
     ['in-plane-fold1-archlr.experiment.yaml', 5, 5],
-    ['in-plane-derive.experiment.yaml', 2 * 5, 2 * 5 * 3],
+    ['in-plane-derive.experiment.yaml', 2 * 5, 2 * 5 * 4],
     ['in-plane-random.experiment.yaml', 0, 2 * 3 * 8],
     ['phantom-derive.experiment.yaml', 3, 3 * 3],
   ])('examples/benchmark/%s is a valid spec: %i searches, %i trainings', async (name, searches, trainings) => {
