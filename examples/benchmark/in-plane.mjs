@@ -12,7 +12,8 @@
 //  2. every searched arm (`searched`, and arms named `searched …` with a derive rule) and the every-edge
 //     planted-operator genotype (arm `all-<operator without dashes>`) against the U-Net, random
 //     genotypes and each other, paired by held-out case (each case's Dice averaged over seeds, and over
-//     genotypes for random), over every fold the studies ran and per fold.
+//     genotypes for random), over every fold the studies ran and per fold;
+//  3. each of those arms' rank among the random genotypes (each genotype's mean over the same cases).
 //
 //   node --import tsx --conditions=@voxnas/source in-plane.mjs                                   # the three studies' default directories
 //   node --import tsx --conditions=@voxnas/source in-plane.mjs --operator p3d-3x3x1 ../../runs/in-plane ../../runs/in-plane-fold1
@@ -149,8 +150,33 @@ for (const [a, b] of pairs) {
     const x = cases.map((c) => A.get(c));
     const y = cases.map((c) => B.get(c));
     const wins = cases.filter((_, i) => x[i] > y[i]).length;
+    // two arms that trained the same genotypes give the same Dice on every case: nothing to test
+    const p = x.every((v, i) => v === y[i]) ? 'identical' : wilcoxonSignedRank(x, y).pvalue.toPrecision(2);
     console.log(
-      `| ${a} | ${b} | ${scope.join(', ')} | ${cases.length} | ${mean(x).toFixed(3)} | ${mean(y).toFixed(3)} | ${fmt(mean(x) - mean(y))} | ${wilcoxonSignedRank(x, y).pvalue.toPrecision(2)} | ${wins} of ${cases.length} |`,
+      `| ${a} | ${b} | ${scope.join(', ')} | ${cases.length} | ${mean(x).toFixed(3)} | ${mean(y).toFixed(3)} | ${fmt(mean(x) - mean(y))} | ${p} | ${wins} of ${cases.length} |`,
+    );
+  }
+}
+
+// 3. Each searched arm's place among the random genotypes: every genotype's mean over the cases both
+// have (each case averaged over seeds), over every fold the studies ran.
+const randomIds = [...new Set(armRows.random.map((r) => r.genotype))].sort((a, b) => Number(a) - Number(b));
+if (randomIds.length > 0) {
+  console.log(`\n## among the ${randomIds.length} random genotypes (mean Dice over the cases both have, folds ${folds.join(', ')})\n`);
+  console.log('| arm | mean | random genotypes (min … median … max) | rank |');
+  console.log('| --- | ---: | --- | ---: |');
+  for (const a of [...searchedArms, 'U-Net', planted]) {
+    const A = byCase(armRows[a]);
+    if (A.size === 0) continue;
+    const means = randomIds.map((id) => {
+      const G = byCase(armRows.random.filter((r) => r.genotype === id));
+      return mean([...A.keys()].filter((c) => G.has(c)).map((c) => G.get(c)));
+    });
+    const own = mean([...A.values()]);
+    const sorted = [...means].sort((u, v) => u - v);
+    const median = (sorted[(sorted.length - 1) >> 1] + sorted[sorted.length >> 1]) / 2;
+    console.log(
+      `| ${a} | ${own.toFixed(3)} | ${sorted[0].toFixed(3)} … ${median.toFixed(3)} … ${sorted.at(-1).toFixed(3)} | ${1 + means.filter((m) => m > own).length} of ${means.length + 1} |`,
     );
   }
 }
