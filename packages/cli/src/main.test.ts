@@ -26,7 +26,7 @@ describe('voxnas main', () => {
     expect(c.err.join('\n')).toMatch(/unknown command 'serch' \(did you mean 'search'\?\)\. Commands: .*doctor.*info/);
     const d = capture();
     expect(await main(['qwertyuiop'], d.io)).toBe(2);
-    expect(d.err.join('\n')).toMatch(/^voxnas: unknown command 'qwertyuiop'\. Commands: doctor, evaluate, experiment, export, info, plan, predict, report, search, search-quality, train$/);
+    expect(d.err.join('\n')).toMatch(/^voxnas: unknown command 'qwertyuiop'\. Commands: derive, doctor, evaluate, experiment, export, info, plan, predict, report, search, search-quality, train$/);
   });
 
   it('unknown flag is a usage error (exit 2)', async () => {
