@@ -47,6 +47,9 @@ function readAlpha(alphas: AlphaValues, edge: EdgeSpec): number[] {
   return values;
 }
 
+/** Indices of an edge's non-`zero` candidates. */
+const nonZero = (edge: EdgeSpec): number[] => edge.candidates.flatMap((c, i) => (c === ZERO_OPERATOR ? [] : [i]));
+
 /** Index of the largest value among `indices` (the first on ties). */
 function argmaxOf(values: readonly number[], indices: Iterable<number>): number {
   let best = -1;
@@ -87,8 +90,7 @@ export function deriveGenotype(space: SearchSpace, alphas: AlphaValues, options:
     }
     for (const edge of space.edges) {
       if (cellOperator.has(edge.cell)) continue;
-      const nonZero = edge.candidates.flatMap((c, i) => (c === ZERO_OPERATOR ? [] : [i]));
-      cellOperator.set(edge.cell, edge.candidates[argmaxOf(mass.get(edge.cell)!, nonZero)]!);
+      cellOperator.set(edge.cell, edge.candidates[argmaxOf(mass.get(edge.cell)!, nonZero(edge))]!);
     }
   }
   const choices: Record<string, string> = {};
@@ -101,10 +103,7 @@ export function deriveGenotype(space: SearchSpace, alphas: AlphaValues, options:
       choices[edge.label] = op === ZERO_OPERATOR ? op : (cellOperator.get(edge.cell) ?? op);
       continue;
     }
-    const best = argmaxOf(
-      p,
-      edge.candidates.flatMap((c, i) => (c === ZERO_OPERATOR ? [] : [i])),
-    );
+    const best = argmaxOf(p, nonZero(edge));
     const key = `${edge.cell}.${edge.to}`;
     const list = byNode.get(key) ?? [];
     list.push({ edge, op: cellOperator.get(edge.cell) ?? edge.candidates[best]!, strength: p[best]! });

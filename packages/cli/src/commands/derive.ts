@@ -9,6 +9,7 @@ import { ConfigError, UsageError } from '../errors.js';
 import { spaceFromConfig } from '../pipeline/network.js';
 import { resolveRunConfig } from '../pipeline/run.js';
 import { SEARCH_SUMMARY_FILE, readJsonFile } from '../run-files.js';
+import { readLogRecords } from './report.js';
 
 /** Flags of `voxnas derive`. */
 export interface DeriveFlags {
@@ -47,22 +48,12 @@ const ARCH_RECORD = z.looseObject({
  * twice; the later record wins), in step order.
  */
 async function archSnapshots(dir: string, where: string): Promise<Map<number, Record<string, number[]>>> {
-  const path = join(dir, 'log.jsonl');
-  if (!existsSync(path)) throw new ConfigError(`${where}: no log.jsonl there`);
-  const lines = (await readFile(path, 'utf8')).split('\n');
+  if (!existsSync(join(dir, 'log.jsonl'))) throw new ConfigError(`${where}: no log.jsonl there`);
   const out = new Map<number, Record<string, number[]>>();
-  lines.forEach((line, i) => {
-    if (!line.includes('"arch"')) return;
-    let value: unknown;
-    try {
-      value = JSON.parse(line);
-    } catch (cause) {
-      if (i === lines.length - 1) return; // a torn last line of a killed run
-      throw new ConfigError(`${where}: log.jsonl line ${i + 1} is not valid JSON`, { cause });
-    }
-    const r = ARCH_RECORD.safeParse(value);
+  for (const record of await readLogRecords(dir, where)) {
+    const r = ARCH_RECORD.safeParse(record);
     if (r.success) out.set(r.data.step, r.data.probabilities);
-  });
+  }
   return new Map([...out.entries()].sort((a, b) => a[0] - b[0]));
 }
 

@@ -25,6 +25,26 @@ export interface ReportFlags {
 
 type LogRecord = { type?: string; [key: string]: unknown };
 
+/**
+ * The records of a run's `log.jsonl` (none when it has no log). A torn last line (a run killed
+ * mid-write) is skipped; any other line that is not JSON is a `ConfigError` prefixed with `where`.
+ */
+export async function readLogRecords(dir: string, where: string): Promise<LogRecord[]> {
+  const logPath = join(dir, 'log.jsonl');
+  const records: LogRecord[] = [];
+  if (!existsSync(logPath)) return records;
+  const lines = (await readFile(logPath, 'utf8')).split('\n');
+  lines.forEach((line, i) => {
+    if (!line.trim()) return;
+    try {
+      records.push(JSON.parse(line) as LogRecord);
+    } catch (cause) {
+      if (i !== lines.length - 1) throw new ConfigError(`${where}: ${logPath} line ${i + 1} is not valid JSON`, { cause });
+    }
+  });
+  return records;
+}
+
 /** Everything the report reads from one run directory. */
 export interface ReportRun {
   readonly dir: string;
@@ -48,22 +68,7 @@ export interface ReportRun {
 export async function readReportRun(path: string): Promise<ReportRun> {
   const dir = resolve(path);
   if (!existsSync(dir) || !(await stat(dir)).isDirectory()) throw new ConfigError(`voxnas report --run ${path}: no such directory`);
-  const logPath = join(dir, 'log.jsonl');
-  const records: LogRecord[] = [];
-  if (existsSync(logPath)) {
-    const lines = (await readFile(logPath, 'utf8')).split('\n');
-    lines.forEach((line, i) => {
-      if (!line.trim()) return;
-      try {
-        records.push(JSON.parse(line) as LogRecord);
-      } catch (cause) {
-        // A torn last line (a run killed mid-write) is skipped; anything else is an error.
-        if (i !== lines.length - 1) {
-          throw new ConfigError(`voxnas report: ${logPath} line ${i + 1} is not valid JSON`, { cause });
-        }
-      }
-    });
-  }
+  const records = await readLogRecords(dir, 'voxnas report');
   const where = `voxnas report --run ${path}`;
   const configPath = join(dir, 'config.json');
   const config = existsSync(configPath) ? await readRunConfigFile(configPath, where) : null;
