@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { LOSS_KINDS } from '@voxnas/metrics';
 import { SEARCH_MODES } from '@voxnas/search';
-import { CELL_RECOMPUTE_MODES, SAMPLER_KINDS, TEMPERATURE_SCHEDULE_KINDS } from '@voxnas/supernet';
+import { ALPHA_SHARING, CELL_RECOMPUTE_MODES, SAMPLER_KINDS, TEMPERATURE_SCHEDULE_KINDS } from '@voxnas/supernet';
 import { OPTIMIZER_KINDS, SCHEDULE_KINDS } from '@voxnas/train';
 
 // The run config, declared once. Everything else is derived from this file: the TypeScript type
@@ -86,6 +86,12 @@ const searchSection = z
       .default('same')
       .describe(
         'paths of the weight steps: `same` (from `sampler`, as the paper) or `uniform` (every candidate trained equally often whatever α says, as SPOS/FairNAS; α still learns through `sampler`)',
+      ),
+    alphaSharing: z
+      .enum(ALPHA_SHARING)
+      .default('edge')
+      .describe(
+        'α layout: `edge` (one vector per edge, the paper) or `cell` (plus one operator vector per cell type added to all its edges\' logits, so their shared preference accumulates; docs/method.md)',
       ),
     tauStart: positive().default(5).describe('initial Gumbel temperature'),
     tauEnd: positive().default(0.5).describe('final Gumbel temperature'),

@@ -17,7 +17,7 @@ describe('resolveConfig', () => {
   it.each([
     [{ sead: 1 }, `config: unknown field 'sead', expected one of seed, plugins, data, search, train, inference (did you mean 'seed'?)`],
     [{ search: { sampler: 'softmax' } }, `config: field 'search.sampler' must be one of 'gumbel', 'full', 'uniform', got 'softmax'`],
-    [{ search: { levles: 3 } }, `config: unknown field 'search.levles', expected one of levels, baseChannels, nodes, candidates, sampler, k, weightSampler, tauStart, tauEnd, tauSchedule, mode, warmupSteps, steps, weightLr, archLr, deriveEvery, score, checkpointEvery, recompute (did you mean 'levels'?)`],
+    [{ search: { levles: 3 } }, `config: unknown field 'search.levles', expected one of levels, baseChannels, nodes, candidates, sampler, k, weightSampler, alphaSharing, tauStart, tauEnd, tauSchedule, mode, warmupSteps, steps, weightLr, archLr, deriveEvery, score, checkpointEvery, recompute (did you mean 'levels'?)`],
     [{ data: { patchSize: [32, 32] } }, `config: field 'data.patchSize' must be three integers ≥ 1, got [32,32]`],
     [{ data: { patchSize: [32, 30, 32] } }, `config: field 'data.patchSize' is [32, 30, 32], expected multiples of 2^levels = 8 (axis y)`],
     [{ train: { lr: 0 } }, `config: field 'train.lr' must be a number > 0, got 0`],
@@ -55,7 +55,7 @@ describe('resolveConfig reports every problem at once', () => {
         - field 'data.patchSize' must be three integers ≥ 1, got [32,"x",32]
         - field 'search.sampler' must be one of 'gumbel', 'full', 'uniform', got 'gumbl' (did you mean 'gumbel'?)
         - field 'search.steps' must be an integer ≥ 1, got 0
-        - unknown field 'search.levles', expected one of levels, baseChannels, nodes, candidates, sampler, k, weightSampler, tauStart, tauEnd, tauSchedule, mode, warmupSteps, steps, weightLr, archLr, deriveEvery, score, checkpointEvery, recompute (did you mean 'levels'?)
+        - unknown field 'search.levles', expected one of levels, baseChannels, nodes, candidates, sampler, k, weightSampler, alphaSharing, tauStart, tauEnd, tauSchedule, mode, warmupSteps, steps, weightLr, archLr, deriveEvery, score, checkpointEvery, recompute (did you mean 'levels'?)
         - field 'train.lr' must be a number > 0, got -1
         - field 'inference' must be an object, got 'fast'
         - unknown field 'sead', expected one of seed, plugins, data, search, train, inference (did you mean 'seed'?)

@@ -135,6 +135,88 @@ describe('Supernet', () => {
     });
   });
 
+  it("alphaSharing 'cell': logits α + β; gradients equal the per-edge supernet's, summed over each type's edges for β", async () => {
+    await expectNoLeaks(() => {
+      const space = smallSpace(2);
+      const shared = new Supernet(space, { rng: new Rng(5), sampler: { kind: 'full' }, alphaInitStd: 0.5, alphaSharing: 'cell' });
+      const plain = new Supernet(space, { rng: new Rng(5), sampler: { kind: 'full' }, alphaInitStd: 0.5 });
+      const cells = ['encoder-normal', 'reduction', 'decoder-normal', 'expansion'];
+      const betaOf = (cell: string) => shared.namedVariables().find((v) => v.path === `arch/${cell}`)!.variable;
+      expect(shared.archVariables()).toHaveLength(space.edges.length + cells.length);
+      // β covers the non-zero candidates of SMALL: identity, conv-3x3x3, p3d-3x3x1
+      const rng = new Rng(11);
+      const beta = Object.fromEntries(cells.map((c) => [c, [rng.normal(), rng.normal(), rng.normal()].map(Math.fround)]));
+      tf.tidy(() => cells.forEach((c) => betaOf(c).assign(tf.tensor1d(beta[c]!))));
+      // the reference: a per-edge supernet (same weights) whose α is the summed logits
+      const summed = space.edges.map((e, k) => {
+        const a = Array.from(plain.archVariables()[k]!.dataSync());
+        return a.map((x, i) => (i === 0 ? x : x + beta[e.cell]![i - 1]!));
+      });
+      tf.tidy(() => space.edges.forEach((_, k) => plain.archVariables()[k]!.assign(tf.tensor1d(summed[k]!))));
+      expect(Object.values(shared.alphaValues()).map((v) => v.map((x) => Math.fround(x)))).toEqual(
+        Object.values(plain.alphaValues()).map((v) => v.map((x) => Math.fround(x))),
+      );
+      const x = randomInput([1, 6, 6, 8, 1], 3);
+      const target = randomInput([1, 6, 6, 8, 2], 4);
+      const gradsOf = (net: Supernet) => tf.variableGrads(() => tf.sum(tf.mul(net.apply(x), target)) as tf.Scalar, net.archVariables());
+      const s = gradsOf(shared);
+      const p = gradsOf(plain);
+      expectClose([s.value.dataSync()[0]!], [p.value.dataSync()[0]!], { rtol: 1e-5 });
+      const edgeGrads = space.edges.map((_, k) => Array.from(p.grads[plain.archVariables()[k]!.name]!.dataSync()));
+      space.edges.forEach((_, k) => {
+        expectClose(Array.from(s.grads[shared.archVariables()[k]!.name]!.dataSync()), edgeGrads[k]!, { atol: 1e-5, rtol: 1e-4 });
+      });
+      for (const cell of cells) {
+        const expected = [0, 0, 0];
+        space.edges.forEach((e, k) => {
+          if (e.cell === cell) for (let i = 1; i < 4; i++) expected[i - 1]! += edgeGrads[k]![i]!;
+        });
+        expectClose(Array.from(s.grads[betaOf(cell).name]!.dataSync()), expected, { atol: 1e-5, rtol: 1e-4 });
+        expect(Math.max(...expected.map(Math.abs))).toBeGreaterThan(1e-3);
+      }
+      tf.dispose([x, target, s.value, p.value, ...Object.values(s.grads), ...Object.values(p.grads)]);
+      shared.dispose();
+      plain.dispose();
+    });
+  });
+
+  it("alphaSharing 'cell': β saved and loaded as arch/<cell type>; a gumbel search loop moves it without leaks; bad values are typed errors", async () => {
+    await expectNoLeaks(async () => {
+      const space = smallSpace(2);
+      const a = new Supernet(space, { rng: new Rng(1), alphaSharing: 'cell' });
+      expect(a.alphaSharing).toBe('cell');
+      expect(a.namedVariables().filter((v) => v.path.startsWith('arch/') && !v.path.includes('.')).map((v) => v.path)).toEqual([
+        'arch/encoder-normal',
+        'arch/reduction',
+        'arch/decoder-normal',
+        'arch/expansion',
+      ]);
+      const x = randomInput([1, 6, 6, 8, 1], 5);
+      const target = randomInput([1, 6, 6, 8, 2], 6);
+      const archOpt = tf.train.adam(0.1);
+      const loss = () => tf.mean(tf.square(tf.sub(a.apply(x), target))) as tf.Scalar;
+      const counts: number[] = [];
+      for (let step = 0; step < 3; step++) {
+        archOpt.minimize(loss, false, a.archVariables());
+        counts.push(tf.memory().numTensors);
+      }
+      expect(new Set(counts.slice(1)).size).toBe(1);
+      const betas = a.archVariables().slice(space.edges.length);
+      expect(betas.some((b) => Array.from(b.dataSync()).some((v) => v !== 0))).toBe(true);
+      const b = new Supernet(space, { rng: new Rng(2), alphaSharing: 'cell' });
+      await withTempDir(async (dir) => {
+        await saveWeights(a, dir);
+        await loadWeights(b, dir);
+      });
+      expect(b.alphaValues()).toEqual(a.alphaValues());
+      expect(() => new Supernet(space, { rng: new Rng(1), alphaSharing: 'type' as 'cell' })).toThrow(/alphaSharing is "type", expected 'edge' or 'cell'/);
+      tf.dispose([x, target]);
+      archOpt.dispose();
+      a.dispose();
+      b.dispose();
+    });
+  });
+
   it('arch and weight variables are separate; save/load restores both', async () => {
     await expectNoLeaks(async () => {
       const space = smallSpace(2);

@@ -8,6 +8,19 @@ import type { Genotype } from './genotype.js';
 import { createSampler, fullSampler, type Sampler, type SamplerConfig } from './sampler.js';
 import type { SearchSpace } from './search-space.js';
 import { checkOperatorsKnown } from './cell.js';
+import { ZERO_OPERATOR } from './search-space.js';
+
+/**
+ * How α is laid out (see {@link SupernetOptions.alphaSharing}): `edge`, one vector per edge label (the
+ * paper, DARTS); `cell`, the same plus one operator vector per cell type added to every edge of the type.
+ *
+ * @example
+ * ALPHA_SHARING.includes('cell'); // true
+ */
+export const ALPHA_SHARING = ['edge', 'cell'] as const;
+
+/** One of {@link ALPHA_SHARING}. */
+export type AlphaSharing = (typeof ALPHA_SHARING)[number];
 
 /** Options of {@link Supernet}. */
 export interface SupernetOptions {
@@ -28,6 +41,15 @@ export interface SupernetOptions {
   readonly alphaInitStd?: number;
   /** Activation recomputation per cell in training (see `CellRecompute`; `setRecompute` changes it). Default `'none'`. */
   readonly recompute?: CellRecompute;
+  /**
+   * `edge` (default): every edge label has its own α. `cell`: besides, every cell type has one vector β
+   * over the non-`zero` candidates of its edges, and an edge's logits are `α_edge + β_type` (`zero` has
+   * no β term). β gets the sum of the gradients of every edge of the type, so a preference the edges
+   * share builds up in β faster than in each edge's α, while the edges still differ (and are still
+   * kept or dropped) by their own α. `alphaValues()` returns the summed logits, so deriving, logging
+   * and the health check see what the sampler draws from. β is the variable `arch/<cell type>`.
+   */
+  readonly alphaSharing?: AlphaSharing;
 }
 
 /**
@@ -80,11 +102,20 @@ export class Supernet extends CellNetwork implements Network {
   private readonly evalSampler: Sampler;
   private phaseValue: SupernetPhase = 'weights';
   private readonly alphas = new Map<string, tf.Variable>();
+  /** `alphaSharing: 'cell'`: β per cell type, and per edge label the β index of each candidate (−1: none). */
+  private readonly cellAlphas = new Map<string, tf.Variable>();
+  private readonly cellIndex = new Map<string, { cell: string; index: Int32Array }>();
+  /** How α is laid out. */
+  readonly alphaSharing: AlphaSharing;
   private tauValue: number;
   private lastActiveValue: Record<string, readonly number[]> = {};
 
   constructor(space: SearchSpace, options: SupernetOptions) {
     checkOperatorsKnown(new Set(space.edges.flatMap((e) => e.candidates)));
+    const sharing = options.alphaSharing ?? 'edge';
+    if (!ALPHA_SHARING.includes(sharing)) {
+      throw new InvalidArgumentError(`Supernet: alphaSharing is ${JSON.stringify(sharing)}, expected 'edge' or 'cell'`);
+    }
     super(
       space.macro,
       space.edges,
@@ -107,6 +138,27 @@ export class Supernet extends CellNetwork implements Network {
       const initial = tf.tensor1d(init);
       this.alphas.set(edge.label, tf.variable(initial, true));
       initial.dispose();
+    }
+    this.alphaSharing = sharing;
+    if (sharing === 'cell') {
+      // β over the union of the type's non-zero candidates, in order of first appearance; zeros at start
+      const names = new Map<string, string[]>();
+      for (const edge of space.edges) {
+        const list = names.get(edge.cell) ?? [];
+        for (const c of edge.candidates) if (c !== ZERO_OPERATOR && !list.includes(c)) list.push(c);
+        names.set(edge.cell, list);
+      }
+      for (const [cell, list] of names) {
+        if (list.length === 0) continue;
+        const initial = tf.zeros([list.length]);
+        this.cellAlphas.set(cell, tf.variable(initial, true));
+        initial.dispose();
+      }
+      for (const edge of space.edges) {
+        const list = names.get(edge.cell)!;
+        const index = Int32Array.from(edge.candidates, (c) => (c === ZERO_OPERATOR ? -1 : list.indexOf(c)));
+        if (this.cellAlphas.has(edge.cell)) this.cellIndex.set(edge.label, { cell: edge.cell, index });
+      }
     }
   }
 
@@ -150,7 +202,7 @@ export class Supernet extends CellNetwork implements Network {
     const decisions = new Map<string, EdgeDecision>();
     const active: Record<string, readonly number[]> = {};
     for (const [label, alpha] of this.alphas) {
-      const d = sampler(alpha as tf.Tensor as tf.Tensor1D, this.samplerRng, this.tauValue);
+      const d = sampler(this.logitsOf(label, alpha), this.samplerRng, this.tauValue);
       decisions.set(label, d);
       active[label] = d.active;
     }
@@ -158,9 +210,41 @@ export class Supernet extends CellNetwork implements Network {
     return this.runCells(x, 'Supernet.apply', decisions);
   }
 
-  /** The α variables, in `space.edges` order (one per label). */
+  /**
+   * The logits the sampler draws an edge's path from: its α, plus its cell type's β under
+   * `alphaSharing: 'cell'`. The summed values are computed on the host from the variables (which the
+   * search trainer reads asynchronously first), so samplers can read them synchronously on any backend;
+   * the gradient flows to α and, summed per candidate, to β.
+   */
+  private logitsOf(label: string, alpha: tf.Variable): tf.Tensor1D {
+    const shared = this.cellIndex.get(label);
+    if (shared === undefined) return alpha as tf.Tensor as tf.Tensor1D;
+    const beta = this.cellAlphas.get(shared.cell)!;
+    const { index } = shared;
+    const a = alpha.dataSync();
+    const b = beta.dataSync();
+    const value = Float32Array.from(a, (x, i) => (index[i]! < 0 ? x : x + b[index[i]!]!));
+    const f = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+      (args[2] as tf.GradSaveFunc)([]);
+      return {
+        value: tf.tensor1d(value),
+        gradFunc: (dy: tf.Tensor) => {
+          // dβ_j = Σ_{i: index[i] = j} dy_i, as dy · M with M the [K, |β|] one-hot of index
+          const m = new Float32Array(index.length * b.length);
+          index.forEach((j, i) => {
+            if (j >= 0) m[i * b.length + j] = 1;
+          });
+          const dBeta = tf.reshape(tf.matMul(tf.reshape(dy, [1, index.length]), tf.tensor2d(m, [index.length, b.length])), [b.length]);
+          return [dy, dBeta];
+        },
+      };
+    });
+    return f(alpha, beta) as tf.Tensor1D;
+  }
+
+  /** The α variables, in `space.edges` order (one per label), then the cell types' β under `alphaSharing: 'cell'`. */
   archVariables(): tf.Variable[] {
-    return [...this.alphas.values()];
+    return [...this.alphas.values(), ...this.cellAlphas.values()];
   }
 
   /** The operator weights (stem, cells, head): what the weight optimiser updates. */
@@ -173,16 +257,30 @@ export class Supernet extends CellNetwork implements Network {
     return this.weightVariables();
   }
 
-  /** Every variable with its path: weights first, then α as `arch/<label>`. */
+  /** Every variable with its path: weights first, then α as `arch/<label>`, then β as `arch/<cell type>`. */
   override namedVariables(prefix = ''): NamedVariable[] {
     const arch = [...this.alphas].map(([label, variable]) => ({ path: prefix + alphaPath(label), variable, trainable: true }));
-    return [...super.namedVariables(prefix), ...arch];
+    const cells = [...this.cellAlphas].map(([cell, variable]) => ({ path: `${prefix}arch/${cell}`, variable, trainable: true }));
+    return [...super.namedVariables(prefix), ...arch, ...cells];
   }
 
-  /** Current α values per label (plain numbers, candidate order). */
+  /**
+   * Current logits per label (plain numbers, candidate order): α, plus the cell type's β under
+   * `alphaSharing: 'cell'` — what the sampler draws from and what `deriveGenotype` takes.
+   */
   alphaValues(): Record<string, number[]> {
     const out: Record<string, number[]> = {};
-    for (const [label, a] of this.alphas) out[label] = Array.from(a.dataSync());
+    for (const [label, a] of this.alphas) {
+      const values = Array.from(a.dataSync());
+      const shared = this.cellIndex.get(label);
+      if (shared !== undefined) {
+        const b = this.cellAlphas.get(shared.cell)!.dataSync();
+        shared.index.forEach((j, i) => {
+          if (j >= 0) values[i] = values[i]! + b[j]!;
+        });
+      }
+      out[label] = values;
+    }
     return out;
   }
 
@@ -193,8 +291,9 @@ export class Supernet extends CellNetwork implements Network {
 
   override dispose(): void {
     super.dispose();
-    for (const a of this.alphas.values()) a.dispose();
+    for (const a of [...this.alphas.values(), ...this.cellAlphas.values()]) a.dispose();
     this.alphas.clear();
+    this.cellAlphas.clear();
   }
 }
 

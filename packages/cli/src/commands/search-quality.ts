@@ -10,7 +10,7 @@ import { resolveCheckpoint, segmentationValidator } from '@voxnas/train/node';
 import { initBackend } from '@voxnas/ops';
 import { defineCommand } from '../command.js';
 import { ConfigError, UsageError } from '../errors.js';
-import { spaceFromConfig } from '../pipeline/network.js';
+import { spaceFromConfig, supernetOptions } from '../pipeline/network.js';
 import { prepareData } from '../pipeline/data.js';
 import { foregroundLabels, resolveRunConfig, validationCases } from '../pipeline/run.js';
 import { runTrain } from './train.js';
@@ -68,7 +68,7 @@ export async function runSearchQuality(flags: SearchQualityFlags, log: (line: st
   await initBackend({ logger: log, ...(threads === undefined ? {} : { threads }) });
   const data = await prepareData(cfg, searchDir);
   const space = spaceFromConfig(cfg, data.channels, data.classes);
-  const supernet = new Supernet(space, { rng: new Rng(cfg.seed) });
+  const supernet = new Supernet(space, { rng: new Rng(cfg.seed), ...supernetOptions(cfg) });
   const checkpoints = join(searchDir, 'checkpoints');
   await loadWeights(supernet, join(checkpoints, await resolveCheckpoint(checkpoints, 'latest'), 'model'));
   const validator = segmentationValidator({

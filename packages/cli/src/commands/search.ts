@@ -22,7 +22,7 @@ import { createLosses } from '@voxnas/metrics';
 import type { VoxnasConfig } from '../config.js';
 import { atomicWrite } from '@voxnas/core/node';
 import { createProgress } from '../progress.js';
-import { searchSampler, spaceFromConfig, supernetSamplers } from '../pipeline/network.js';
+import { searchSampler, spaceFromConfig, supernetOptions } from '../pipeline/network.js';
 import {
   batchSource,
   foregroundLabels,
@@ -70,7 +70,7 @@ export async function runSearch(flags: RunFlags, log: (line: string) => void): P
   const space = spaceFromConfig(cfg, data.channels, data.classes);
   const supernet = new Supernet(space, {
     rng: rng.fork('supernet'),
-    ...supernetSamplers(cfg),
+    ...supernetOptions(cfg),
     tau: cfg.search.tauStart,
     recompute: cfg.search.recompute,
   });

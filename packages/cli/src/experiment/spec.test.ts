@@ -46,7 +46,7 @@ describe('experiment spec validation', () => {
     ['protocol once without task', ok({ search: { protocol: 'once' } }), `field 'search.task' is required with protocol 'once' (the task searched on)`],
     ['transfer from an unknown task', ok({ arms: [{ kind: 'transfer', name: 't', from: 'q' }] }), `field 'arms[0].from' is 'q', expected one of the tasks: 'p' (did you mean 'p'?)`],
     ['base run config', ok({ config: { train: { lr: 0 } } }), `config: field 'train.lr' must be a number > 0, got 0`],
-    ['task run config', ok({ tasks: [{ ...TASK, config: { search: { levles: 2 } } }] }), `tasks[0].config: unknown field 'search.levles', expected one of levels, baseChannels, nodes, candidates, sampler, k, weightSampler, tauStart, tauEnd, tauSchedule, mode, warmupSteps, steps, weightLr, archLr, deriveEvery, score, checkpointEvery, recompute (did you mean 'levels'?)`],
+    ['task run config', ok({ tasks: [{ ...TASK, config: { search: { levles: 2 } } }] }), `tasks[0].config: unknown field 'search.levles', expected one of levels, baseChannels, nodes, candidates, sampler, k, weightSampler, alphaSharing, tauStart, tauEnd, tauSchedule, mode, warmupSteps, steps, weightLr, archLr, deriveEvery, score, checkpointEvery, recompute (did you mean 'levels'?)`],
     ['a field the experiment sets', ok({ config: { data: { dataset: '/data' } } }), `field 'config.data.dataset' is set by the experiment; use the task's \`dataset\``],
     ['Slurm memory size', ok({ resources: { train: { mem: 'lots' } } }), `field 'resources.train.mem' must be a Slurm memory size such as 4G or 1500M, got 'lots'`],
   ])('%s', (_title, input, message) => {

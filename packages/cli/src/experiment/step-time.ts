@@ -5,7 +5,7 @@ import { getOperator, initBackend, variableGrads } from '@voxnas/ops';
 import { Supernet, sampleRandomGenotype } from '@voxnas/supernet';
 import type { VoxnasConfig } from '../config.js';
 import { UsageError } from '../errors.js';
-import { buildNetwork, spaceFromConfig, supernetSamplers, type NetworkSpec } from '../pipeline/network.js';
+import { buildNetwork, spaceFromConfig, supernetOptions, type NetworkSpec } from '../pipeline/network.js';
 
 /** The network kinds whose step time a dry run measures. */
 export type StepKind = 'search' | 'unet' | 'child';
@@ -102,7 +102,7 @@ export async function measureStepTime(o: { kind: StepKind; config: VoxnasConfig;
   let seconds: number;
   try {
     if (o.kind === 'search') {
-      const net = new Supernet(space, { rng: new Rng(0), ...supernetSamplers(cfg), tau: cfg.search.tauStart, recompute: cfg.search.recompute });
+      const net = new Supernet(space, { rng: new Rng(0), ...supernetOptions(cfg), tau: cfg.search.tauStart, recompute: cfg.search.recompute });
       try {
         const pass = (vars: tf.Variable[]) =>
           tf.tidy(() => {

@@ -40,11 +40,17 @@ export function searchSampler(cfg: VoxnasConfig): SamplerConfig {
 }
 
 /**
- * The samplers of a config's supernet: `sampler` (α's passes, and the weight passes too under the paper's
- * scheme) and, with `search.weightSampler: uniform`, a uniform `weightSampler` for the weight passes.
+ * The supernet options a config sets: `sampler` (α's passes, and the weight passes too under the paper's
+ * scheme), with `search.weightSampler: uniform` a uniform `weightSampler` for the weight passes, and the
+ * α layout (`search.alphaSharing`). Every supernet built from a run's config (the search, its
+ * checkpoints' readers) takes these, so its variables match the checkpoints.
  */
-export function supernetSamplers(cfg: VoxnasConfig): Pick<SupernetOptions, 'sampler' | 'weightSampler'> {
-  return { sampler: searchSampler(cfg), ...(cfg.search.weightSampler === 'uniform' ? { weightSampler: { kind: 'uniform' } as const } : {}) };
+export function supernetOptions(cfg: VoxnasConfig): Pick<SupernetOptions, 'sampler' | 'weightSampler' | 'alphaSharing'> {
+  return {
+    sampler: searchSampler(cfg),
+    ...(cfg.search.weightSampler === 'uniform' ? { weightSampler: { kind: 'uniform' } as const } : {}),
+    alphaSharing: cfg.search.alphaSharing,
+  };
 }
 
 /**
