@@ -1,7 +1,8 @@
 // The planted in-plane study over every fold and seed it ran: does the search pick the planted operator,
 // and does the network it hands over beat the matched U-Net and random genotypes? Reads finished
 // studies (in-plane.experiment.yaml holds out fold 0; in-plane-fold1 and in-plane-fold1-random fold 1;
-// in-plane-derive and in-plane-random both folds, with a second derive rule) and prints
+// in-plane-derive and in-plane-random both folds, with a second derive rule; in-plane-shared both folds,
+// with α shared per cell type) and prints
 //
 //  1. per search, the planted operator's α (mean over the normal cells' edges) and how many of the
 //     derived genotype's non-zero normal-cell edges use it; then the exact one-sided binomial test of
@@ -62,14 +63,17 @@ async function searches(expDir) {
       const config = JSON.parse(await readFile(join(dir, 'config.json'), 'utf8'));
       const lines = (await readFile(join(dir, 'log.jsonl'), 'utf8')).trim().split('\n');
       const arch = lines.map((l) => JSON.parse(l)).filter((e) => e.type === 'arch').at(-1);
-      // searched arms with `derive`: the genotype each one's training job derived from this search
+      // searched arms with `derive`: the genotype each one's training job derived from this search; the
+      // searched arm without one trained the search's genotype.json
       const derived = {};
-      for (const arm of await readdir(join(taskDir, fold))) {
+      let own = 'searched';
+      for (const arm of (await readdir(join(taskDir, fold))).filter((a) => a.startsWith('searched'))) {
         const file = join(taskDir, fold, arm, seed, 'train', 'derived-genotype.json');
         const g = await readFile(file, 'utf8').then(JSON.parse, () => null);
         if (g) derived[arm] = g.choices;
+        else own = arm;
       }
-      out.push({ where: `${fold}/${seed}`, candidates: config.config.search.candidates, probabilities: arch.probabilities, choices: { searched: genotype.choices, ...derived } });
+      out.push({ where: `${fold}/${seed}`, candidates: config.config.search.candidates, probabilities: arch.probabilities, choices: { [own]: genotype.choices, ...derived } });
     }
   }
   return out;
@@ -120,20 +124,17 @@ console.log(
 const rows = (await Promise.all(dirs.map((d) => perCaseMeans(d, values.task)))).flat();
 const planted = `all-${op.replaceAll('-', '')}`;
 const searchedArms = [...new Set(rows.map((r) => r.arm).filter((a) => a.startsWith('searched')))].sort((a, b) => (a === 'searched' ? -1 : b === 'searched' ? 1 : a.localeCompare(b)));
+// every U-Net arm on its own: each is matched to its own study's searched genotype
+const unetArms = [...new Set(rows.map((r) => r.arm).filter((a) => a.startsWith('U-Net')))].sort();
 const armRows = {
-  ...Object.fromEntries(searchedArms.map((a) => [a, rows.filter((r) => r.arm === a)])),
-  'U-Net': rows.filter((r) => r.arm.startsWith('U-Net')),
+  ...Object.fromEntries([...searchedArms, ...unetArms].map((a) => [a, rows.filter((r) => r.arm === a)])),
   random: rows.filter((r) => r.arm === 'random'),
   [planted]: rows.filter((r) => r.arm === planted),
 };
 const pairs = [
-  ...searchedArms.flatMap((a) => [
-    [a, 'U-Net'],
-    [a, 'random'],
-    [a, planted],
-  ]),
+  ...searchedArms.flatMap((a) => [...unetArms.map((u) => [a, u]), [a, 'random'], [a, planted]]),
   ...searchedArms.filter((a) => a !== 'searched').map((a) => [a, 'searched']),
-  [planted, 'U-Net'],
+  ...unetArms.map((u) => [planted, u]),
   [planted, 'random'],
 ];
 const folds = [...new Set(rows.map((r) => r.fold))].sort();
@@ -165,7 +166,7 @@ if (randomIds.length > 0) {
   console.log(`\n## among the ${randomIds.length} random genotypes (mean Dice over the cases both have, folds ${folds.join(', ')})\n`);
   console.log('| arm | mean | random genotypes (min … median … max) | rank |');
   console.log('| --- | ---: | --- | ---: |');
-  for (const a of [...searchedArms, 'U-Net', planted]) {
+  for (const a of [...searchedArms, ...unetArms, planted]) {
     const A = byCase(armRows[a]);
     if (A.size === 0) continue;
     const means = randomIds.map((id) => {

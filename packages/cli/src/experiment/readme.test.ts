@@ -46,6 +46,7 @@ describe('experiment specs in the docs and examples', () => {
     ['in-plane-fold1-archlr.experiment.yaml', 5, 5],
     ['in-plane-derive.experiment.yaml', 2 * 5, 2 * 5 * 4],
     ['in-plane-random.experiment.yaml', 0, 2 * 3 * 8],
+    ['in-plane-shared.experiment.yaml', 2 * 5, 2 * 5 * 3],
     ['phantom-derive.experiment.yaml', 3, 3 * 3],
   ])('examples/benchmark/%s is a valid spec: %i searches, %i trainings', async (name, searches, trainings) => {
     const plan = await planExperiment({ spec: join(root, 'examples', 'benchmark', name), withoutData: true });
