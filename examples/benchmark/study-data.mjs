@@ -5,6 +5,30 @@ import { join } from 'node:path';
 
 export const mean = (v) => v.reduce((a, b) => a + b, 0) / v.length;
 
+/** The fields of one CSV line (RFC 4180: a field in double quotes may hold commas and doubled quotes). */
+export function csvFields(line) {
+  const out = [];
+  let i = 0;
+  while (i <= line.length) {
+    if (line[i] === '"') {
+      let v = '';
+      i += 1;
+      while (i < line.length) {
+        if (line[i] === '"' && line[i + 1] === '"') (v += '"'), (i += 2);
+        else if (line[i] === '"') break;
+        else v += line[i++];
+      }
+      out.push(v);
+      i += 2; // closing quote and comma
+    } else {
+      const end = line.indexOf(',', i);
+      out.push(line.slice(i, end < 0 ? line.length : end));
+      i = end < 0 ? line.length + 1 : end + 1;
+    }
+  }
+  return out;
+}
+
 /** Mean Dice over classes per (arm, genotype, seed, case; and the case's outer fold) of one task, from a report's per-case.csv. */
 export async function perCaseMeans(expDir, task) {
   const file = join(expDir, 'report', 'per-case.csv');
@@ -12,10 +36,10 @@ export async function perCaseMeans(expDir, task) {
     throw new Error(`${file} not found: run the study and 'voxnas experiment report ${expDir}' first`);
   });
   const [header, ...lines] = text.trim().split('\n');
-  const col = Object.fromEntries(header.split(',').map((name, i) => [name, i]));
+  const col = Object.fromEntries(csvFields(header).map((name, i) => [name, i]));
   const sums = new Map();
   for (const line of lines) {
-    const f = line.split(',');
+    const f = csvFields(line);
     if (f[col.task] !== task) continue;
     const key = [f[col.arm], f[col.genotype], f[col.seed], f[col.case], f[col.fold]].join('\t');
     const s = sums.get(key) ?? { sum: 0, n: 0 };
