@@ -47,6 +47,9 @@ describe('experiment specs in the docs and examples', () => {
     ['in-plane-derive.experiment.yaml', 2 * 5, 2 * 5 * 4],
     ['in-plane-random.experiment.yaml', 0, 2 * 3 * 8],
     ['in-plane-shared.experiment.yaml', 2 * 5, 2 * 5 * 3],
+    ['long-range.experiment.yaml', 3, 3 * (3 + 8)],
+    ['long-range-shared.experiment.yaml', 3, 3 * 3],
+    ['phantom-shared.experiment.yaml', 3, 3 * 3],
     ['phantom-derive.experiment.yaml', 3, 3 * 3],
   ])('examples/benchmark/%s is a valid spec: %i searches, %i trainings', async (name, searches, trainings) => {
     const plan = await planExperiment({ spec: join(root, 'examples', 'benchmark', name), withoutData: true });
