@@ -18,10 +18,12 @@
 //
 //   node --import tsx --conditions=@voxnas/source in-plane.mjs                                   # the three studies' default directories
 //   node --import tsx --conditions=@voxnas/source in-plane.mjs --operator p3d-3x3x1 ../../runs/in-plane ../../runs/in-plane-fold1
+import { existsSync } from 'node:fs';
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { wilcoxonSignedRank } from '@voxnas/metrics';
+import { DEFAULT_CANDIDATES } from '@voxnas/supernet';
 import { byCase, mean, perCaseMeans } from './study-data.mjs';
 
 const { values, positionals } = parseArgs({
@@ -50,6 +52,11 @@ function binomialUpper(k, n, p) {
   return Math.min(1, total);
 }
 
+/** The normal cells' candidates of a run's config (`search.candidates`, or when empty the defaults, the same for every cell type). */
+function candidatesOf(configured) {
+  return configured.length > 0 ? configured : [...DEFAULT_CANDIDATES['encoder-normal']];
+}
+
 /** Every finished search of the task in an experiment: its fold, seed, candidates, final α and derived genotype. */
 async function searches(expDir) {
   const out = [];
@@ -71,9 +78,9 @@ async function searches(expDir) {
         const file = join(taskDir, fold, arm, seed, 'train', 'derived-genotype.json');
         const g = await readFile(file, 'utf8').then(JSON.parse, () => null);
         if (g) derived[arm] = g.choices;
-        else own = arm;
+        else if (existsSync(join(taskDir, fold, arm, seed, 'train', 'train.json'))) own = arm; // a finished training
       }
-      out.push({ where: `${fold}/${seed}`, candidates: config.config.search.candidates, probabilities: arch.probabilities, choices: { [own]: genotype.choices, ...derived } });
+      out.push({ where: `${fold}/${seed}`, candidates: candidatesOf(config.config.search.candidates), probabilities: arch.probabilities, choices: { [own]: genotype.choices, ...derived } });
     }
   }
   return out;
