@@ -31,7 +31,7 @@ export function csvFields(line) {
   return out;
 }
 
-/** Mean Dice over classes per (arm, genotype, seed, case; and the case's outer fold) of one task, from a report's per-case.csv. */
+/** Mean Dice over the classes defined in a case (present in its reference or prediction) per (arm, genotype, seed, case; and the case's outer fold) of one task, from a report's per-case.csv. */
 export async function perCaseMeans(expDir, task) {
   const file = join(expDir, 'report', 'per-case.csv');
   const text = await readFile(file, 'utf8').catch(() => {
@@ -42,7 +42,8 @@ export async function perCaseMeans(expDir, task) {
   const sums = new Map();
   for (const line of lines) {
     const f = csvFields(line);
-    if (f[col.task] !== task) continue;
+    // an empty Dice: the class is in neither the reference nor the prediction of this case (undefined, as in nnU-Net)
+    if (f[col.task] !== task || f[col.dice] === '') continue;
     const key = [f[col.arm], f[col.genotype], f[col.seed], f[col.case], f[col.fold]].join('\t');
     const s = sums.get(key) ?? { sum: 0, n: 0 };
     s.sum += Number(f[col.dice]);
