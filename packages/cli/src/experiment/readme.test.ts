@@ -47,7 +47,7 @@ describe('experiment specs in the docs and examples', () => {
     ['in-plane-derive.experiment.yaml', 2 * 5, 2 * 5 * 4],
     ['in-plane-random.experiment.yaml', 0, 2 * 3 * 8],
     ['in-plane-shared.experiment.yaml', 2 * 5, 2 * 5 * 3],
-    ['long-range.experiment.yaml', 3, 3 * 3],
+    ['long-range.experiment.yaml', 3, 3 * 4],
     ['long-range-random.experiment.yaml', 0, 3 * 8],
     ['phantom-random.experiment.yaml', 0, 3 * 8],
     ['long-range-shared.experiment.yaml', 3, 3 * 3],
