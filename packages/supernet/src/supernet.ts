@@ -6,9 +6,8 @@ import { CellNetwork, type CellRecompute } from './cell-network.js';
 import { deriveGenotype, type DeriveGenotypeOptions } from './derive-genotype.js';
 import type { Genotype } from './genotype.js';
 import { createSampler, fullSampler, type Sampler, type SamplerConfig } from './sampler.js';
-import type { SearchSpace } from './search-space.js';
+import { ZERO_OPERATOR, type SearchSpace } from './search-space.js';
 import { checkOperatorsKnown } from './cell.js';
-import { ZERO_OPERATOR } from './search-space.js';
 
 /**
  * How α is laid out (see {@link SupernetOptions.alphaSharing}): `edge`, one vector per edge label (the
@@ -102,9 +101,12 @@ export class Supernet extends CellNetwork implements Network {
   private readonly evalSampler: Sampler;
   private phaseValue: SupernetPhase = 'weights';
   private readonly alphas = new Map<string, tf.Variable>();
-  /** `alphaSharing: 'cell'`: β per cell type, and per edge label the β index of each candidate (−1: none). */
+  /**
+   * `alphaSharing: 'cell'`: β per cell type, and per edge label the β index of each candidate (−1: none)
+   * with its one-hot matrix `[K, |β|]` (β's gradient is the edge's logit gradient times it).
+   */
   private readonly cellAlphas = new Map<string, tf.Variable>();
-  private readonly cellIndex = new Map<string, { cell: string; index: Int32Array }>();
+  private readonly cellIndex = new Map<string, { cell: string; index: Int32Array; oneHot: Float32Array }>();
   /** How α is laid out. */
   readonly alphaSharing: AlphaSharing;
   private tauValue: number;
@@ -156,8 +158,13 @@ export class Supernet extends CellNetwork implements Network {
       }
       for (const edge of space.edges) {
         const list = names.get(edge.cell)!;
+        if (!this.cellAlphas.has(edge.cell)) continue;
         const index = Int32Array.from(edge.candidates, (c) => (c === ZERO_OPERATOR ? -1 : list.indexOf(c)));
-        if (this.cellAlphas.has(edge.cell)) this.cellIndex.set(edge.label, { cell: edge.cell, index });
+        const oneHot = new Float32Array(index.length * list.length);
+        index.forEach((j, i) => {
+          if (j >= 0) oneHot[i * list.length + j] = 1;
+        });
+        this.cellIndex.set(edge.label, { cell: edge.cell, index, oneHot });
       }
     }
   }
@@ -220,26 +227,24 @@ export class Supernet extends CellNetwork implements Network {
     const shared = this.cellIndex.get(label);
     if (shared === undefined) return alpha as tf.Tensor as tf.Tensor1D;
     const beta = this.cellAlphas.get(shared.cell)!;
-    const { index } = shared;
-    const a = alpha.dataSync();
-    const b = beta.dataSync();
-    const value = Float32Array.from(a, (x, i) => (index[i]! < 0 ? x : x + b[index[i]!]!));
+    const value = this.summedLogits(alpha, shared);
+    const k = shared.index.length;
     const f = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
       (args[2] as tf.GradSaveFunc)([]);
       return {
         value: tf.tensor1d(value),
-        gradFunc: (dy: tf.Tensor) => {
-          // dβ_j = Σ_{i: index[i] = j} dy_i, as dy · M with M the [K, |β|] one-hot of index
-          const m = new Float32Array(index.length * b.length);
-          index.forEach((j, i) => {
-            if (j >= 0) m[i * b.length + j] = 1;
-          });
-          const dBeta = tf.reshape(tf.matMul(tf.reshape(dy, [1, index.length]), tf.tensor2d(m, [index.length, b.length])), [b.length]);
-          return [dy, dBeta];
-        },
+        // dβ_j = Σ_{i: index[i] = j} dy_i = dy · oneHot
+        gradFunc: (dy: tf.Tensor) => [dy, tf.reshape(tf.matMul(tf.reshape(dy, [1, k]), tf.tensor2d(shared.oneHot, [k, beta.size])), [beta.size])],
       };
     });
     return f(alpha, beta) as tf.Tensor1D;
+  }
+
+  /** An edge's α plus its cell type's β on the host (`zero` has no β term). */
+  private summedLogits(alpha: tf.Variable, shared: { cell: string; index: Int32Array }): Float32Array {
+    const a = alpha.dataSync();
+    const b = this.cellAlphas.get(shared.cell)!.dataSync();
+    return Float32Array.from(a, (x, i) => (shared.index[i]! < 0 ? x : x + b[shared.index[i]!]!));
   }
 
   /** The α variables, in `space.edges` order (one per label), then the cell types' β under `alphaSharing: 'cell'`. */
@@ -271,15 +276,8 @@ export class Supernet extends CellNetwork implements Network {
   alphaValues(): Record<string, number[]> {
     const out: Record<string, number[]> = {};
     for (const [label, a] of this.alphas) {
-      const values = Array.from(a.dataSync());
       const shared = this.cellIndex.get(label);
-      if (shared !== undefined) {
-        const b = this.cellAlphas.get(shared.cell)!.dataSync();
-        shared.index.forEach((j, i) => {
-          if (j >= 0) values[i] = values[i]! + b[j]!;
-        });
-      }
-      out[label] = values;
+      out[label] = Array.from(shared === undefined ? a.dataSync() : this.summedLogits(a, shared));
     }
     return out;
   }
