@@ -66,34 +66,45 @@ print(json.dumps({'intensityOk': ok, 'bothClassesPerSlice': both,
 
   it('long-range: what the docs say, checked with numpy', () => {
     const cases = Array.from({ length: 12 }, (_, k) => generatePlantedCase(new Rng(20 + k), { task: 'long-range', shape: SHAPE, noise: 0, margin: 8 }));
-    const r = runPythonReference<Array<{ side: string; classes: number[]; minDistance: number; plateOnlyAtFace: boolean; blobIntensity: boolean }>>(
+    type Half = { side: string; plateRowsExact: boolean; classes: number[] };
+    const r = runPythonReference<Array<{ halves: Half[]; minDistance: number; blobIntensity: boolean; plateElsewhere: boolean }>>(
       `
 import json, sys
 import numpy as np
 d = json.load(sys.stdin)
 nx, ny, nz = d['shape']
+h = ny // 2
 out = []
 for img, lab in zip(d['images'], d['labels']):
     img = np.array(img, dtype=np.float32).reshape(nz, ny, nx); lab = np.array(lab).reshape(nz, ny, nx)
     plate = img == np.float32(1.6)
-    cols = sorted(set(np.nonzero(plate)[2].tolist()))
-    side = 'low' if cols == [0, 1] else 'high' if cols == [nx - 2, nx - 1] else 'none'
-    full = bool(plate[:, :, cols].all()) if cols else False
+    halves = []
+    for y0, y1 in ((0, h), (h, ny)):
+        p = plate[:, y0:y1, :]
+        cols = sorted(set(np.nonzero(p)[2].tolist()))
+        side = 'low' if cols == [0, 1] else 'high' if cols == [nx - 2, nx - 1] else 'none'
+        exact = bool(p[:, :, cols].all()) if cols else False
+        l = lab[:, y0:y1, :]
+        halves.append({'side': side, 'plateRowsExact': exact, 'classes': sorted(set(l[l > 0].tolist()))})
     xs = np.nonzero(lab > 0)[2]
-    dist = int((xs.min() - 1) if side == 'low' else ((nx - 2) - xs.max()))
-    out.append({'side': side, 'classes': sorted(set(lab[lab > 0].tolist())), 'minDistance': dist, 'plateOnlyAtFace': full,
-      'blobIntensity': bool(np.all(img[lab > 0] == np.float32(1.0)))})
+    out.append({'halves': halves, 'minDistance': int(min(xs.min() - 1, (nx - 2) - xs.max())),
+      'blobIntensity': bool(np.all(img[lab > 0] == np.float32(1.0))),
+      'plateElsewhere': bool(plate[:, :, 2:nx - 2].any())})
 print(json.dumps(out))
 `,
       { shape: SHAPE, images: cases.map((c) => Array.from(c.image.data)), labels: cases.map((c) => Array.from(c.label.data)) },
     );
     for (const c of r) {
-      expect(c.plateOnlyAtFace).toBe(true);
-      expect(c.classes).toEqual([c.side === 'low' ? 1 : 2]); // the plate's side decides the class
+      expect(c.plateElsewhere).toBe(false);
+      for (const half of c.halves) {
+        expect(half.plateRowsExact).toBe(true); // a plate fills its half's face and nothing else
+        expect(half.classes).toEqual([half.side === 'low' ? 1 : 2]); // the half's plate side decides its blobs' class
+      }
+      expect(new Set(c.halves.map((h) => h.side))).toEqual(new Set(['low', 'high'])); // both classes in every case
       expect(c.minDistance).toBeGreaterThanOrEqual(8); // … from at least 8 voxels away
       expect(c.blobIntensity).toBe(true); // blobs of both classes look the same
     }
-    expect(new Set(r.map((c) => c.side))).toEqual(new Set(['low', 'high']));
+    expect(new Set(r.map((c) => c.halves[0]!.side))).toEqual(new Set(['low', 'high'])); // which half gets which varies
   });
 
   it('writes an MSD dataset that openDataset reads, with the task\'s classes and family', async () => {
@@ -108,6 +119,6 @@ print(json.dumps(out))
 
   it('rejects an unknown task and a grid too small', () => {
     expect(() => generatePlantedCase(new Rng(1), { task: 'spiral' as 'in-plane' })).toThrow(InvalidArgumentError);
-    expect(() => generatePlantedCase(new Rng(1), { task: 'long-range', shape: [20, 16, 8] })).toThrowErrorMatchingInlineSnapshot(`[InvalidArgumentError: generatePlantedCase(long-range): shape is [20, 16, 8], expected integers ≥ [28, 12, 8]]`);
+    expect(() => generatePlantedCase(new Rng(1), { task: 'long-range', shape: [20, 16, 8] })).toThrowErrorMatchingInlineSnapshot(`[InvalidArgumentError: generatePlantedCase(long-range): shape is [20, 16, 8], expected integers ≥ [28, 16, 8]]`);
   });
 });

@@ -15,10 +15,15 @@ type Vec3 = [number, number, number];
  *   intensity, at positions drawn independently of the neighbouring slices, so a shape can only be told
  *   from in-plane context and anything a kernel sees across slices is unrelated to the voxel it labels.
  *   In-plane operators (`conv-3x3x1`, `p3d-3x3x1`) should win the normal cells.
- * - `long-range`: identical blobs whose class is decided far away — a bright plate on the low-x face
- *   (blobs are class 1) or on the high-x face (class 2), at least `margin` voxels from every blob. The
- *   label of a blob voxel depends on voxels more than `margin` away, so operators that widen the
- *   receptive field (`dil-conv-3x3x3`) should win.
+ * - `long-range`: identical blobs whose class is decided far away. The volume has two halves along y;
+ *   each half has a bright plate on one x face, the low-x face in one half and the high-x face in the
+ *   other (which half gets which is drawn per case). A blob (1–2 per half, never crossing the middle) is
+ *   class 1 when its half's plate is on the low-x face and class 2 when it is on the high-x face, and it
+ *   lies at least `margin` voxels from either face's plate. So every case holds both classes (a split of
+ *   the cases cannot leave one class out of training), and the label of a blob voxel depends on voxels
+ *   more than `margin` away: operators that widen the receptive field (`dil-conv-3x3x3`) should win.
+ *   (Until 2026-12-03 a case had one plate and one class; 12 cases of seed 0 held class 2 in 1 of fold
+ *   0's 6 training cases and in none of one inner split, so no network could learn it.)
  */
 export type PlantedTask = 'in-plane' | 'long-range';
 
@@ -67,7 +72,7 @@ export function generatePlantedCase(rng: Rng, options: PlantedCaseOptions): { im
   const shape = options.shape ?? [32, 32, 16];
   const spacing = options.spacingMm ?? (task === 'in-plane' ? [1, 1, 4] : [1.5, 1.5, 1.5]);
   const margin = options.margin ?? 8;
-  const minimum = task === 'in-plane' ? [16, 16, 2] : [2 * margin + 12, 12, 8];
+  const minimum = task === 'in-plane' ? [16, 16, 2] : [2 * margin + 12, 16, 8];
   if (!shape.every((n, a) => Number.isInteger(n) && n >= minimum[a]!)) {
     throw new InvalidArgumentError(
       `generatePlantedCase(${task}): shape is [${shape.join(', ')}], expected integers ≥ [${minimum.join(', ')}]`,
@@ -127,29 +132,38 @@ function fillInPlane(rng: Rng, [nx, ny, nz]: Vec3, label: Uint8Array, image: Flo
   }
 }
 
-/** A plate (2 voxels thick) on the low- or high-x face; 2–4 ellipsoidal blobs ≥ margin voxels from it. */
+/**
+ * Two y-halves, each with a plate (2 voxels thick) on one x face — low x in one half, high x in the other
+ * — and 1–2 ellipsoidal blobs per half, inside the half and ≥ margin voxels from both faces' plates.
+ */
 function fillLongRange(rng: Rng, [nx, ny, nz]: Vec3, margin: number, label: Uint8Array, image: Float32Array): void {
-  const low = rng.float() < 0.5;
-  const cls = low ? 1 : 2;
-  const plate = low ? [0, 1] : [nx - 2, nx - 1];
-  for (let z = 0; z < nz; z++)
-    for (let y = 0; y < ny; y++) for (const x of plate) image[x + nx * (y + ny * z)] = PLATE;
+  const lowFirst = rng.float() < 0.5; // the low-x plate in the half y < ny / 2
+  const half = Math.floor(ny / 2);
   // Blobs live in x ∈ [2 + margin, nx − 3 − margin] (both plates' margins, so the position says nothing).
   const xLo = 2 + margin;
   const xHi = nx - 3 - margin;
-  const blobs = rng.int(2, 5);
-  for (let b = 0; b < blobs; b++) {
-    const r: Vec3 = [rng.uniform(2, 3.5), rng.uniform(2, 4), rng.uniform(2, 4)];
-    const c: Vec3 = [rng.uniform(xLo + r[0], xHi - r[0]), rng.uniform(r[1], ny - 1 - r[1]), rng.uniform(r[2], nz - 1 - r[2])];
-    for (let z = Math.floor(c[2] - r[2]); z <= Math.ceil(c[2] + r[2]); z++)
-      for (let y = Math.floor(c[1] - r[1]); y <= Math.ceil(c[1] + r[1]); y++)
-        for (let x = Math.floor(c[0] - r[0]); x <= Math.ceil(c[0] + r[0]); x++) {
-          if (x < xLo || y < 0 || z < 0 || x > xHi || y >= ny || z >= nz) continue;
-          if (((x - c[0]) / r[0]) ** 2 + ((y - c[1]) / r[1]) ** 2 + ((z - c[2]) / r[2]) ** 2 > 1) continue;
-          const i = x + nx * (y + ny * z);
-          label[i] = cls;
-          image[i] = OBJECT;
-        }
+  for (const [yLo, yHi, low] of [
+    [0, half - 1, lowFirst],
+    [half, ny - 1, !lowFirst],
+  ] as const) {
+    const cls = low ? 1 : 2;
+    const plate = low ? [0, 1] : [nx - 2, nx - 1];
+    for (let z = 0; z < nz; z++)
+      for (let y = yLo; y <= yHi; y++) for (const x of plate) image[x + nx * (y + ny * z)] = PLATE;
+    const blobs = rng.int(1, 3);
+    for (let b = 0; b < blobs; b++) {
+      const r: Vec3 = [rng.uniform(2, 3.5), Math.min(rng.uniform(2, 4), (yHi - yLo) / 2), rng.uniform(2, 4)];
+      const c: Vec3 = [rng.uniform(xLo + r[0], xHi - r[0]), rng.uniform(yLo + r[1], yHi - r[1]), rng.uniform(r[2], nz - 1 - r[2])];
+      for (let z = Math.floor(c[2] - r[2]); z <= Math.ceil(c[2] + r[2]); z++)
+        for (let y = Math.floor(c[1] - r[1]); y <= Math.ceil(c[1] + r[1]); y++)
+          for (let x = Math.floor(c[0] - r[0]); x <= Math.ceil(c[0] + r[0]); x++) {
+            if (x < xLo || y < yLo || z < 0 || x > xHi || y > yHi || z >= nz) continue;
+            if (((x - c[0]) / r[0]) ** 2 + ((y - c[1]) / r[1]) ** 2 + ((z - c[2]) / r[2]) ** 2 > 1) continue;
+            const i = x + nx * (y + ny * z);
+            label[i] = cls;
+            image[i] = OBJECT;
+          }
+    }
   }
 }
 
