@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FormatError } from '@voxnas/core';
 import { withTempDir } from '@voxnas/testing';
+import { resolveConfig } from './config.js';
 import { ConfigError } from './errors.js';
 import { runCli } from '../test/run-cli.js';
 import { MODEL_CARD_FILE, parseWith, readJsonFile, readNetworkSpec, readRunConfigFile } from './run-files.js';
@@ -45,6 +46,16 @@ describe('files read back from disk go through validating parsers', () => {
       const e3 = await caught(readRunConfigFile(file, 'voxnas search --resume r'));
       expect(e3).toBeInstanceOf(ConfigError);
       expect(e3.message.replaceAll(dir, '<dir>')).toMatch(/^voxnas search --resume r: <dir>\/config\.json is not valid JSON: /);
+    }));
+
+  it('a run config.json saved before search.alphaSharing existed reads as edge (its layout); one that names a layout keeps it; a new config defaults to cell', () =>
+    withTempDir(async (dir) => {
+      const file = join(dir, 'config.json');
+      await write(file, { format: 'voxnas-run@1', config: { search: { steps: 50 } } });
+      expect((await readRunConfigFile(file, 'test')).search.alphaSharing).toBe('edge');
+      await write(file, { format: 'voxnas-run@1', config: { search: { steps: 50, alphaSharing: 'cell' } } });
+      expect((await readRunConfigFile(file, 'test')).search.alphaSharing).toBe('cell');
+      expect(resolveConfig({}, 'test').search.alphaSharing).toBe('cell');
     }));
 
   it('voxnas search --resume on a corrupted config.json exits 1 naming the file and field', () =>

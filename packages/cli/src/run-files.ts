@@ -95,14 +95,18 @@ export const RUN_CONFIG_FILE = z.looseObject({
 
 /**
  * Reads a run's `config.json`: its format checked ({@link FormatError}) and its config resolved
- * ({@link ConfigError} naming the file and field).
+ * ({@link ConfigError} naming the file and field). A saved config without `search.alphaSharing` was
+ * written before that field existed, when every search used the per-edge layout: it reads as `edge`
+ * (the default is `cell` since), so its checkpoints still load into the supernet they were saved from.
  *
  * @example
  * const cfg = await readRunConfigFile('runs/a/config.json', 'voxnas predict --run runs/a');
  */
 export async function readRunConfigFile(path: string, where: string): Promise<VoxnasConfig> {
   const saved = await readJsonFile(path, RUN_CONFIG_FILE, where);
-  return resolveConfig(saved.config, path);
+  const search = saved.config.search;
+  const legacy = search !== null && typeof search === 'object' && !Array.isArray(search) && !('alphaSharing' in search);
+  return resolveConfig(legacy ? { ...saved.config, search: { ...search, alphaSharing: 'edge' } } : saved.config, path);
 }
 
 /** The U-Net options a `network.json` stores (UNet's own defaults fill the rest). */

@@ -7,9 +7,9 @@ import { tinySettings } from '../../test/tiny-settings.js';
 
 const CANDIDATES = ['zero', 'identity', 'conv-3x3x3', 'p3d-3x3x1'];
 const CELLS = ['encoder-normal', 'reduction', 'decoder-normal', 'expansion'];
+// No search.alphaSharing: `cell` is the default.
 const TINY = tinySettings(
   `search.candidates=${JSON.stringify(CANDIDATES)}`,
-  'search.alphaSharing=cell',
   'search.steps=4',
   'search.warmupSteps=1',
   'search.deriveEvery=2',
@@ -45,23 +45,33 @@ const softmax = (x: number[]): number[] => {
   return e.map((v) => v / s);
 };
 
-describe("voxnas search with search.alphaSharing: cell", () => {
-  it('checkpoints β per cell type, logs softmax(α + β), and its checkpoints load into search-quality', async () => {
+/** The last `arch` record of a run's log: the final α's probabilities per edge label. */
+function lastArch(run: string): { step: number; probabilities: Record<string, number[]> } {
+  return readFileSync(join(run, 'log.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { type: string; step: number; probabilities: Record<string, number[]> })
+    .filter((e) => e.type === 'arch')
+    .at(-1)!;
+}
+
+/** The variables of a search run's latest checkpoint. */
+function latestWeights(run: string): Map<string, number[]> {
+  const latest = readFileSync(join(run, 'checkpoints', 'latest'), 'utf8').trim();
+  return readWeights(join(run, 'checkpoints', latest, 'model'));
+}
+
+describe("voxnas search with search.alphaSharing: cell (the default) and edge", () => {
+  it('by default checkpoints β per cell type, logs softmax(α + β), and its checkpoints load into search-quality', async () => {
     await withTempDir(async (tmp) => {
       const search = join(tmp, 'search');
       const r = await runCli(['search', '--out', search, '--quiet', ...TINY]);
       expect(r.code, r.err).toBe(0);
-      const latest = readFileSync(join(search, 'checkpoints', 'latest'), 'utf8').trim();
-      const weights = readWeights(join(search, 'checkpoints', latest, 'model'));
+      const weights = latestWeights(search);
       for (const cell of CELLS) expect(weights.get(`arch/${cell}`)).toHaveLength(CANDIDATES.length - 1);
       expect(CELLS.some((c) => weights.get(`arch/${c}`)!.some((v) => v !== 0))).toBe(true);
       // the last arch record is the final α: each edge's probabilities are softmax(α_edge + β_type), zero without β
-      const arch = readFileSync(join(search, 'log.jsonl'), 'utf8')
-        .trim()
-        .split('\n')
-        .map((l) => JSON.parse(l) as { type: string; step: number; probabilities: Record<string, number[]> })
-        .filter((e) => e.type === 'arch')
-        .at(-1)!;
+      const arch = lastArch(search);
       expect(arch.step).toBe(3);
       const labels = Object.keys(arch.probabilities);
       expect(labels.length).toBeGreaterThan(CELLS.length);
@@ -75,6 +85,21 @@ describe("voxnas search with search.alphaSharing: cell", () => {
       const q = await runCli(['search-quality', '--run', search, '--out', join(tmp, 'quality'), '--samples', '2', '--steps', '2', '--json', '--quiet']);
       expect(q.code, q.err).toBe(0);
       expect(JSON.parse(q.out).count).toBe(3);
+    });
+  }, 600_000);
+
+  it('search.alphaSharing=edge (the paper): no β, and the logged probabilities are softmax(α) of each edge', async () => {
+    await withTempDir(async (tmp) => {
+      const search = join(tmp, 'search');
+      const r = await runCli(['search', '--out', search, '--quiet', ...TINY, '--set', 'search.alphaSharing=edge']);
+      expect(r.code, r.err).toBe(0);
+      const weights = latestWeights(search);
+      for (const cell of CELLS) expect(weights.has(`arch/${cell}`)).toBe(false);
+      const arch = lastArch(search);
+      for (const [label, probs] of Object.entries(arch.probabilities)) {
+        const want = softmax(weights.get(`arch/${label.replace('->', '-')}`)!);
+        probs.forEach((p, i) => expect(p).toBeCloseTo(want[i]!, 5));
+      }
     });
   }, 600_000);
 

@@ -51,6 +51,7 @@ describe('experiment specs in the docs and examples', () => {
     ['long-range-random.experiment.yaml', 0, 3 * 8],
     ['phantom-random.experiment.yaml', 0, 3 * 8],
     ['long-range-shared.experiment.yaml', 3, 3 * 3],
+    ['long-range-budget.experiment.yaml', 0, 3 * 2],
     ['phantom-shared.experiment.yaml', 3, 3 * 3],
     ['phantom-derive.experiment.yaml', 3, 3 * 3],
   ])('examples/benchmark/%s is a valid spec: %i searches, %i trainings', async (name, searches, trainings) => {
