@@ -91,7 +91,7 @@ const searchSection = z
       .enum(ALPHA_SHARING)
       .default('cell')
       .describe(
-        'α layout: `cell` (one vector per edge plus one operator vector per cell type added to all its edges\' logits, so their shared preference accumulates; measured better than `edge` on three tasks, docs/method.md) or `edge` (one vector per edge only, the paper)',
+        'α layout: `cell` (one vector per edge plus one operator vector per cell type added to all its edges\' logits, so their shared preference accumulates; measured better than `edge` on two tasks and no worse on a third, docs/method.md) or `edge` (one vector per edge only, the paper)',
       ),
     tauStart: positive().default(5).describe('initial Gumbel temperature'),
     tauEnd: positive().default(0.5).describe('final Gumbel temperature'),
